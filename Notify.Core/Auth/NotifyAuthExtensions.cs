@@ -1,0 +1,69 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Notify.Core.Auth;
+
+/// <summary>JWT bearer authentication and the admin policy, configured the same way in every service.</summary>
+public static class NotifyAuthExtensions
+{
+    /// <summary>
+    /// Binds <see cref="AuthOptions"/> (validated at start: a signing key of at least 32 bytes or an
+    /// authority), registers <see cref="NotifyTokens"/>, JWT bearer that also reads <c>?token=</c> on
+    /// WebSocket/SSE paths, and the <see cref="NotifyRoles.AdminPolicy"/> policy.
+    /// </summary>
+    public static IHostApplicationBuilder AddNotifyAuthentication(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOptions<AuthOptions>()
+            .Bind(builder.Configuration.GetSection(AuthOptions.SectionName))
+            .ValidateDataAnnotations()
+            .Validate(o => !string.IsNullOrEmpty(o.Authority) || System.Text.Encoding.UTF8.GetByteCount(o.SigningKey ?? "") >= 32,
+                "Auth:SigningKey must be at least 32 bytes (or set Auth:Authority).")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<NotifyTokens>();
+        builder.Services.AddSingleton(TimeProvider.System);
+
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<AuthOptions>, NotifyTokens>((jwt, auth, tokens) =>
+            {
+                jwt.MapInboundClaims = false;
+                jwt.TokenValidationParameters = tokens.ValidationParameters;
+                if (!string.IsNullOrEmpty(auth.Value.Authority))
+                {
+                    jwt.Authority = auth.Value.Authority;
+                    jwt.RequireHttpsMetadata = !auth.Value.Authority.StartsWith("http://", StringComparison.OrdinalIgnoreCase);
+                }
+                jwt.Events = new JwtBearerEvents
+                {
+                    OnMessageReceived = context =>
+                    {
+                        if (string.IsNullOrEmpty(context.Token) && IsStreamingPath(context.Request.Path)
+                            && context.Request.Query.TryGetValue("token", out var token))
+                        {
+                            context.Token = token;
+                        }
+                        return Task.CompletedTask;
+                    },
+                };
+            });
+
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(NotifyRoles.AdminPolicy, p => p.RequireAuthenticatedUser().RequireClaim(NotifyRoles.RoleClaim, NotifyRoles.Admin));
+        return builder;
+    }
+
+    /// <summary>The user id (<c>sub</c>) of an authenticated principal.</summary>
+    public static string? GetUserId(this ClaimsPrincipal principal) => principal?.FindFirstValue(NotifyRoles.UserIdClaim);
+
+    /// <summary>Whether the principal has the admin role.</summary>
+    public static bool IsAdmin(this ClaimsPrincipal principal) => principal?.HasClaim(NotifyRoles.RoleClaim, NotifyRoles.Admin) == true;
+
+    private static bool IsStreamingPath(PathString path) =>
+        path.StartsWithSegments("/api/ws") || path.StartsWithSegments("/api/sse") || path.StartsWithSegments("/api/notifications/stream")
+        || path.StartsWithSegments("/api/tasks") || path.StartsWithSegments("/api/batches");
+}

@@ -1,0 +1,40 @@
+namespace Notify.Core.Messaging;
+
+/// <summary>
+/// Pub/sub between the services. Delivery is at-most-once and only to instances subscribed at the
+/// moment of publishing: durability comes from the store (personal notifications) and from the
+/// channel history (<see cref="PublishToChannelAsync"/>), which reconnecting clients replay.
+/// Frames are UTF-8 JSON <c>{"type","data"}</c> bytes, serialized once by the publisher and forwarded
+/// unchanged to every receiving connection.
+/// </summary>
+public interface IMessageBus
+{
+    /// <summary>Publishes a ready frame to a topic's subscribers. Nothing is kept.</summary>
+    Task PublishAsync(BusTopic topic, ReadOnlyMemory<byte> frame, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Appends a <c>message</c> frame to the topic's bounded history and publishes it, atomically, so
+    /// history order is publish order. Returns the publication with its stream offset (the <c>id</c>
+    /// a client resumes from with <c>since</c>).
+    /// </summary>
+    Task<ChannelPublication> PublishToChannelAsync(BusTopic topic, string channelName, System.Text.Json.JsonElement payload, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> history entries after offset <paramref name="since"/>, oldest first,
+    /// as ready frames. <see cref="ChannelHistory.Truncated"/> tells that entries after
+    /// <paramref name="since"/> were already trimmed away (the client must resync).
+    /// </summary>
+    Task<ChannelHistory> ReadHistoryAsync(BusTopic topic, string since, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Subscribes <paramref name="handler"/> to a topic; disposing the result unsubscribes. The handler
+    /// runs on the bus's thread and must not block (enqueue and return).
+    /// </summary>
+    Task<IAsyncDisposable> SubscribeAsync(BusTopic topic, Action<BusTopic, ReadOnlyMemory<byte>> handler, CancellationToken cancellationToken);
+}
+
+/// <summary>A message appended to a channel's history: its stream offset and the frame that was published.</summary>
+public sealed record ChannelPublication(string Id, DateTimeOffset CreatedAt, ReadOnlyMemory<byte> Frame);
+
+/// <summary>History entries after an offset, oldest first.</summary>
+public sealed record ChannelHistory(IReadOnlyList<ChannelPublication> Entries, bool Truncated);

@@ -1,0 +1,146 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Notify.Core.Json;
+using StackExchange.Redis;
+
+namespace Notify.Core.Messaging;
+
+/// <summary>
+/// <see cref="IMessageBus"/> on Redis pub/sub, with channel history in capped Redis streams. A history
+/// entry stores the frame as the bytes before and after its own stream id, so replay rebuilds the very
+/// frame that was published without serializing again.
+/// </summary>
+public sealed class RedisMessageBus(
+    IConnectionMultiplexer redis,
+    RedisChannels channels,
+    IOptionsMonitor<ChannelOptions> options,
+    TimeProvider time) : IMessageBus
+{
+    // XADD with an exact cap, trim by age, refresh the key's TTL, publish: one atomic step, so the
+    // history's order is the publish order and a subscriber never sees a frame history lacks.
+    private const string PublishScript = """
+        local id = redis.call('XADD', KEYS[1], 'MAXLEN', '=', ARGV[1], '*', 'p', ARGV[2], 's', ARGV[3])
+        local t = redis.call('TIME')
+        local minMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[4])
+        if minMs > 0 then redis.call('XTRIM', KEYS[1], 'MINID', tostring(minMs)) end
+        redis.call('PEXPIRE', KEYS[1], ARGV[4])
+        redis.call('PUBLISH', KEYS[2], ARGV[2] .. id .. ARGV[3])
+        return id
+        """;
+
+    public Task PublishAsync(BusTopic topic, ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return redis.GetSubscriber().PublishAsync(RedisChannel.Literal(channels.For(topic)), frame);
+    }
+
+    public async Task<ChannelPublication> PublishToChannelAsync(BusTopic topic, string channelName, JsonElement payload, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var createdAt = time.GetUtcNow();
+        var prefix = "{\"type\":\"message\",\"data\":{\"channel\":" + JsonSerializer.Serialize(channelName, NotifyJson.Options) + ",\"id\":\"";
+        var suffix = "\",\"payload\":" + payload.GetRawText() + ",\"created_at\":" + JsonSerializer.Serialize(createdAt, NotifyJson.Options) + "}}";
+        var current = options.CurrentValue;
+        var ttlMs = (long)current.HistoryTtlSeconds * 1000;
+
+        var result = await redis.GetDatabase().ScriptEvaluateAsync(
+            PublishScript,
+            [channels.History(topic), channels.For(topic)],
+            [current.HistorySize, prefix, suffix, ttlMs]);
+
+        var id = (string)result!;
+        return new ChannelPublication(id, createdAt, Encoding.UTF8.GetBytes(prefix + id + suffix));
+    }
+
+    public async Task<ChannelHistory> ReadHistoryAsync(BusTopic topic, string since, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        cancellationToken.ThrowIfCancellationRequested();
+        var db = redis.GetDatabase();
+        var key = channels.History(topic);
+
+        // Exclusive start: "(" + since. One entry more than asked tells the caller that the limit cut the replay.
+        var entries = await db.StreamRangeAsync(key, "(" + since, "+", count: limit);
+        var info = await db.ExecuteAsync("XINFO", "STREAM", key).ContinueWith(
+            t => t.IsCompletedSuccessfully ? t.Result : null, TaskScheduler.Default);
+
+        var truncated = false;
+        if (info is not null && info.Resp2Type == ResultType.Array)
+        {
+            var fields = (RedisResult[])info!;
+            long length = 0, added = 0;
+            string? first = null;
+            for (var i = 0; i + 1 < fields.Length; i += 2)
+            {
+                switch ((string?)fields[i])
+                {
+                    case "length": length = (long)fields[i + 1]; break;
+                    case "entries-added": added = (long)fields[i + 1]; break;
+                    case "first-entry":
+                        var entry = (RedisResult[]?)fields[i + 1];
+                        first = entry is { Length: > 0 } ? (string?)entry[0] : null;
+                        break;
+                }
+            }
+            truncated = added > length && first is not null && CompareIds(since, first) < 0;
+        }
+
+        var list = new List<ChannelPublication>(entries.Length);
+        foreach (var entry in entries)
+        {
+            var prefix = (string?)entry["p"] ?? "";
+            var suffix = (string?)entry["s"] ?? "";
+            var id = (string)entry.Id!;
+            list.Add(new ChannelPublication(id, DateTimeOffset.FromUnixTimeMilliseconds(ParseMs(id)), Encoding.UTF8.GetBytes(prefix + id + suffix)));
+        }
+        return new ChannelHistory(list, truncated);
+    }
+
+    public async Task<IAsyncDisposable> SubscribeAsync(BusTopic topic, Action<BusTopic, ReadOnlyMemory<byte>> handler, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var subscriber = redis.GetSubscriber();
+        var channel = RedisChannel.Literal(channels.For(topic));
+        Action<RedisChannel, RedisValue> callback = (_, value) => handler(topic, (byte[])value!);
+        await subscriber.SubscribeAsync(channel, callback);
+        return new Subscription(subscriber, channel, callback);
+    }
+
+    /// <summary>Orders two stream ids (<c>ms-seq</c>); a bare number counts as <c>ms-0</c>.</summary>
+    public static int CompareIds(string a, string b)
+    {
+        var (am, aseq) = Split(a);
+        var (bm, bseq) = Split(b);
+        return am != bm ? am.CompareTo(bm) : aseq.CompareTo(bseq);
+
+        static (long, long) Split(string id)
+        {
+            var dash = id.IndexOf('-', StringComparison.Ordinal);
+            return dash < 0
+                ? (ParseMs(id), 0)
+                : (ParseMs(id[..dash]), long.TryParse(id.AsSpan(dash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : 0);
+        }
+    }
+
+    private static long ParseMs(string id)
+    {
+        var dash = id.IndexOf('-', StringComparison.Ordinal);
+        var span = dash < 0 ? id.AsSpan() : id.AsSpan(0, dash);
+        return long.TryParse(span, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) ? ms : 0;
+    }
+
+    private sealed class Subscription(ISubscriber subscriber, RedisChannel channel, Action<RedisChannel, RedisValue> callback) : IAsyncDisposable
+    {
+        private int _disposed;
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                await subscriber.UnsubscribeAsync(channel, callback);
+            }
+        }
+    }
+}

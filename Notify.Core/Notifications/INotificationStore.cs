@@ -1,0 +1,67 @@
+namespace Notify.Core.Notifications;
+
+/// <summary>
+/// The durable inbox. Every method is scoped to one user: no method returns, counts or changes
+/// another user's rows, and an id that belongs to someone else behaves exactly like a missing id.
+/// Ids sort by creation order (see <see cref="NotificationIds"/>); lists are newest first, replay
+/// oldest first. Implementations: <c>SqliteNotificationStore</c> (embedded default) and
+/// <c>MongoNotificationStore</c> (production).
+/// </summary>
+public interface INotificationStore
+{
+    /// <summary>Creates the store's schema and indexes if missing. Idempotent; called at start-up.</summary>
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores <paramref name="notification"/>. With an <paramref name="idempotencyKey"/>, a second
+    /// create with the same key for the same user stores nothing and returns the first row
+    /// (<see cref="CreateResult.Created"/> false), also when both race.
+    /// </summary>
+    Task<CreateResult> CreateAsync(Notification notification, string? idempotencyKey, CancellationToken cancellationToken);
+
+    /// <summary>The user's notification with that id, or null.</summary>
+    Task<Notification?> GetAsync(string userId, string id, CancellationToken cancellationToken);
+
+    /// <summary>A page of the user's notifications, newest first, strictly older than <see cref="NotificationQuery.Before"/>.</summary>
+    Task<NotificationPage> ListAsync(string userId, NotificationQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Up to <paramref name="limit"/> of the user's notifications with id greater than <paramref name="afterId"/>, oldest first (replay).</summary>
+    Task<IReadOnlyList<Notification>> ListAfterAsync(string userId, string afterId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>How many of the user's notifications are unread.</summary>
+    Task<long> CountUnreadAsync(string userId, CancellationToken cancellationToken);
+
+    /// <summary>Marks one notification read. False when the user has no such notification; true (and no change) when already read.</summary>
+    Task<bool> MarkReadAsync(string userId, string id, DateTimeOffset readAt, CancellationToken cancellationToken);
+
+    /// <summary>Marks every unread notification of the user read; returns how many changed.</summary>
+    Task<long> MarkAllReadAsync(string userId, DateTimeOffset readAt, CancellationToken cancellationToken);
+
+    /// <summary>Deletes one notification. False when the user has no such notification.</summary>
+    Task<bool> DeleteAsync(string userId, string id, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Retention: deletes notifications created before <paramref name="olderThan"/> and, per user,
+    /// all but the newest <paramref name="keepNewestPerUser"/> (null: no per-user cap). Works in
+    /// batches of <paramref name="batchSize"/> so no single statement holds the store for long.
+    /// Returns how many rows were deleted.
+    /// </summary>
+    Task<long> ApplyRetentionAsync(DateTimeOffset olderThan, int? keepNewestPerUser, int batchSize, CancellationToken cancellationToken);
+}
+
+/// <summary>Result of <see cref="INotificationStore.CreateAsync"/>: the stored row and whether this call created it.</summary>
+public sealed record CreateResult(Notification Notification, bool Created);
+
+/// <summary>Filters and cursor of a list call.</summary>
+public sealed record NotificationQuery
+{
+    public NotificationStatus? Status { get; init; }
+    public string? Type { get; init; }
+    /// <summary>Page size, 1..100.</summary>
+    public int Limit { get; init; } = 20;
+    /// <summary>Only ids strictly less than this (the previous page's <see cref="NotificationPage.NextCursor"/>).</summary>
+    public string? Before { get; init; }
+}
+
+/// <summary>A page, newest first; <see cref="NextCursor"/> is null on the last page.</summary>
+public sealed record NotificationPage(IReadOnlyList<Notification> Items, string? NextCursor);
