@@ -1,0 +1,17 @@
+namespace Notify.Tests.Infrastructure;
+
+/// <summary>The environment a test gives a service process: Aspire's variables plus test auth settings.</summary>
+public static class TestEnvironment
+{
+    /// <summary>HS256 key every test service and token shares.</summary>
+    public const string SigningKey = "notify-tests-signing-key-0123456789abcdef";
+
+    /// <summary>Environment for a service that uses <paramref name="redis"/> and the SQLite file <paramref name="sqlitePath"/> (a fresh temp file when null).</summary>
+    public static IReadOnlyDictionary<string, string?> For(RedisServer redis, string? sqlitePath = null) => new Dictionary<string, string?>
+    {
+        ["ConnectionStrings__redis"] = redis.ConnectionString,
+        ["Store__SqlitePath"] = sqlitePath ?? Path.Combine(Path.GetTempPath(), $"notify-test-{Guid.NewGuid():N}.db"),
+        ["Auth__SigningKey"] = SigningKey,
+        ["Auth__EnableDevTokens"] = "true",
+    };
+}
