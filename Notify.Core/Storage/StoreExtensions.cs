@@ -4,8 +4,10 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using MongoDB.Driver;
 using Notify.Core.Notifications;
 using Notify.Core.Settings;
+using Notify.Core.Storage.Mongo;
 using Notify.Core.Storage.Sqlite;
 
 namespace Notify.Core.Storage;
@@ -78,6 +80,13 @@ public static class StoreExtensions
 
     private static void AddMongo(IHostApplicationBuilder builder)
     {
-        throw new NotSupportedException("MongoDB store: not available in this build yet.");
+        builder.AddMongoDBClient(MongoConnectionName);
+        builder.Services.AddSingleton<INotificationStore>(sp => new MongoNotificationStore(NotifyDatabase(sp)));
+        builder.Services.AddSingleton<ISettingsStore>(sp => new MongoSettingsStore(NotifyDatabase(sp)));
     }
+
+    // The database the connection string's path names, else Store:MongoDatabase.
+    private static IMongoDatabase NotifyDatabase(IServiceProvider services) =>
+        services.GetService<IMongoDatabase>()
+        ?? services.GetRequiredService<IMongoClient>().GetDatabase(services.GetRequiredService<IOptions<StoreOptions>>().Value.MongoDatabase);
 }
