@@ -79,7 +79,9 @@ public static class StoreExtensions
         {
             var options = sp.GetRequiredService<IOptions<StoreOptions>>().Value;
             var path = ResolveSqlitePath(options, contentRoot);
-            var database = new SqliteDatabase(path, options.SqliteBusyTimeout, options.SqliteMaxConnections, options.SqliteSynchronous);
+            var database = new SqliteDatabase(
+                path, options.SqliteBusyTimeout, options.SqliteMaxConnections, options.SqliteSynchronous,
+                options.SqliteWriteQueueCapacity, options.SqliteMaxWriteBatch);
             StoreLog.StoreReady(sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StoreExtensions).FullName!), "sqlite", database.Path);
             return database;
         });

@@ -71,7 +71,7 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
     private const int RetentionUserPage = 500;
 
     public Task InitializeAsync(CancellationToken cancellationToken) =>
-        database.WriteAsync(session =>
+        database.ExclusiveWriteAsync(session =>
         {
             var command = session.Command(SchemaSql);
             return command.ExecuteNonQuery();
@@ -221,7 +221,7 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
         int changed;
         do
         {
-            changed = await database.WriteAsync(session =>
+            changed = await database.ExclusiveWriteAsync(session =>
             {
                 var delete = session.Command(DeleteOlderSql);
                 delete.Parameters.AddWithValue("$cutoff", cutoff);
@@ -259,7 +259,7 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
             {
                 do
                 {
-                    changed = await database.WriteAsync(session =>
+                    changed = await database.ExclusiveWriteAsync(session =>
                     {
                         var delete = session.Command(DeleteBeyondCapSql);
                         delete.Parameters.AddWithValue("$user", user);
