@@ -1,0 +1,7 @@
+namespace Notify.Api.Apis;
+
+/// <summary>Runtime settings (admin).</summary>
+internal static class SettingsApi
+{
+    public static IEndpointRouteBuilder MapSettingsApi(this IEndpointRouteBuilder app) => app;
+}
