@@ -6,6 +6,7 @@ using Notify.Api.Notifications;
 using Notify.Api.OpenApi;
 using Notify.Core.Json;
 using Notify.Core.Messaging;
+using Notify.Core.Storage;
 using Scalar.AspNetCore;
 
 namespace Notify.Api;
@@ -19,6 +20,7 @@ internal static class Extensions
     {
         var services = builder.Services;
         builder.AddRedisClient("redis");
+        builder.AddNotificationStore();
 
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<CorsSettings>().BindConfiguration(CorsSettings.SectionName)

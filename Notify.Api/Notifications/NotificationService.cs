@@ -40,7 +40,8 @@ internal sealed class NotificationService(
             Source = draft.Source,
             Severity = draft.Severity,
             Status = NotificationStatus.Unread,
-            CreatedAt = time.GetUtcNow(),
+            // Stores keep milliseconds; the answer must equal what a later read returns.
+            CreatedAt = TruncateToMilliseconds(time.GetUtcNow()),
             Metadata = draft.Metadata is { ValueKind: not JsonValueKind.Null } m ? m.Clone() : null,
         };
         var result = await store.CreateAsync(notification, idempotencyKey, cancellationToken);
@@ -99,6 +100,8 @@ internal sealed class NotificationService(
             ApiLog.PublishFailed(logger, ex, userId);
         }
     }
+
+    private static DateTimeOffset TruncateToMilliseconds(DateTimeOffset t) => new(t.Ticks - (t.Ticks % TimeSpan.TicksPerMillisecond), t.Offset);
 
     private sealed record IdData(string Id);
 }
