@@ -18,6 +18,8 @@ public sealed class OpenApiTests(ApiFixture api) : IClassFixture<ApiFixture>
         ("get", "/api/notifications/{id}"),
         ("delete", "/api/notifications/{id}"),
         ("post", "/api/notifications/{id}/read"),
+        ("get", "/api/admin/settings"),
+        ("put", "/api/admin/settings"),
     ];
 
     [Fact]
