@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace Notify.Api;
@@ -8,7 +9,7 @@ namespace Notify.Api;
 /// body) into problem details. A JSON error names the top-level field it occurred in, keyed like the
 /// validation errors; an error that is not inside a field is keyed <c>body</c>.
 /// </summary>
-internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
+internal sealed partial class BadRequestExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
@@ -29,12 +30,19 @@ internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems
         }
         else if (status == StatusCodes.Status400BadRequest)
         {
-            // Binder messages name the parameter ("Failed to bind parameter \"int? limit\" from \"x\"") and never carry secrets.
+            // Binder messages name the parameter ("Failed to bind parameter \"Nullable<int> limit\" from \"x\"") and carry no secrets.
             problem.Detail = bad.Message;
+            if (ParameterRegex().Match(bad.Message) is { Success: true } match)
+            {
+                problem.Errors[match.Groups["name"].Value] = ["is not a valid value."];
+            }
         }
         httpContext.Response.StatusCode = status;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
     }
+
+    [GeneratedRegex("parameter \"(?:[^\"]* )?(?<name>[A-Za-z0-9_]+)\"")]
+    private static partial Regex ParameterRegex();
 
     /// <summary><c>$.title</c> → <c>title</c>; <c>$.metadata.a[0]</c> → <c>metadata</c>; <c>$</c> or none → <c>body</c>.</summary>
     internal static string FieldOf(string? path)

@@ -66,12 +66,10 @@ public sealed class NotificationsApiTests(ApiFixture api) : IClassFixture<ApiFix
     }
 
     [Fact]
-    public async Task List_NonNumericLimit_Returns400Problem()
+    public async Task List_NonNumericLimit_Returns400NamingLimit()
     {
         using var response = await api.SendAsync(HttpMethod.Get, "/api/notifications?limit=abc", api.UserToken(ApiFixture.NewUser()));
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.Contains("limit", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        await ApiFixture.AssertFieldErrorAsync(response, "limit");
     }
 
     [Theory]
