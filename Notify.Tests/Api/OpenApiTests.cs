@@ -55,6 +55,13 @@ public sealed class OpenApiTests(ApiFixture api) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task Scalar_OutsideDevelopment_Returns404()
+    {
+        using var response = await api.SendAsync(HttpMethod.Get, "/scalar/");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
     public async Task Root_ServesStaticIndexPage()
     {
         using var response = await api.SendAsync(HttpMethod.Get, "/");

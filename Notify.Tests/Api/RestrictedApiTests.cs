@@ -2,7 +2,7 @@ using System.Net;
 
 namespace Notify.Tests.Api;
 
-/// <summary>An Api as production runs it: dev tokens off, and (for the test) tiny create rate limits.</summary>
+/// <summary>An Api with dev tokens off, tiny create rate limits, in the Development environment (for the reference page).</summary>
 public sealed class RestrictedApiFixture : ApiFixture
 {
     public const int UserLimit = 3;
@@ -10,6 +10,7 @@ public sealed class RestrictedApiFixture : ApiFixture
 
     protected override IEnumerable<KeyValuePair<string, string?>> ExtraEnvironment =>
     [
+        new("ASPNETCORE_ENVIRONMENT", "Development"),
         new("Auth__EnableDevTokens", "false"),
         new("Api__UserCreatesPerWindow", UserLimit.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         new("Api__ApiKeyCreatesPerWindow", KeyLimit.ToString(System.Globalization.CultureInfo.InvariantCulture)),
@@ -65,6 +66,14 @@ public sealed class RestrictedApiTests(RestrictedApiFixture api) : IClassFixture
             }
         }
         Assert.Equal(Enumerable.Repeat(HttpStatusCode.Created, RestrictedApiFixture.KeyLimit).Append(HttpStatusCode.TooManyRequests), statuses);
+    }
+
+    [Fact]
+    public async Task Scalar_InDevelopment_ServesReferencePage()
+    {
+        using var response = await api.SendAsync(HttpMethod.Get, "/scalar/");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
     }
 
     private const string ApiKey = ApiFixture.ApiKey;
