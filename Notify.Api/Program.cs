@@ -1,4 +1,5 @@
 using Notify.Api;
+using Notify.Api.Apis;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -7,6 +8,13 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
+app.UseApiPipeline();
+
 app.MapDefaultEndpoints();
+app.MapAuthApi();
+app.MapNotificationsApi();
+app.MapPublishApi();
+app.MapSettingsApi();
+app.MapApiReference();
 
 app.Run();
