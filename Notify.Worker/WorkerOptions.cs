@@ -34,14 +34,6 @@ public sealed class WorkerOptions
     [Required]
     public string CleanupCron { get; set; } = "0 3 * * *";
 
-    /// <summary>Cleanup deletes notifications older than this many days. Default 30.</summary>
-    [Range(1, 36_500)]
-    public int RetentionDays { get; set; } = 30;
-
-    /// <summary>Cleanup keeps at most this many newest notifications per user; 0 = no per-user cap. Default 1,000.</summary>
-    [Range(0, 10_000_000)]
-    public int KeepPerUser { get; set; } = 1_000;
-
     /// <summary>Rows one cleanup statement deletes at most. Default 1,000.</summary>
     [Range(1, 100_000)]
     public int CleanupBatchSize { get; set; } = 1_000;

@@ -7,13 +7,19 @@ public sealed class QueueOptions
 {
     public const string SectionName = "Queue";
 
-    /// <summary>Most tasks of one user running at once. Default 3.</summary>
-    [Range(1, 10_000)]
+    /// <summary>
+    /// Most tasks of one user running at once. Default 3. Also a runtime setting
+    /// (<c>Queue:PerUserConcurrency</c>): a value stored through <c>PUT /api/admin/settings</c> wins.
+    /// </summary>
+    [Range(1, 1_000)]
     public int PerUserConcurrency { get; set; } = 3;
 
-    /// <summary>Most tasks running at once over all workers. Default 50.</summary>
-    [Range(1, 100_000)]
-    public int GlobalConcurrency { get; set; } = 50;
+    /// <summary>
+    /// Most tasks running at once over all workers. Default 20. Also a runtime setting
+    /// (<c>Queue:GlobalConcurrency</c>): a value stored through <c>PUT /api/admin/settings</c> wins.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int GlobalConcurrency { get; set; } = 20;
 
     /// <summary>
     /// How long a dequeued task stays invisible to other workers without a lease renewal. Workers
@@ -60,6 +66,6 @@ public sealed class QueueOptions
     [RegularExpression("^[A-Za-z0-9_.:-]{1,64}$")]
     public string KeyPrefix { get; set; } = "notify:q";
 
-    /// <summary>The limits one dequeue applies, from these options.</summary>
+    /// <summary>The limits from these options alone (see <see cref="QueueSettings"/> for the effective ones).</summary>
     public QueueLimits Limits => new(PerUserConcurrency, GlobalConcurrency, VisibilityTimeout, MaxAttempts);
 }

@@ -11,7 +11,7 @@ public static class TaskQueueExtensions
     /// <summary>
     /// Binds <see cref="QueueOptions"/> (section <c>Queue</c>, validated at start) and registers
     /// <see cref="ITaskQueue"/> (<see cref="RedisTaskQueue"/>), <see cref="IProgressStore"/>
-    /// (<see cref="RedisProgressStore"/>) and <see cref="TaskEvents"/>. Needs an
+    /// (<see cref="RedisProgressStore"/>), <see cref="QueueSettings"/> and <see cref="TaskEvents"/>. Needs an
     /// <c>IConnectionMultiplexer</c> (<c>AddRedisClient("redis")</c>) and an <see cref="IMessageBus"/>.
     /// </summary>
     public static IHostApplicationBuilder AddTaskQueue(this IHostApplicationBuilder builder)
@@ -29,6 +29,8 @@ public static class TaskQueueExtensions
         builder.Services.TryAddSingleton<ITaskQueue>(sp => sp.GetRequiredService<RedisTaskQueue>());
         builder.Services.TryAddSingleton<IProgressStore, RedisProgressStore>();
         builder.Services.TryAddSingleton<TaskEvents>();
+        builder.Services.TryAddSingleton(sp => new QueueSettings(
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<QueueOptions>>(), sp.GetService<Settings.RuntimeSettings>()));
         return builder;
     }
 }

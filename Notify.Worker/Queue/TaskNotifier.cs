@@ -12,7 +12,7 @@ namespace Notify.Worker.Queue;
 /// <c>system_message</c> on the <c>admin</c> channel. Batch frames go out for every batch count change.
 /// The owner notification is idempotent per task and outcome, so a repeated call creates nothing new.
 /// </summary>
-internal sealed class TaskNotifier(
+public sealed class TaskNotifier(
     INotificationStore store,
     IMessageBus bus,
     TaskEvents events,
@@ -21,6 +21,19 @@ internal sealed class TaskNotifier(
     ILogger<TaskNotifier> logger)
 {
     public const string AdminChannel = "admin";
+
+    /// <summary>Publishes the batch's counts after one of its tasks was dequeued.</summary>
+    public async Task OnDequeuedAsync(TaskLease lease, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await events.PublishAsync(lease, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            WorkerLog.NotifyFailed(logger, ex, lease.Task.Id);
+        }
+    }
 
     /// <summary>Publishes what <paramref name="transition"/> means to the owner, the admins and the batch.</summary>
     public async Task OnTransitionAsync(TaskTransition transition, bool notifyOwner, CancellationToken cancellationToken)
