@@ -1,3 +1,5 @@
+using Notify.Api.Apis;
+
 namespace Notify.Api;
 
 internal static class Extensions
@@ -6,5 +8,7 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddRedisClient("redis");
+        // After the Api's own authentication: it adds the Notify JWT scheme only when none is registered yet.
+        builder.AddTasksApi();
     }
 }

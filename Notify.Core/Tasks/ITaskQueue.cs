@@ -92,6 +92,9 @@ public readonly record struct QueueLimits(int PerUser, int Global, TimeSpan Visi
 /// <summary>The queue refused new tasks because a cap on waiting tasks is reached.</summary>
 public sealed class QueueFullException(string message) : Exception(message)
 {
+    /// <summary>The caller's own cap (<see cref="QueueOptions.MaxQueuedPerUser"/>) was hit, not the queue's total.</summary>
+    public bool IsUserCap { get; init; }
+
     public QueueFullException()
         : this("The queue is full.")
     {

@@ -71,7 +71,7 @@ public sealed class RedisTaskQueue(
         var result = (long)await Db.ScriptEvaluateAsync(RedisTaskQueueScripts.Enqueue, values: [.. args]);
         if (result == -1)
         {
-            throw new QueueFullException($"User {userId} already has {o.MaxQueuedPerUser} queued tasks (Queue:MaxQueuedPerUser).");
+            throw new QueueFullException($"User {userId} already has {o.MaxQueuedPerUser} queued tasks (Queue:MaxQueuedPerUser).") { IsUserCap = true };
         }
         if (result == -2)
         {
