@@ -8,6 +8,7 @@ using Notify.Core.Json;
 using Notify.Core.Messaging;
 using Notify.Core.Storage;
 using Scalar.AspNetCore;
+using Notify.Api.Apis;
 
 namespace Notify.Api;
 
@@ -49,6 +50,9 @@ internal static class Extensions
                 .AllowAnyMethod()
                 .WithExposedHeaders("Location", "Retry-After", Apis.PublishApi.ReplayedHeader)));
         services.AddOpenApi(o => o.AddNotifyTransformers());
+
+        // After the Api's own authentication: it adds the Notify JWT scheme only when none is registered yet.
+        builder.AddTasksApi();
     }
 
     /// <summary>The middleware, in order: errors, body limit, static web UI, CORS, auth, rate limits.</summary>

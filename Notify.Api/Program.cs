@@ -15,6 +15,7 @@ app.MapAuthApi();
 app.MapNotificationsApi();
 app.MapPublishApi();
 app.MapSettingsApi();
+app.MapTasksApi();
 app.MapApiReference();
 
 app.Run();
