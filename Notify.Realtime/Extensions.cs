@@ -1,7 +1,10 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Notify.Core.Auth;
 using Notify.Core.Json;
 using Notify.Core.Messaging;
 using Notify.Core.Presence;
+using Notify.Core.Storage;
+using Notify.Core.Tasks;
 using Notify.Realtime.Connections;
 using Notify.Realtime.Options;
 using Notify.Realtime.Streams;
@@ -16,6 +19,8 @@ internal static class Extensions
     {
         builder.AddRedisClient("redis");
         builder.AddNotifyAuthentication();
+        builder.AddNotificationStore();
+        builder.AddTaskQueue();
 
         builder.Services.AddOptions<RealtimeOptions>()
             .Bind(builder.Configuration.GetSection(RealtimeOptions.SectionName))
@@ -37,8 +42,8 @@ internal static class Extensions
         // The request line carries ?token=; it must never reach the logs.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
 
-        builder.Services.AddSingleton(new RedisChannels());
-        builder.Services.AddSingleton<IMessageBus, RedisMessageBus>();
+        builder.Services.TryAddSingleton(new RedisChannels());
+        builder.Services.TryAddSingleton<IMessageBus, RedisMessageBus>();
         builder.Services.AddSingleton<IPresence, RedisPresence>();
         builder.Services.AddSingleton<InstanceIdentity>();
         builder.Services.AddSingleton<ConnectionRegistry>();

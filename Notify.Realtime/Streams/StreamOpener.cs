@@ -18,7 +18,8 @@ internal sealed partial class StreamOpener(
     ConnectionRegistry registry,
     INotificationStore store,
     IMessageBus bus,
-    IServiceProvider services,
+    ITaskQueue queue,
+    IProgressStore progress,
     IOptionsMonitor<RealtimeOptions> options,
     TimeProvider time,
     ILogger<StreamOpener> logger)
@@ -159,53 +160,125 @@ internal sealed partial class StreamOpener(
         return found ? ServerFrames.Read(id) : ServerFrames.Error("not_found", $"no notification {id}");
     }
 
-    /// <summary>Whether the stream's user may watch the task: its owner or an admin. Null when the task is unknown.</summary>
+    /// <summary>The task when the user may watch it (its owner or an admin); null when unknown or someone else's.</summary>
     public async Task<TaskRecord?> FindTaskAsync(string taskId, string userId, bool isAdmin, CancellationToken cancellationToken)
     {
-        if (services.GetService<ITaskQueue>() is not { } queue)
-        {
-            return null;
-        }
         var task = await queue.GetAsync(taskId, cancellationToken);
         return task is not null && (isAdmin || task.UserId == userId) ? task : null;
     }
 
+    /// <summary>The batch when the user may watch it (its owner or an admin); null when unknown or someone else's.</summary>
+    public async Task<BatchRecord?> FindBatchAsync(string batchId, string userId, bool isAdmin, CancellationToken cancellationToken)
+    {
+        var batch = await queue.GetBatchAsync(batchId, cancellationToken);
+        return batch is not null && (isAdmin || batch.UserId == userId) ? batch : null;
+    }
+
     /// <summary>
     /// Registers a task or batch stream: its topic, <c>connected</c>, the current snapshot as <c>progress</c>
-    /// (and the terminal frame when the task has already ended), then the live updates.
+    /// (and the terminal frame when it has already ended), then the live updates.
     /// </summary>
-    public async Task OpenProgressAsync(ClientConnection connection, string id, TaskRecord? task, CancellationToken cancellationToken)
+    public async Task OpenProgressAsync(ClientConnection connection, string id, CancellationToken cancellationToken)
     {
         connection.BeginGate(null);
         registry.Add(connection);
-        var topic = connection.Kind == StreamKind.Task ? BusTopic.Task(id) : BusTopic.Batch(id);
-        await registry.SubscribeAsync(connection, topic, cancellationToken);
+        var isTask = connection.Kind == StreamKind.Task;
+        await registry.SubscribeAsync(connection, isTask ? BusTopic.Task(id) : BusTopic.Batch(id), cancellationToken);
         var now = time.GetUtcNow();
-        var key = connection.Kind == StreamKind.Task ? "task_id" : "batch_id";
         await connection.EnqueueReplayAsync(Frames.Serialize("connected", new Dictionary<string, object?>
         {
-            [key] = id,
+            [isTask ? "task_id" : "batch_id"] = id,
             ["connection_id"] = connection.Id,
             ["server_time"] = now,
         }), cancellationToken);
 
-        if (connection.Kind == StreamKind.Task && task is not null)
+        foreach (var frame in isTask ? await TaskSnapshotAsync(id, cancellationToken) : await BatchSnapshotAsync(id, cancellationToken))
         {
-            var snapshot = services.GetService<IProgressStore>() is { } progress ? await progress.GetTaskAsync(id, cancellationToken) : null;
-            snapshot ??= new TaskProgress { TaskId = id, Status = task.Status, Timestamp = now, Message = task.Error };
-            await connection.EnqueueReplayAsync(Frames.Serialize("progress", snapshot), cancellationToken);
-            var terminal = snapshot.Status is TaskState.Completed or TaskState.Failed or TaskState.Cancelled
-                ? snapshot.Status
-                : task.Status is TaskState.Completed or TaskState.Failed or TaskState.Cancelled ? task.Status : (TaskState?)null;
-            if (terminal is { } state)
-            {
-                var frame = state == TaskState.Completed
-                    ? Frames.Serialize("completed", new TerminalData(id, state, snapshot.Message, task.Error, now))
-                    : Frames.Serialize("error", new TerminalData(id, state, snapshot.Message, task.Error ?? state.ToString(), now));
-                await connection.EnqueueReplayAsync(frame, cancellationToken);
-            }
+            await connection.EnqueueReplayAsync(frame, cancellationToken);
         }
         connection.ReleaseGate(null);
+    }
+
+    /// <summary>
+    /// Pub/sub is at-most-once, so a progress stream silent for <paramref name="poll"/> re-reads the
+    /// snapshot: a task or batch that ended while its terminal frame was missed still ends the stream.
+    /// Returns when the connection closes.
+    /// </summary>
+    public async Task WatchProgressAsync(ClientConnection connection, string id, TimeSpan poll)
+    {
+        var isTask = connection.Kind == StreamKind.Task;
+        var topic = isTask ? BusTopic.Task(id) : BusTopic.Batch(id);
+        while (!connection.Closing.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(poll, time, connection.Closing);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            if (time.GetUtcNow() - connection.LastActivity < poll)
+            {
+                continue;
+            }
+            var frames = isTask ? await TaskSnapshotAsync(id, connection.Closing) : await BatchSnapshotAsync(id, connection.Closing);
+            if (frames.Count == 2)
+            {
+                connection.Deliver(topic, frames[1], time.GetUtcNow());
+                return;
+            }
+        }
+    }
+
+    /// <summary>The task's current <c>progress</c>, followed by its terminal frame when it has ended.</summary>
+    public async Task<List<byte[]>> TaskSnapshotAsync(string taskId, CancellationToken cancellationToken)
+    {
+        var frames = new List<byte[]>(2);
+        var task = await queue.GetAsync(taskId, cancellationToken);
+        var snapshot = await progress.GetTaskAsync(taskId, cancellationToken);
+        if (task is null && snapshot is null)
+        {
+            return frames;
+        }
+        var now = time.GetUtcNow();
+        var state = task?.Status ?? snapshot!.Status;
+        snapshot ??= new TaskProgress { TaskId = taskId, Status = state, Timestamp = now };
+        frames.Add(Frames.Serialize(TaskFrames.Progress, snapshot));
+        var elapsed = task is { StartedAt: { } started } ? ((task.FinishedAt ?? now) - started).TotalSeconds : snapshot.ElapsedS;
+        if (state == TaskState.Completed)
+        {
+            frames.Add(Frames.Serialize(TaskFrames.Completed, new TaskCompletedEvent
+            {
+                TaskId = taskId, Result = task?.Result, Attempts = task?.Attempts ?? 0, ElapsedS = elapsed, Timestamp = task?.FinishedAt ?? now,
+            }));
+        }
+        else if (state is TaskState.Failed or TaskState.Cancelled)
+        {
+            frames.Add(Frames.Serialize(TaskFrames.Error, new TaskErrorEvent
+            {
+                TaskId = taskId, Status = state, Error = task?.Error ?? (state == TaskState.Cancelled ? "cancelled" : "failed"),
+                Attempts = task?.Attempts ?? 0, ElapsedS = elapsed, Timestamp = task?.FinishedAt ?? now,
+            }));
+        }
+        return frames;
+    }
+
+    /// <summary>The batch's current <c>progress</c>, followed by <c>finished</c> when every task has ended.</summary>
+    public async Task<List<byte[]>> BatchSnapshotAsync(string batchId, CancellationToken cancellationToken)
+    {
+        var frames = new List<byte[]>(2);
+        var snapshot = await progress.GetBatchAsync(batchId, cancellationToken);
+        if (snapshot is null)
+        {
+            return frames;
+        }
+        frames.Add(Frames.Serialize(TaskFrames.Progress, snapshot));
+        if (snapshot.Queued == 0 && snapshot.Running == 0)
+        {
+            frames.Add(Frames.Serialize(TaskFrames.Finished, snapshot));
+        }
+        return frames;
     }
 
     private static bool MayJoin(ClientConnection connection, string channel)
@@ -227,6 +300,4 @@ internal sealed partial class StreamOpener(
 
     [GeneratedRegex(NotificationLimits.ChannelPattern, RegexOptions.CultureInvariant)]
     private static partial Regex ChannelName();
-
-    private sealed record TerminalData(string TaskId, TaskState Status, string? Message, string? Error, DateTimeOffset Timestamp);
 }

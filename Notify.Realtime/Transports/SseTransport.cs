@@ -4,8 +4,6 @@ using System.Text;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Notify.Core.Auth;
-using Notify.Core.Json;
-using Notify.Core.Tasks;
 using Notify.Realtime.Connections;
 using Notify.Realtime.Options;
 using Notify.Realtime.Streams;
@@ -21,7 +19,6 @@ internal sealed class SseTransport(
     ConnectionRegistry registry,
     StreamOpener opener,
     NotifyTokens tokens,
-    IServiceProvider services,
     IOptionsMonitor<RealtimeOptions> options,
     IOptionsMonitor<SseOptions> sseOptions,
     TimeProvider time,
@@ -36,10 +33,11 @@ internal sealed class SseTransport(
             await TypedResults.Problem("Token missing, invalid or expired.", statusCode: StatusCodes.Status401Unauthorized).ExecuteAsync(context);
             return;
         }
-        TaskRecord? task = null;
-        if (kind == StreamKind.Task && (task = await opener.FindTaskAsync(resourceId!, identity.UserId, identity.IsAdmin, context.RequestAborted)) is null)
+        if (kind == StreamKind.Task && await opener.FindTaskAsync(resourceId!, identity.UserId, identity.IsAdmin, context.RequestAborted) is null
+            || kind == StreamKind.Batch && await opener.FindBatchAsync(resourceId!, identity.UserId, identity.IsAdmin, context.RequestAborted) is null)
         {
-            await TypedResults.Problem($"Task {resourceId} not found.", statusCode: StatusCodes.Status404NotFound).ExecuteAsync(context);
+            // Someone else's task is indistinguishable from a missing one.
+            await TypedResults.Problem($"{kind} {resourceId} not found.", statusCode: StatusCodes.Status404NotFound).ExecuteAsync(context);
             return;
         }
         var reserved = kind == StreamKind.Notifications;
@@ -81,11 +79,9 @@ internal sealed class SseTransport(
         {
             if (kind is StreamKind.Task or StreamKind.Batch)
             {
-                await opener.OpenProgressAsync(connection, resourceId!, task, connection.Closing);
-                if (kind == StreamKind.Task)
-                {
-                    await WatchTaskAsync(connection, resourceId!, TimeSpan.FromSeconds(sse.PollTimeoutSeconds));
-                }
+                await opener.OpenProgressAsync(connection, resourceId!, connection.Closing);
+                var poll = kind == StreamKind.Task ? sse.PollTimeoutSeconds : sse.BatchPollIntervalSeconds;
+                await opener.WatchProgressAsync(connection, resourceId!, TimeSpan.FromSeconds(poll));
             }
             else
             {
@@ -117,33 +113,6 @@ internal sealed class SseTransport(
             }
             var reason = connection.CloseReason!;
             RealtimeLog.Closed(logger, connection.Id, connection.UserId, reason.Code, reason.Name);
-        }
-    }
-
-    /// <summary>
-    /// Pub/sub is at-most-once, so a task stream silent for <c>Sse:PollTimeoutSeconds</c> re-reads the
-    /// snapshot: a task that ended while its <c>completed</c> was missed still ends the stream.
-    /// </summary>
-    private async Task WatchTaskAsync(ClientConnection connection, string taskId, TimeSpan poll)
-    {
-        if (services.GetService<IProgressStore>() is not { } progress)
-        {
-            return;
-        }
-        while (!connection.Closing.IsCancellationRequested)
-        {
-            await Task.WhenAny(Task.Delay(poll, time, connection.Closing), WebSocketTransport.WhenCancelled(connection.Closing));
-            if (connection.Closing.IsCancellationRequested || time.GetUtcNow() - connection.LastActivity < poll)
-            {
-                continue;
-            }
-            var snapshot = await progress.GetTaskAsync(taskId, connection.Closing);
-            if (snapshot is { Status: TaskState.Completed or TaskState.Failed or TaskState.Cancelled })
-            {
-                var type = snapshot.Status == TaskState.Completed ? "completed" : "error";
-                connection.Deliver(Core.Messaging.BusTopic.Task(taskId), Frames.Serialize(type, snapshot), time.GetUtcNow());
-                return;
-            }
         }
     }
 

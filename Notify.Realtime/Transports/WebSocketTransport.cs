@@ -3,7 +3,6 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Notify.Core.Auth;
-using Notify.Core.Tasks;
 using Notify.Realtime.Connections;
 using Notify.Realtime.Options;
 using Notify.Realtime.Streams;
@@ -21,6 +20,7 @@ internal sealed class WebSocketTransport(
     StreamOpener opener,
     NotifyTokens tokens,
     IOptionsMonitor<RealtimeOptions> options,
+    IOptionsMonitor<SseOptions> sseOptions,
     TimeProvider time,
     ILogger<WebSocketTransport> logger)
 {
@@ -45,8 +45,7 @@ internal sealed class WebSocketTransport(
             await RejectAsync(socket, CloseReason.Forbidden, "admin role required");
             return;
         }
-        TaskRecord? task = null;
-        if (kind == StreamKind.Task && (task = await opener.FindTaskAsync(resourceId!, identity.UserId, identity.IsAdmin, context.RequestAborted)) is null)
+        if (kind == StreamKind.Task && await opener.FindTaskAsync(resourceId!, identity.UserId, identity.IsAdmin, context.RequestAborted) is null)
         {
             await RejectAsync(socket, CloseReason.Forbidden, "not the task's owner");
             return;
@@ -69,11 +68,13 @@ internal sealed class WebSocketTransport(
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         var writer = WriteLoopAsync(socket, connection, abort.Token);
         var receiver = Task.CompletedTask;
+        var watcher = Task.CompletedTask;
         try
         {
             if (kind is StreamKind.Task or StreamKind.Batch)
             {
-                await opener.OpenProgressAsync(connection, resourceId!, task, connection.Closing);
+                await opener.OpenProgressAsync(connection, resourceId!, connection.Closing);
+                watcher = opener.WatchProgressAsync(connection, resourceId!, TimeSpan.FromSeconds(sseOptions.CurrentValue.PollTimeoutSeconds));
             }
             else
             {
@@ -106,6 +107,7 @@ internal sealed class WebSocketTransport(
                 socket.Abort();
             }
             await receiver;
+            await watcher;
             await registry.RemoveAsync(connection);
             if (reserved)
             {
@@ -304,13 +306,13 @@ internal sealed class WebSocketTransport(
                     {
                         return ServerFrames.Error("bad_request", "missing field: channel");
                     }
-                    return await opener.SubscribeAsync(connection, channel, String(root, "since"), cancellationToken);
+                    return AsAnswer(await opener.SubscribeAsync(connection, channel, String(root, "since"), cancellationToken));
                 case "unsubscribe":
                     if (String(root, "channel") is not { } leaving)
                     {
                         return ServerFrames.Error("bad_request", "missing field: channel");
                     }
-                    return await opener.UnsubscribeAsync(connection, leaving, cancellationToken);
+                    return AsAnswer(await opener.UnsubscribeAsync(connection, leaving, cancellationToken));
                 case "mark_read" when connection.Kind == StreamKind.Notifications:
                     if (String(root, "id") is not { } id)
                     {
@@ -322,6 +324,9 @@ internal sealed class WebSocketTransport(
             }
         }
     }
+
+    // A null array must stay "no answer", not become an empty frame.
+    private static ReadOnlyMemory<byte>? AsAnswer(byte[]? frame) => frame is null ? null : frame;
 
     private static string? String(JsonElement root, string name) =>
         root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } s ? s : null;
