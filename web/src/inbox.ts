@@ -37,7 +37,17 @@ export class Inbox {
 
     this.client.on("notification", (n) => this.onLive(n));
     this.client.on("unread_count", ({ count }) => this.setUnread(count));
-    this.client.on("read", () => this.scheduleRefresh(0));
+    // Reads and deletes made elsewhere (another tab, another device) arrive as frames from the server.
+    this.client.on("read", (r) => {
+      if (r.all) {
+        for (const id of this.items.keys()) this.applyRead(id);
+        this.setUnread(0);
+      } else if (r.id) {
+        this.applyRead(r.id);
+      }
+      this.scheduleRefresh(0);
+    });
+    this.client.on("deleted", (d) => this.applyDelete(d.id));
     this.client.on("resync", () => void this.reload());
     this.sync?.addEventListener("message", (e: MessageEvent<SyncMessage>) => this.onSync(e.data));
     void this.reload();

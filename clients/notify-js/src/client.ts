@@ -123,6 +123,7 @@ export class NotifyClient extends Emitter<NotifyEvents> {
     this.rest = new NotifyRest({
       baseUrl: options.apiUrl ?? this.urls[0]!,
       token: () => this.currentToken(),
+      realtimeUrl: () => this.url,
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
     this.factories = {
@@ -394,7 +395,13 @@ export class NotifyClient extends Emitter<NotifyEvents> {
         if (typeof data.count === "number") this.emit("unread_count", { count: data.count });
         break;
       case "read":
-        this.emit("read", { id: data.id, all: data.all });
+        this.emit("read", { id: data.id, all: data.all === true });
+        break;
+      case "read_all":
+        this.emit("read", { all: true });
+        break;
+      case "deleted":
+        this.emit("deleted", { id: String(data.id ?? "") });
         break;
       case "subscribed":
       case "unsubscribed":

@@ -11,6 +11,8 @@ export interface RestOptions {
   fetch?: typeof fetch;
   /** Extra headers on every request (e.g. `X-Api-Key` for service callers). */
   headers?: Record<string, string>;
+  /** The Realtime service's base URL, for its statistics endpoints (`/api/ws/stats`, online count). Default: `baseUrl`. */
+  realtimeUrl?: string | (() => string);
 }
 
 /** A non-2xx answer; `problem` holds the RFC 7807 body when the server sent one. */
@@ -129,13 +131,21 @@ export class NotifyRest {
     return this.request("POST", "/api/notifications/broadcast", message, signal);
   }
 
+  /** Users with at least one live connection, over every Realtime instance (served by the Realtime service). */
   async onlineCount(signal?: AbortSignal): Promise<number> {
-    const body = await this.request<{ online_count: number }>("GET", "/api/notifications/online-count", undefined, signal);
+    const body = await this.request<{ online_count: number }>("GET", this.realtime("/api/notifications/online-count"), undefined, signal);
     return body.online_count;
   }
 
+  /** Connection statistics summed over every Realtime instance (admin; served by the Realtime service). */
   wsStats(signal?: AbortSignal): Promise<WsStats> {
-    return this.request("GET", "/api/ws/stats", undefined, signal);
+    return this.request("GET", this.realtime("/api/ws/stats"), undefined, signal);
+  }
+
+  private realtime(path: string): string {
+    const r = this.options.realtimeUrl;
+    const base = typeof r === "function" ? r() : r;
+    return base ? base.replace(/\/+$/, "") + path : path;
   }
 
   createTask(kind: string, params: unknown = {}, signal?: AbortSignal): Promise<{ task_id: string; status: string }> {
@@ -162,7 +172,7 @@ export class NotifyRest {
     return this.request("GET", "/api/queue/stats", undefined, signal);
   }
 
-  /** Any other endpoint, with the same auth and error handling. */
+  /** Any other endpoint (a path on `baseUrl`, or an absolute URL), with the same auth and error handling. */
   async request<T>(
     method: string,
     path: string,
@@ -177,7 +187,7 @@ export class NotifyRest {
       const token = await resolveToken(this.options.token);
       if (token) headers.Authorization = `Bearer ${token}`;
     }
-    const url = this.baseUrl + path;
+    const url = /^https?:\/\//i.test(path) ? path : this.baseUrl + path;
     const init: RequestInit = { method, headers };
     if (body !== undefined) init.body = JSON.stringify(body);
     if (signal) init.signal = signal;

@@ -110,8 +110,10 @@ export interface NotifyEvents {
   unread_count: { count: number };
   /** The server could not replay the gap; the client reloaded through REST (`reload` holds the newest page). */
   resync: ResyncEvent & { reload?: Notification[] };
-  /** A notification was marked read (by this client, or a `read` frame from the server). */
+  /** A notification was marked read: by this client, or elsewhere (`read` / `read_all` frames from the server). */
   read: { id?: string; all?: boolean };
+  /** A notification was deleted elsewhere (`deleted` frame). */
+  deleted: { id: string };
   subscribed: { channel: string };
   unsubscribed: { channel: string };
   /** A server `error` frame (the connection stays open) or a client-side failure. */

@@ -212,3 +212,26 @@ test("NotifyClient_serverErrorFrame_emitsErrorAndKeepsConnection", async () => {
   assert.deepEqual(errors, ["forbidden"]);
   assert.equal(client.state, "connected");
 });
+
+test("NotifyClient_readAndDeletedFramesFromOtherConnections_emitReadAndDeleted", async () => {
+  const { client, transports } = setup();
+  const events: string[] = [];
+  client.on("read", (r) => events.push(r.all ? "read:all" : `read:${r.id}`));
+  client.on("deleted", (d) => events.push(`deleted:${d.id}`));
+  client.connect();
+  await flush();
+  transports.last.connected();
+  transports.last.frame("read", { id: "01A" });
+  transports.last.frame("read_all", { updated: 3 });
+  transports.last.frame("deleted", { id: "01B" });
+  assert.deepEqual(events, ["read:01A", "read:all", "deleted:01B"]);
+});
+
+test("NotifyRest_wsStats_goesToTheRealtimeReplica", async () => {
+  const api = fakeFetch({ "GET /api/ws/stats": () => ({ body: { total_users: 1, total_connections: 2 } }) });
+  const { client } = setup({ url: ["http://rt1:1"], apiUrl: "http://api:2", fetch: api.fetch });
+  const stats = await client.rest.wsStats();
+  assert.equal(stats.total_connections, 2);
+  assert.equal(api.calls[0]!.href, "http://rt1:1/api/ws/stats");
+  assert.equal(api.calls[0]!.headers.Authorization, "Bearer t0");
+});

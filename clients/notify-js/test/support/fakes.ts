@@ -103,11 +103,11 @@ export class FakeTransports {
 
 /** A fetch that answers from a route table and records the calls. */
 export function fakeFetch(routes: Record<string, (url: URL, init: RequestInit) => { status?: number; body?: unknown }>) {
-  const calls: { method: string; url: string; headers: Record<string, string> }[] = [];
+  const calls: { method: string; url: string; href: string; headers: Record<string, string> }[] = [];
   const f = (async (input: string | URL, init: RequestInit = {}) => {
     const url = new URL(String(input));
     const method = init.method ?? "GET";
-    calls.push({ method, url: url.pathname + url.search, headers: (init.headers ?? {}) as Record<string, string> });
+    calls.push({ method, url: url.pathname + url.search, href: url.href, headers: (init.headers ?? {}) as Record<string, string> });
     const key = `${method} ${url.pathname}`;
     const route = routes[key];
     if (!route) return new Response(JSON.stringify({ title: "Not Found" }), { status: 404, headers: { "content-type": "application/problem+json" } });
