@@ -16,6 +16,7 @@ app.MapNotificationsApi();
 app.MapPublishApi();
 app.MapSettingsApi();
 app.MapTasksApi();
+app.MapClientConfigApi();
 app.MapApiReference();
 
 app.Run();

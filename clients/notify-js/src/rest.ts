@@ -1,0 +1,221 @@
+import type { BatchProgress, Notification, TaskProgress } from "./types.js";
+
+export type TokenSource = string | null | undefined | (() => string | null | undefined | Promise<string | null | undefined>);
+
+export interface RestOptions {
+  /** The Api's base URL, e.g. `http://localhost:5000` (empty string = same origin). */
+  baseUrl: string;
+  /** A bearer token, or a function returning one (called per request). */
+  token?: TokenSource;
+  /** Defaults to the global `fetch`. */
+  fetch?: typeof fetch;
+  /** Extra headers on every request (e.g. `X-Api-Key` for service callers). */
+  headers?: Record<string, string>;
+  /** The Realtime service's base URL, for its statistics endpoints (`/api/ws/stats`, online count). Default: `baseUrl`. */
+  realtimeUrl?: string | (() => string);
+}
+
+/** A non-2xx answer; `problem` holds the RFC 7807 body when the server sent one. */
+export class NotifyHttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly problem: { title?: string; detail?: string; errors?: Record<string, string[]>; [k: string]: unknown } | null,
+    readonly url: string,
+  ) {
+    super(`${status} ${problem?.title ?? "request failed"}${problem?.detail ? `: ${problem.detail}` : ""}`);
+    this.name = "NotifyHttpError";
+  }
+}
+
+export interface ListQuery {
+  status?: "unread" | "read";
+  type?: string;
+  limit?: number;
+  before?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export interface CreateNotification {
+  user_id: string;
+  type: string;
+  content: string;
+  title?: string;
+  link?: string;
+  source?: string;
+  severity?: "info" | "success" | "warning" | "error";
+  metadata?: Record<string, unknown>;
+}
+
+export interface Broadcast {
+  type: string;
+  content: string;
+  title?: string;
+  /** `public:*` or `admin`; omit to reach every connected user. */
+  channel?: string;
+  level?: "info" | "success" | "warning" | "error";
+}
+
+export interface WsStats {
+  total_users: number;
+  total_connections: number;
+  total_user_connections: number;
+  total_admin_connections: number;
+  users: Record<string, number>;
+  instances: { id: string; connections: number; started_at: string }[];
+}
+
+export interface TaskSnapshot extends Partial<TaskProgress> {
+  task_id: string;
+  status: string;
+  [key: string]: unknown;
+}
+
+export interface BatchSnapshot extends Partial<BatchProgress> {
+  batch_id: string;
+  task_ids?: string[];
+  status?: string;
+  [key: string]: unknown;
+}
+
+/** A small client for the Api's REST endpoints (PROTOCOL.md §1, §6). */
+export class NotifyRest {
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly options: RestOptions) {
+    const f = options.fetch ?? globalThis.fetch;
+    if (!f) throw new Error("NotifyRest: no fetch available; pass options.fetch");
+    this.fetchImpl = f.bind(globalThis);
+  }
+
+  get baseUrl(): string {
+    return this.options.baseUrl.replace(/\/+$/, "");
+  }
+
+  /** `POST /api/auth/dev-token` (only where the server enables dev tokens). */
+  devToken(userId: string, roles: string[] = [], ttlSeconds?: number, signal?: AbortSignal): Promise<{ token: string; expires_at: string }> {
+    return this.request("POST", "/api/auth/dev-token", { user_id: userId, roles, ...(ttlSeconds ? { ttl_seconds: ttlSeconds } : {}) }, signal, false);
+  }
+
+  list(query: ListQuery = {}, signal?: AbortSignal): Promise<Page<Notification>> {
+    return this.request("GET", `/api/notifications${qs(query)}`, undefined, signal);
+  }
+
+  async unreadCount(signal?: AbortSignal): Promise<number> {
+    const body = await this.request<{ count: number }>("GET", "/api/notifications/unread_count", undefined, signal);
+    return body.count;
+  }
+
+  markRead(id: string, signal?: AbortSignal): Promise<void> {
+    return this.request("POST", `/api/notifications/${encodeURIComponent(id)}/read`, undefined, signal);
+  }
+
+  async markAllRead(signal?: AbortSignal): Promise<number> {
+    const body = await this.request<{ updated: number }>("POST", "/api/notifications/read_all", undefined, signal);
+    return body?.updated ?? 0;
+  }
+
+  delete(id: string, signal?: AbortSignal): Promise<void> {
+    return this.request("DELETE", `/api/notifications/${encodeURIComponent(id)}`, undefined, signal);
+  }
+
+  /** `POST /api/notifications` (admin or service key). `idempotencyKey` makes retries safe. */
+  create(notification: CreateNotification, idempotencyKey?: string, signal?: AbortSignal): Promise<Notification> {
+    return this.request("POST", "/api/notifications", notification, signal, true, idempotencyKey ? { "Idempotency-Key": idempotencyKey } : undefined);
+  }
+
+  broadcast(message: Broadcast, signal?: AbortSignal): Promise<unknown> {
+    return this.request("POST", "/api/notifications/broadcast", message, signal);
+  }
+
+  /** Users with at least one live connection, over every Realtime instance (served by the Realtime service). */
+  async onlineCount(signal?: AbortSignal): Promise<number> {
+    const body = await this.request<{ online_count: number }>("GET", this.realtime("/api/notifications/online-count"), undefined, signal);
+    return body.online_count;
+  }
+
+  /** Connection statistics summed over every Realtime instance (admin; served by the Realtime service). */
+  wsStats(signal?: AbortSignal): Promise<WsStats> {
+    return this.request("GET", this.realtime("/api/ws/stats"), undefined, signal);
+  }
+
+  private realtime(path: string): string {
+    const r = this.options.realtimeUrl;
+    const base = typeof r === "function" ? r() : r;
+    return base ? base.replace(/\/+$/, "") + path : path;
+  }
+
+  createTask(kind: string, params: unknown = {}, signal?: AbortSignal): Promise<{ task_id: string; status: string }> {
+    return this.request("POST", "/api/tasks", { kind, params }, signal);
+  }
+
+  getTask(taskId: string, signal?: AbortSignal): Promise<TaskSnapshot> {
+    return this.request("GET", `/api/tasks/${encodeURIComponent(taskId)}`, undefined, signal);
+  }
+
+  cancelTask(taskId: string, signal?: AbortSignal): Promise<unknown> {
+    return this.request("POST", `/api/tasks/${encodeURIComponent(taskId)}/cancel`, undefined, signal);
+  }
+
+  createBatch(kind: string, items: unknown[], signal?: AbortSignal): Promise<{ batch_id: string; task_ids: string[] }> {
+    return this.request("POST", "/api/batches", { kind, items }, signal);
+  }
+
+  getBatch(batchId: string, signal?: AbortSignal): Promise<BatchSnapshot> {
+    return this.request("GET", `/api/batches/${encodeURIComponent(batchId)}`, undefined, signal);
+  }
+
+  queueStats(signal?: AbortSignal): Promise<Record<string, number>> {
+    return this.request("GET", "/api/queue/stats", undefined, signal);
+  }
+
+  /** Any other endpoint (a path on `baseUrl`, or an absolute URL), with the same auth and error handling. */
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    signal?: AbortSignal,
+    auth = true,
+    extraHeaders?: Record<string, string>,
+  ): Promise<T> {
+    const headers: Record<string, string> = { Accept: "application/json", ...this.options.headers, ...extraHeaders };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (auth) {
+      const token = await resolveToken(this.options.token);
+      if (token) headers.Authorization = `Bearer ${token}`;
+    }
+    const url = /^https?:\/\//i.test(path) ? path : this.baseUrl + path;
+    const init: RequestInit = { method, headers };
+    if (body !== undefined) init.body = JSON.stringify(body);
+    if (signal) init.signal = signal;
+    const res = await this.fetchImpl(url, init);
+    const text = await res.text();
+    let parsed: unknown = null;
+    if (text) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = null;
+      }
+    }
+    if (!res.ok) throw new NotifyHttpError(res.status, (parsed as NotifyHttpError["problem"]) ?? { title: res.statusText }, url);
+    return parsed as T;
+  }
+}
+
+export async function resolveToken(source: TokenSource): Promise<string | null> {
+  if (typeof source === "function") return (await source()) ?? null;
+  return source ?? null;
+}
+
+function qs(query: object): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined || v === null || v === "") continue;
+    parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+  }
+  return parts.length ? `?${parts.join("&")}` : "";
+}

@@ -1,0 +1,77 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { NotifyClient } from "../src/client.js";
+import { CloseCodes } from "../src/transports.js";
+import { FakeClock, FakeTransports, fakeFetch, flush } from "./support/fakes.js";
+
+function setup(fetchRoutes = {}) {
+  const clock = new FakeClock();
+  const transports = new FakeTransports();
+  const api = fakeFetch(fetchRoutes);
+  const client = new NotifyClient({ url: "http://rt", token: "t", clock, transportFactories: transports.all, fetch: api.fetch });
+  return { clock, transports, client, api };
+}
+
+test("watchTask_webSocketStream_emitsProgressThenCompletes", async () => {
+  const { clock, transports, client } = setup();
+  const w = client.watchTask("task-1");
+  const progress: number[] = [];
+  w.on("progress", (p) => progress.push(p.progress));
+  await clock.advance(0);
+  const ws = transports.last;
+  assert.equal(ws.kind, "websocket");
+  assert.equal(ws.request.path, "/api/ws/tasks/task-1");
+  ws.frame("connected", {});
+  ws.frame("progress", { task_id: "task-1", status: "running", progress: 10, eta_s: 9 });
+  ws.frame("progress", { task_id: "task-1", status: "running", progress: 60, eta_s: 4 });
+  ws.frame("completed", { task_id: "task-1", status: "completed" });
+  const final = await w.done;
+  assert.equal(final.progress, 100);
+  assert.deepEqual(progress, [10, 60, 100]);
+  assert.ok(ws.closedByClient);
+});
+
+test("watchTask_streamsFail_fallsBackToPollingUntilTerminal", async () => {
+  let progress = 0;
+  const { clock, transports, client } = setup({
+    "GET /api/tasks/t2": () => ({ body: { task_id: "t2", status: progress >= 100 ? "completed" : "running", progress } }),
+  });
+  const w = client.watchTask("t2", { maxAttemptsPerTransport: 1, pollIntervalMs: 1000 });
+  const seen: number[] = [];
+  w.on("progress", (p) => seen.push(p.progress));
+  await clock.advance(0);
+  transports.last.serverClose(CloseCodes.Abnormal);
+  await clock.advance(10_000 - 2000);
+  assert.equal(transports.last.kind, "sse");
+  transports.last.serverClose(CloseCodes.Abnormal);
+  progress = 40;
+  await clock.advance(10_000);
+  progress = 100;
+  await clock.advance(2000);
+  const final = await w.done;
+  assert.equal(final.status, "completed");
+  assert.equal(seen[0], 40);
+  assert.equal(seen.at(-1), 100);
+});
+
+test("watchTask_forbidden_endsWithError", async () => {
+  const { clock, transports, client } = setup();
+  const w = client.watchTask("x");
+  await clock.advance(0);
+  transports.last.serverClose(CloseCodes.Forbidden);
+  await assert.rejects(w.done);
+});
+
+test("watchBatch_sseStream_emitsProgressThenFinished", async () => {
+  const { clock, transports, client } = setup();
+  const w = client.watchBatch("b1");
+  await clock.advance(0);
+  const sse = transports.last;
+  assert.equal(sse.kind, "sse");
+  assert.equal(sse.request.path, "/api/sse/batches/b1");
+  sse.frame("progress", { total: 3, completed: 1, failed: 0, running: 1, queued: 1, progress: 33 });
+  sse.frame("finished", { total: 3, completed: 3, failed: 0, running: 0, queued: 0, progress: 100 });
+  const final = await w.done;
+  assert.equal(final.completed, 3);
+  await flush();
+});

@@ -1,0 +1,260 @@
+import type { ListQuery, Notification, NotifyClient } from "../../clients/notify-js/src/index.js";
+import { $, h, input, timeAgo } from "./dom.js";
+import type { Alerts } from "./alerts.js";
+
+const PAGE = 20;
+
+type SyncMessage = { type: "read"; id: string } | { type: "read_all" } | { type: "deleted"; id: string };
+
+/**
+ * The inbox: newest first, paged by `before` as the list scrolls, live inserts from the client,
+ * and a live unread badge. Tabs of the same browser tell each other about reads and deletes
+ * over a BroadcastChannel so every tab's badge follows at once.
+ */
+export class Inbox {
+  private readonly items = new Map<string, Notification>();
+  private readonly list = $("inbox-list") as HTMLUListElement;
+  private readonly sentinel = $("inbox-sentinel");
+  private cursor: string | null = null;
+  private exhausted = false;
+  private loading: Promise<void> | null = null;
+  private generation = 0;
+  private unread = 0;
+  private refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly sync: BroadcastChannel | null = typeof BroadcastChannel !== "undefined" ? new BroadcastChannel("notify.inbox") : null;
+
+  constructor(private readonly client: NotifyClient, private readonly alerts: Alerts) {}
+
+  start(): void {
+    this.list.append(this.sentinel);
+    $("filter-status").addEventListener("change", () => void this.reload());
+    input("filter-type").addEventListener("change", () => void this.reload());
+    $("mark-all").addEventListener("click", () => void this.markAllRead());
+    this.list.addEventListener("click", (e) => this.onClick(e));
+    new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) void this.loadMore();
+    }, { root: this.list, rootMargin: "200px" }).observe(this.sentinel);
+
+    this.client.on("notification", (n) => this.onLive(n));
+    this.client.on("unread_count", ({ count }) => this.setUnread(count));
+    // Reads and deletes made elsewhere (another tab, another device) arrive as frames from the server.
+    this.client.on("read", (r) => {
+      if (r.all) {
+        for (const id of this.items.keys()) this.applyRead(id);
+        this.setUnread(0);
+      } else if (r.id) {
+        this.applyRead(r.id);
+      }
+      this.scheduleRefresh(0);
+    });
+    this.client.on("deleted", (d) => this.applyDelete(d.id));
+    this.client.on("resync", () => void this.reload());
+    this.sync?.addEventListener("message", (e: MessageEvent<SyncMessage>) => this.onSync(e.data));
+    void this.reload();
+  }
+
+  get unreadCount(): number {
+    return this.unread;
+  }
+
+  private query(): ListQuery {
+    const status = ($("filter-status") as HTMLSelectElement).value;
+    const type = input("filter-type").value.trim();
+    return { limit: PAGE, ...(status ? { status: status as "read" | "unread" } : {}), ...(type ? { type } : {}) };
+  }
+
+  private matches(n: Notification): boolean {
+    const q = this.query();
+    return (!q.status || n.status === q.status) && (!q.type || n.type === q.type);
+  }
+
+  async reload(): Promise<void> {
+    this.generation++;
+    this.items.clear();
+    for (const li of [...this.list.querySelectorAll("li.item")]) li.remove();
+    this.cursor = null;
+    this.exhausted = false;
+    this.loading = null;
+    await this.loadMore();
+    this.scheduleRefresh(0);
+  }
+
+  private loadMore(): Promise<void> {
+    if (this.exhausted) return Promise.resolve();
+    if (this.loading) return this.loading;
+    const generation = this.generation;
+    this.sentinel.textContent = "Loading…";
+    this.loading = (async () => {
+      try {
+        const page = await this.client.rest.list({ ...this.query(), ...(this.cursor ? { before: this.cursor } : {}) });
+        if (generation !== this.generation) return;
+        for (const n of page.items) {
+          if (this.items.has(n.id)) continue;
+          this.items.set(n.id, n);
+          this.list.insertBefore(this.render(n), this.sentinel);
+        }
+        this.cursor = page.next_cursor;
+        this.exhausted = !page.next_cursor;
+        this.sentinel.textContent = this.exhausted ? "" : "Scroll for more";
+        $("inbox-empty").hidden = this.items.size > 0;
+      } catch (err) {
+        if (generation === this.generation) this.sentinel.textContent = `Could not load: ${err instanceof Error ? err.message : String(err)}`;
+      } finally {
+        if (generation === this.generation) this.loading = null;
+      }
+      // Keep filling while the sentinel is still in view (a tall screen, a short page).
+      if (generation === this.generation && !this.exhausted && this.sentinelVisible()) void this.loadMore();
+    })();
+    return this.loading;
+  }
+
+  private sentinelVisible(): boolean {
+    const list = this.list.getBoundingClientRect();
+    const s = this.sentinel.getBoundingClientRect();
+    return s.top < list.bottom + 200;
+  }
+
+  private onLive(n: Notification): void {
+    if (this.items.has(n.id)) return;
+    if (n.status !== "read") this.setUnread(this.unread + 1);
+    this.alerts.notify(n);
+    if (this.matches(n)) {
+      this.items.set(n.id, n);
+      const li = this.render(n);
+      li.classList.add("fresh");
+      const first = this.list.querySelector("li.item");
+      this.list.insertBefore(li, first ?? this.sentinel);
+      $("inbox-empty").hidden = true;
+    }
+    // The server's count is the truth (other tabs, other devices); the local +1 is for speed.
+    this.scheduleRefresh(1500);
+  }
+
+  private onClick(e: Event): void {
+    const button = (e.target as HTMLElement).closest("button");
+    const li = button?.closest<HTMLLIElement>("li.item");
+    if (!button || !li) return;
+    const id = li.dataset.id!;
+    if (button.classList.contains("mark-read")) void this.markRead(id);
+    else if (button.classList.contains("delete")) void this.remove(id);
+  }
+
+  private async markRead(id: string): Promise<void> {
+    try {
+      await this.client.markRead(id);
+      this.applyRead(id);
+      this.sync?.postMessage({ type: "read", id } satisfies SyncMessage);
+    } catch (err) {
+      this.alerts.toast("Could not mark read", String(err), "error");
+    }
+  }
+
+  private async markAllRead(): Promise<void> {
+    try {
+      await this.client.markAllRead();
+      for (const id of this.items.keys()) this.applyRead(id);
+      this.setUnread(0);
+      this.sync?.postMessage({ type: "read_all" } satisfies SyncMessage);
+    } catch (err) {
+      this.alerts.toast("Could not mark all read", String(err), "error");
+    }
+  }
+
+  private async remove(id: string): Promise<void> {
+    try {
+      await this.client.rest.delete(id);
+      this.applyDelete(id);
+      this.sync?.postMessage({ type: "deleted", id } satisfies SyncMessage);
+    } catch (err) {
+      this.alerts.toast("Could not delete", String(err), "error");
+    }
+  }
+
+  private onSync(msg: SyncMessage): void {
+    if (msg.type === "read") this.applyRead(msg.id);
+    else if (msg.type === "read_all") {
+      for (const id of this.items.keys()) this.applyRead(id);
+      this.setUnread(0);
+    }
+    else if (msg.type === "deleted") this.applyDelete(msg.id);
+    this.scheduleRefresh(0);
+  }
+
+  private applyRead(id: string): void {
+    const n = this.items.get(id);
+    if (!n || n.status === "read") return;
+    n.status = "read";
+    this.setUnread(Math.max(0, this.unread - 1));
+    this.replace(n);
+    this.scheduleRefresh(300);
+  }
+
+  private applyDelete(id: string): void {
+    const n = this.items.get(id);
+    if (!n) return;
+    this.items.delete(id);
+    this.list.querySelector(`li[data-id="${CSS.escape(id)}"]`)?.remove();
+    $("inbox-empty").hidden = this.items.size > 0;
+    this.scheduleRefresh(0);
+  }
+
+  private replace(n: Notification): void {
+    const old = this.list.querySelector(`li[data-id="${CSS.escape(n.id)}"]`);
+    if (!old) return;
+    if (!this.matches(n)) old.remove();
+    else old.replaceWith(this.render(n));
+  }
+
+  private scheduleRefresh(delayMs: number): void {
+    if (this.refreshTimer !== null) clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(async () => {
+      this.refreshTimer = null;
+      try {
+        this.setUnread(await this.client.rest.unreadCount());
+      } catch {
+        /* the next event refreshes again */
+      }
+    }, delayMs);
+  }
+
+  private setUnread(count: number): void {
+    this.unread = count;
+    const badge = $("badge");
+    badge.textContent = count > 99 ? "99+" : String(count);
+    badge.dataset.count = String(count);
+    badge.hidden = count === 0;
+    document.title = count > 0 ? `(${count}) Notify` : "Notify";
+  }
+
+  private render(n: Notification): HTMLLIElement {
+    const meta = [n.type, n.source, timeAgo(n.created_at)].filter(Boolean).join(" · ");
+    return h(
+      "li",
+      { class: "item", "data-id": n.id, "data-status": n.status, "data-severity": n.severity },
+      h("span", { class: "sev" }),
+      h(
+        "div",
+        { class: "body" },
+        h("div", { class: "title" }, n.title || n.type),
+        h("div", { class: "content" }, n.content),
+        h("div", { class: "meta" }, meta, n.link ? " · " : "", n.link ? h("a", { href: safeLink(n.link) }, "open") : null),
+      ),
+      h(
+        "div",
+        { class: "actions" },
+        n.status === "unread" ? h("button", { type: "button", class: "mark-read", title: "Mark read" }, "Mark read") : null,
+        h("button", { type: "button", class: "delete", title: "Delete" }, "Delete"),
+      ),
+    );
+  }
+}
+
+/** Only http(s) and relative links become clickable; anything else (javascript:, data:) is neutralised. */
+function safeLink(link: string): string {
+  try {
+    const url = new URL(link, location.href);
+    return url.protocol === "http:" || url.protocol === "https:" ? url.href : "#";
+  } catch {
+    return "#";
+  }
+}
