@@ -1,11 +1,12 @@
 using System.Net;
 using Notify.AppHost.Hosting;
+using Notify.Tests.Infrastructure;
 using Notify.Tests.Testing;
 
 namespace Notify.Tests.AppHost;
 
 /// <summary>The AppHost's graph started in the test process through the testing host.</summary>
-public sealed class OrchestratorTests
+public sealed class OrchestratorTests(RedisServer redis) : IClassFixture<RedisServer>
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
@@ -105,5 +106,48 @@ public sealed class OrchestratorTests
             Assert.Equal(app.GetSqlitePath(), env["Store__SqlitePath"]);
             Assert.False(env.ContainsKey("ConnectionStrings__notifydb"));
         }
+    }
+
+    [Fact]
+    public async Task StartAsync_ServiceCrashesAtStartWithNoRestartsLeft_ThrowsNamingItAndStopsEverything()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        // The worker is told to listen on a port this test holds: it dies at start, every time.
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        await using var app = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Notify_AppHost>(o =>
+        {
+            o.Configuration["AppHost:MaxRestarts"] = "0";
+            o.WithEnvironment("worker", "ASPNETCORE_URLS", $"http://127.0.0.1:{port}");
+        }, ct);
+
+        var error = await Assert.ThrowsAsync<AppHostException>(() => app.StartAsync(ct));
+
+        Assert.StartsWith("worker exited with code", error.Message, StringComparison.Ordinal);
+        Assert.True(error.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase), error.Message); // its last log lines are quoted
+        var started = app.GetProcessIds();
+        Assert.Contains(app.GetProcessId("redis"), started);
+        Assert.All(started, pid => Assert.Null(ProcessTable.Identify(pid) is { } p && ProcessTable.IsRunning(p) ? p : null));
+        Assert.All(app.GetStates().Where(s => s.Name != "mongo"), s => Assert.True(s.State is ResourceState.Stopped or ResourceState.Failed, $"{s.Name} is {s.State}"));
+    }
+
+    [Fact]
+    public async Task StartAsync_WithConnectionStringsRedis_UsesThatRedisAndStartsNoRedisServer()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var app = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Notify_AppHost>(o =>
+        {
+            o.Configuration["ConnectionStrings:redis"] = redis.ConnectionString;
+            o.WithReplicas("realtime", 1);
+        }, ct);
+
+        await app.StartAsync(ct);
+
+        Assert.Equal(ResourceState.External, app.GetState("redis"));
+        Assert.Equal(redis.ConnectionString, app.GetConnectionString("redis"));
+        Assert.Equal(3, app.GetProcessIds().Count); // realtime, api, worker: no redis-server of its own
+        using var http = app.CreateHttpClient("api");
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health", ct)).StatusCode);
     }
 }

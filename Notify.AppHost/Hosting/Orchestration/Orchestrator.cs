@@ -76,7 +76,14 @@ internal sealed class Orchestrator : IAsyncDisposable
             deadline.CancelAfter(_options.StartupTimeout);
             try
             {
-                await Task.WhenAll(_instances.Select(i => i.WaitHealthyAsync(deadline.Token)));
+                // One at a time as they come, so a resource that fails for good ends the start at once.
+                var pending = _instances.Select(i => i.WaitHealthyAsync(deadline.Token)).ToList();
+                while (pending.Count > 0)
+                {
+                    var done = await Task.WhenAny(pending);
+                    pending.Remove(done);
+                    await done;
+                }
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
@@ -502,10 +509,26 @@ internal sealed class Orchestrator : IAsyncDisposable
         }
     }
 
+    /// <summary>The instance's last 20 lines, reaching back to its last error line (a stack trace follows it) within 60.</summary>
     private string LastLines(ResourceInstance instance)
     {
         var lines = _output.Recent(instance.Name);
-        return lines.Count == 0 ? "" : $"\nLast lines of {instance.Name}:\n  " + string.Join("\n  ", lines.TakeLast(20));
+        if (lines.Count == 0)
+        {
+            return "";
+        }
+        var from = Math.Max(0, lines.Count - 20);
+        for (var i = lines.Count - 1; i >= Math.Max(0, lines.Count - 60); i--)
+        {
+            if (lines[i].StartsWith("Unhandled exception", StringComparison.Ordinal)
+                || lines[i].StartsWith("fail:", StringComparison.Ordinal)
+                || lines[i].StartsWith("crit:", StringComparison.Ordinal))
+            {
+                from = Math.Min(from, i);
+                break;
+            }
+        }
+        return $"\nLast lines of {instance.Name}:\n  " + string.Join("\n  ", lines.Skip(from));
     }
 
     /// <summary>Temp folders of earlier runs whose AppHost is gone (it was killed before it could clean up).</summary>
