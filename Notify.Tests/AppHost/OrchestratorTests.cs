@@ -34,7 +34,11 @@ public sealed class OrchestratorTests(RedisServer redis) : IClassFixture<RedisSe
     public async Task DisposeAsync_AfterReplicaCrashAndRestart_NoStartedProcessLives()
     {
         var ct = TestContext.Current.CancellationToken;
-        var app = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Notify_AppHost>(o => o.WithReplicas("realtime", 2), ct);
+        var app = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Notify_AppHost>(o =>
+        {
+            o.Configuration["AppHost:UseMongod"] = "false";
+            o.WithReplicas("realtime", 2);
+        }, ct);
         List<ProcessTable.ProcessIdentity> started;
         try
         {
@@ -139,6 +143,7 @@ public sealed class OrchestratorTests(RedisServer redis) : IClassFixture<RedisSe
         await using var app = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Notify_AppHost>(o =>
         {
             o.Configuration["ConnectionStrings:redis"] = redis.ConnectionString;
+            o.Configuration["AppHost:UseMongod"] = "false";
             o.WithReplicas("realtime", 1);
         }, ct);
 
@@ -149,5 +154,18 @@ public sealed class OrchestratorTests(RedisServer redis) : IClassFixture<RedisSe
         Assert.Equal(3, app.GetProcessIds().Count); // realtime, api, worker: no redis-server of its own
         using var http = app.CreateHttpClient("api");
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health", ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task StartAsync_InvalidAppHostOption_ThrowsNamingTheKeyAndStartsNothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var app = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Notify_AppHost>(
+            o => o.Configuration["AppHost:MaxRestarts"] = "-1", ct);
+
+        var error = await Assert.ThrowsAsync<AppHostException>(() => app.StartAsync(ct));
+
+        Assert.StartsWith("Invalid configuration AppHost:MaxRestarts:", error.Message, StringComparison.Ordinal);
+        Assert.Null(app.Orchestrator);
     }
 }

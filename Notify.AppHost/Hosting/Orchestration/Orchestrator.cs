@@ -392,7 +392,18 @@ internal sealed class Orchestrator : IAsyncDisposable
                     continue;
                 }
                 var ran = Stopwatch.StartNew();
-                var child = instance.StartProcess(stopping, line => _output.ResourceLine(instance.Name, line));
+                ChildProcess? child;
+                try
+                {
+                    child = instance.StartProcess(stopping, line => _output.ResourceLine(instance.Name, line));
+                }
+                catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
+                {
+                    instance.Held = true;
+                    instance.MarkFailed($"{instance.Name} could not start: {e.Message}");
+                    _output.Error($"{instance.Name} could not start: {e.Message}");
+                    continue;
+                }
                 if (child is null)
                 {
                     return;
