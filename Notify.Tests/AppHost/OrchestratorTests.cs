@@ -31,7 +31,7 @@ public sealed class OrchestratorTests(RedisServer redis) : IClassFixture<RedisSe
     }
 
     [Fact]
-    public async Task DisposeAsync_AfterReplicaCrashAndRestart_NoStartedProcessLives()
+    public async Task DisposeAsync_AfterCrashAndKillRestarts_NoStartedProcessLives()
     {
         var ct = TestContext.Current.CancellationToken;
         var app = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Notify_AppHost>(o =>
@@ -43,16 +43,24 @@ public sealed class OrchestratorTests(RedisServer redis) : IClassFixture<RedisSe
         try
         {
             await app.StartAsync(ct);
-            var crashed = app.GetProcessId("realtime", 1);
+            var crashed = app.GetProcessId("realtime", 0);
+            var killed = app.GetProcessId("realtime", 1);
 
+            ProcessLauncher.Signal(crashed, 9); // from outside: a crash the AppHost did not cause
             await app.KillReplicaAsync("realtime", 1);
+            await WaitUntilAsync(() => app.GetProcessId("realtime", 0) != crashed, ct);
+            await app.WaitForResourceHealthyAsync("realtime", 0, ct).WaitAsync(Deadline, ct);
             await app.WaitForResourceHealthyAsync("realtime", 1, ct).WaitAsync(Deadline, ct);
 
-            Assert.NotEqual(crashed, app.GetProcessId("realtime", 1));
-            Assert.Contains(app.GetLogs("apphost"), l => l.Contains("realtime-1 exited unexpectedly", StringComparison.Ordinal));
-            using var http = app.CreateHttpClient("realtime", 1);
-            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health", ct)).StatusCode);
-            Assert.Equal(6, app.GetProcessIds().Count); // redis, 2 realtime, api, worker, and the restarted realtime-1
+            Assert.NotEqual(killed, app.GetProcessId("realtime", 1));
+            Assert.Contains(app.GetLogs("apphost"), l => l.Contains("realtime-0 exited unexpectedly with code 137; restarting", StringComparison.Ordinal));
+            Assert.Contains(app.GetLogs("apphost"), l => l.Contains("realtime-1 was killed", StringComparison.Ordinal));
+            foreach (var replica in new[] { 0, 1 })
+            {
+                using var http = app.CreateHttpClient("realtime", replica);
+                Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health", ct)).StatusCode);
+            }
+            Assert.Equal(7, app.GetProcessIds().Count); // redis, 2 realtime, api, worker, and both restarted replicas
             started = [.. app.GetProcessIds().Select(ProcessTable.Identify).OfType<ProcessTable.ProcessIdentity>()];
             Assert.Equal(5, started.Count);
         }
@@ -63,6 +71,16 @@ public sealed class OrchestratorTests(RedisServer redis) : IClassFixture<RedisSe
 
         Assert.Empty(await ProcessTable.WaitAllExitedAsync(started, TimeSpan.FromSeconds(5)));
         Assert.DoesNotContain(ProcessTable.ChildrenOf(Environment.ProcessId), started.Contains);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, CancellationToken ct)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(Deadline);
+        while (!condition())
+        {
+            await Task.Delay(50, deadline.Token);
+        }
     }
 
     [Fact]

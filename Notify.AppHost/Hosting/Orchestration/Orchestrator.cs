@@ -123,12 +123,13 @@ internal sealed class Orchestrator : IAsyncDisposable
         _instances.FirstOrDefault(i => string.Equals(i.Resource.Name, resource, StringComparison.OrdinalIgnoreCase) && i.Replica == replica)
         ?? throw new ArgumentException($"No resource '{resource}' replica {replica}; there are: {string.Join(", ", _instances.Select(i => i.Name))}.", nameof(resource));
 
-    /// <summary>Kills the instance's process, as a crash would; the supervisor restarts it under the restart policy.</summary>
+    /// <summary>Kills the instance's process, as a crash would; the supervisor restarts it after <see cref="AppHostOptions.RestartDelay"/> (not counted as a crash).</summary>
     public async Task KillAsync(ResourceInstance instance)
     {
         if (instance.CurrentProcess() is { HasExited: false } child)
         {
             instance.ResetHealth();
+            instance.KillRequested = true;
             child.Kill();
             await child.Exited;
         }
@@ -419,6 +420,15 @@ internal sealed class Orchestrator : IAsyncDisposable
                 {
                     instance.State = ResourceState.Stopped;
                     _output.Info($"{instance.Name} stopped (exit code {exitCode})");
+                    continue;
+                }
+                if (instance.KillRequested)
+                {
+                    // Killed on purpose (the testing host's crash): restarted, but not counted as a crash.
+                    instance.KillRequested = false;
+                    instance.State = ResourceState.Restarting;
+                    _output.Info($"{instance.Name} was killed (exit code {exitCode}); restarting in {_options.RestartDelay.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s");
+                    await Task.Delay(_options.RestartDelay, stopping);
                     continue;
                 }
                 inARow = ran.Elapsed > StableRun ? 1 : inARow + 1;

@@ -31,6 +31,7 @@ internal sealed class ResourceInstance(string name, IResource resource, int repl
     private TaskCompletionSource _healthy = NewSignal();
     private volatile ResourceState _state = ResourceState.Waiting;
     private volatile bool _held;
+    private volatile bool _killRequested;
 
     public string Name { get; } = name;
 
@@ -66,6 +67,13 @@ internal sealed class ResourceInstance(string name, IResource resource, int repl
     {
         get => _held;
         set => _held = value;
+    }
+
+    /// <summary>Set by a deliberate kill, so its exit is not counted as a crash.</summary>
+    public bool KillRequested
+    {
+        get => _killRequested;
+        set => _killRequested = value;
     }
 
     /// <summary>Every pid this instance ever had, oldest first.</summary>
