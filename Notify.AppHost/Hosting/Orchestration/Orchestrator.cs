@@ -102,11 +102,8 @@ internal sealed class Orchestrator : IAsyncDisposable
     /// <summary>Stops every child (projects first, SIGTERM then SIGKILL after the stop timeout) and deletes the run's temp folder.</summary>
     public Task StopAsync(CancellationToken cancellationToken) => _stop.Value.WaitAsync(cancellationToken);
 
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync(CancellationToken.None);
-        _stopping.Dispose();
-    }
+    // The stopping source is not disposed: a late signal or the process-exit hook may still cancel it.
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None);
 
     /// <summary>Kills every child at once (a second Ctrl+C, or this process exiting).</summary>
     public void KillAll()
