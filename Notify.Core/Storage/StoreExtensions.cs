@@ -81,7 +81,7 @@ public static class StoreExtensions
             var path = ResolveSqlitePath(options, contentRoot);
             var database = new SqliteDatabase(
                 path, options.SqliteBusyTimeout, options.SqliteMaxConnections, options.SqliteSynchronous,
-                options.SqliteWriteQueueCapacity, options.SqliteMaxWriteBatch);
+                options.SqliteWriteQueueCapacity, options.SqliteMaxWriteBatch, options.SqliteMmapSize);
             StoreLog.StoreReady(sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StoreExtensions).FullName!), "sqlite", database.Path);
             return database;
         });

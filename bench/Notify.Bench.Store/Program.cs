@@ -14,6 +14,7 @@ using Notify.Core.Storage.Sqlite;
 // Usage: dotnet run -c Release --project bench/Notify.Bench.Store -- [--seconds 5] [--rows 1000000] [--users 10000]
 //        [--samples 5000] [--out bench/results] [--dir /tmp]
 var seconds = IntArg("--seconds", 5);
+var skipCreates = args.Contains("--reads-only");
 var rows = IntArg("--rows", 1_000_000);
 var users = IntArg("--users", 10_000);
 var samples = IntArg("--samples", 5_000);
@@ -25,7 +26,7 @@ var results = new List<Result>();
 var started = Stopwatch.StartNew();
 var loadBefore = LoadAverage();
 
-foreach (var (callers, keyed) in new[] { (1, false), (8, false), (64, false), (8, true) })
+foreach (var (callers, keyed) in skipCreates ? [] : new[] { (1, false), (8, false), (64, false), (8, true) })
 {
     var path = Path.Combine(workDir, $"notify-bench-create-{Guid.NewGuid():N}.db");
     try
@@ -47,18 +48,23 @@ foreach (var (callers, keyed) in new[] { (1, false), (8, false), (64, false), (8
     }
 }
 
-var seedPath = Path.Combine(workDir, $"notify-bench-read-{Guid.NewGuid():N}.db");
-double seedSeconds;
+// --keep-seed FILE reuses (or creates and keeps) the seeded file between runs; the retention step is skipped then.
+var keptSeed = StringArg("--keep-seed", "");
+var seedPath = keptSeed.Length > 0 ? Path.GetFullPath(keptSeed) : Path.Combine(workDir, $"notify-bench-read-{Guid.NewGuid():N}.db");
+double seedSeconds = 0;
 long fileBytes;
 try
 {
-    using (var database = Open(seedPath))
+    if (!File.Exists(seedPath))
     {
-        await new SqliteNotificationStore(database).InitializeAsync(CancellationToken.None);
+        using (var database = Open(seedPath))
+        {
+            await new SqliteNotificationStore(database).InitializeAsync(CancellationToken.None);
+        }
+        var seedClock = Stopwatch.StartNew();
+        Seed(seedPath, rows, users);
+        seedSeconds = seedClock.Elapsed.TotalSeconds;
     }
-    var seedClock = Stopwatch.StartNew();
-    Seed(seedPath, rows, users);
-    seedSeconds = seedClock.Elapsed.TotalSeconds;
     fileBytes = new FileInfo(seedPath).Length + (File.Exists(seedPath + "-wal") ? new FileInfo(seedPath + "-wal").Length : 0);
     Console.WriteLine($"seeded {rows:N0} notifications over {users:N0} users in {seedSeconds:F1} s ({fileBytes / 1048576.0:F0} MiB)");
 
@@ -93,7 +99,9 @@ try
 
     // Retention over the seeded data: the newest 50 per user, in batches of 1,000.
     var retentionClock = Stopwatch.StartNew();
-    var deleted = await reader.ApplyRetentionAsync(DateTimeOffset.FromUnixTimeMilliseconds(0), keepNewestPerUser: 50, batchSize: 1_000, CancellationToken.None);
+    var deleted = keptSeed.Length > 0
+        ? 0
+        : await reader.ApplyRetentionAsync(DateTimeOffset.FromUnixTimeMilliseconds(0), keepNewestPerUser: 50, batchSize: 1_000, CancellationToken.None);
     var retentionSeconds = retentionClock.Elapsed.TotalSeconds;
     Console.WriteLine($"retention (keep newest 50 per user, batches of 1000): {deleted:N0} rows in {retentionSeconds:F1} s");
 
@@ -102,7 +110,10 @@ try
 }
 finally
 {
-    Delete(seedPath);
+    if (keptSeed.Length == 0)
+    {
+        Delete(seedPath);
+    }
 }
 
 static Task Create(SqliteNotificationStore store, NotificationIds ids, long i, int users, bool keyed)
