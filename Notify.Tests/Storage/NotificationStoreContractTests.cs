@@ -350,6 +350,35 @@ public abstract class NotificationStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EveryMethod_CalledByAnotherUser_NeverSeesOrChangesTheOwnersRows()
+    {
+        var owner = NewUser();
+        var intruder = NewUser();
+        var rows = await SeedAsync(owner, 4);
+        var keyed = await Store.CreateAsync(NewNotification(owner), "owner-key", Ct);
+
+        foreach (var row in rows)
+        {
+            Assert.Null(await Store.GetAsync(intruder, row.Id, Ct));
+            Assert.False(await Store.MarkReadAsync(intruder, row.Id, Time.GetUtcNow(), Ct));
+            Assert.False(await Store.DeleteAsync(intruder, row.Id, Ct));
+        }
+        Assert.Empty((await Store.ListAsync(intruder, new NotificationQuery { Limit = 100 }, Ct)).Items);
+        Assert.Empty((await Store.ListAsync(intruder, new NotificationQuery { Before = "\uffff" }, Ct)).Items);
+        Assert.Empty(await Store.ListAfterAsync(intruder, "", 100, Ct));
+        Assert.Equal(0, await Store.CountUnreadAsync(intruder, Ct));
+        Assert.Equal(0, await Store.MarkAllReadAsync(intruder, Time.GetUtcNow(), Ct));
+        var intruderKeyed = await Store.CreateAsync(NewNotification(intruder), "owner-key", Ct);
+
+        Assert.True(intruderKeyed.Created);
+        Assert.NotEqual(keyed.Notification.Id, intruderKeyed.Notification.Id);
+        Assert.Equal(5, await Store.CountUnreadAsync(owner, Ct));
+        Assert.Equal(
+            rows.Select(n => n.Id).Append(keyed.Notification.Id),
+            (await Store.ListAfterAsync(owner, "", 100, Ct)).Select(n => n.Id));
+    }
+
+    [Fact]
     public async Task CreateAsync_AfterDeleteWithSameKey_ReturnsNoGhost()
     {
         var user = NewUser();
