@@ -82,7 +82,7 @@ public static class StoreExtensions
             var database = new SqliteDatabase(
                 path, options.SqliteBusyTimeout, options.SqliteMaxConnections, options.SqliteSynchronous,
                 options.SqliteWriteQueueCapacity, options.SqliteMaxWriteBatch, options.SqliteMmapSize);
-            StoreLog.StoreReady(sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StoreExtensions).FullName!), "sqlite", database.Path);
+            StoreLog.SqliteFile(sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StoreExtensions).FullName!), database.Path);
             return database;
         });
         builder.Services.AddSingleton<INotificationStore, SqliteNotificationStore>();
