@@ -107,6 +107,22 @@ public abstract class NotificationStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CreateAsync_SubMillisecondTimes_ReturnsWhatAReadReturns()
+    {
+        var user = NewUser();
+        var at = Time.GetUtcNow().AddTicks(1_234_567);
+        var notification = NewNotification(user, createdAt: at) with { Status = NotificationStatus.Read, ReadAt = at.AddTicks(5_555) };
+
+        var created = await Store.CreateAsync(notification, "precise", Ct);
+        var retried = await Store.CreateAsync(NewNotification(user, createdAt: at), "precise", Ct);
+        var read = await Store.GetAsync(user, notification.Id, Ct);
+
+        Assert.Equal(read, created.Notification);
+        Assert.Equal(read, retried.Notification);
+        Assert.Equal(at.ToUnixTimeMilliseconds(), read!.CreatedAt.ToUnixTimeMilliseconds());
+    }
+
+    [Fact]
     public async Task GetAsync_OtherUsersId_ReturnsNull()
     {
         var owner = NewUser();

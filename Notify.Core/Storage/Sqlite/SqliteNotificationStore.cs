@@ -99,7 +99,7 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
             p.AddWithValue("$key", (object?)idempotencyKey ?? DBNull.Value);
             if (insert.ExecuteNonQuery() == 1)
             {
-                return new CreateResult(notification, Created: true);
+                return new CreateResult(AsStored(notification), Created: true);
             }
 
             var byKey = session.Command(ByKeySql);
@@ -375,6 +375,13 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
         using var document = JsonDocument.Parse(json);
         return document.RootElement.Clone();
     }
+
+    /// <summary>The notification as a read returns it: times cut to the stored millisecond precision.</summary>
+    internal static Notification AsStored(Notification notification) => notification with
+    {
+        CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(notification.CreatedAt.ToUnixTimeMilliseconds()),
+        ReadAt = notification.ReadAt is { } readAt ? DateTimeOffset.FromUnixTimeMilliseconds(readAt.ToUnixTimeMilliseconds()) : null,
+    };
 
     internal static string SeverityName(NotificationSeverity severity) => severity switch
     {
