@@ -81,8 +81,8 @@ public static class StoreExtensions
             var path = ResolveSqlitePath(options, contentRoot);
             var database = new SqliteDatabase(
                 path, options.SqliteBusyTimeout, options.SqliteMaxConnections, options.SqliteSynchronous,
-                options.SqliteWriteQueueCapacity, options.SqliteMaxWriteBatch);
-            StoreLog.StoreReady(sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StoreExtensions).FullName!), "sqlite", database.Path);
+                options.SqliteWriteQueueCapacity, options.SqliteMaxWriteBatch, options.SqliteMmapSize);
+            StoreLog.SqliteFile(sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StoreExtensions).FullName!), database.Path);
             return database;
         });
         builder.Services.AddSingleton<INotificationStore, SqliteNotificationStore>();

@@ -14,6 +14,7 @@ using Notify.Core.Storage.Sqlite;
 // Usage: dotnet run -c Release --project bench/Notify.Bench.Store -- [--seconds 5] [--rows 1000000] [--users 10000]
 //        [--samples 5000] [--out bench/results] [--dir /tmp]
 var seconds = IntArg("--seconds", 5);
+var skipCreates = args.Contains("--reads-only");
 var rows = IntArg("--rows", 1_000_000);
 var users = IntArg("--users", 10_000);
 var samples = IntArg("--samples", 5_000);
@@ -25,19 +26,24 @@ var results = new List<Result>();
 var started = Stopwatch.StartNew();
 var loadBefore = LoadAverage();
 
-foreach (var (callers, keyed) in new[] { (1, false), (8, false), (64, false), (8, true) })
+var createCases = new[]
+{
+    (1, false, SqliteSynchronousMode.Normal), (8, false, SqliteSynchronousMode.Normal), (64, false, SqliteSynchronousMode.Normal),
+    (8, true, SqliteSynchronousMode.Normal), (1, false, SqliteSynchronousMode.Full), (64, false, SqliteSynchronousMode.Full),
+};
+foreach (var (callers, keyed, synchronous) in skipCreates ? [] : createCases)
 {
     var path = Path.Combine(workDir, $"notify-bench-create-{Guid.NewGuid():N}.db");
     try
     {
-        using var database = Open(path);
+        using var database = Open(path, synchronous);
         var store = new SqliteNotificationStore(database);
         await store.InitializeAsync(CancellationToken.None);
         var ids = new NotificationIds(TimeProvider.System);
         // Warm-up: JIT, pooled connections, prepared statements.
         await RunForAsync(callers, TimeSpan.FromSeconds(1), i => Create(store, ids, i, users, keyed));
         var (count, elapsed, latencies) = await RunForAsync(callers, TimeSpan.FromSeconds(seconds), i => Create(store, ids, i, users, keyed));
-        var name = $"create, {callers} caller{(callers == 1 ? "" : "s")}{(keyed ? ", idempotency key" : "")}";
+        var name = $"create, {callers} caller{(callers == 1 ? "" : "s")}{(keyed ? ", idempotency key" : "")}{(synchronous == SqliteSynchronousMode.Full ? ", synchronous=FULL" : "")}";
         results.Add(Result.From("create", name, callers, count, elapsed, latencies));
         Console.WriteLine(results[^1].Line());
     }
@@ -47,18 +53,23 @@ foreach (var (callers, keyed) in new[] { (1, false), (8, false), (64, false), (8
     }
 }
 
-var seedPath = Path.Combine(workDir, $"notify-bench-read-{Guid.NewGuid():N}.db");
-double seedSeconds;
+// --keep-seed FILE reuses (or creates and keeps) the seeded file between runs; the retention step is skipped then.
+var keptSeed = StringArg("--keep-seed", "");
+var seedPath = keptSeed.Length > 0 ? Path.GetFullPath(keptSeed) : Path.Combine(workDir, $"notify-bench-read-{Guid.NewGuid():N}.db");
+double seedSeconds = 0;
 long fileBytes;
 try
 {
-    using (var database = Open(seedPath))
+    if (!File.Exists(seedPath))
     {
-        await new SqliteNotificationStore(database).InitializeAsync(CancellationToken.None);
+        using (var database = Open(seedPath))
+        {
+            await new SqliteNotificationStore(database).InitializeAsync(CancellationToken.None);
+        }
+        var seedClock = Stopwatch.StartNew();
+        Seed(seedPath, rows, users);
+        seedSeconds = seedClock.Elapsed.TotalSeconds;
     }
-    var seedClock = Stopwatch.StartNew();
-    Seed(seedPath, rows, users);
-    seedSeconds = seedClock.Elapsed.TotalSeconds;
     fileBytes = new FileInfo(seedPath).Length + (File.Exists(seedPath + "-wal") ? new FileInfo(seedPath + "-wal").Length : 0);
     Console.WriteLine($"seeded {rows:N0} notifications over {users:N0} users in {seedSeconds:F1} s ({fileBytes / 1048576.0:F0} MiB)");
 
@@ -93,7 +104,9 @@ try
 
     // Retention over the seeded data: the newest 50 per user, in batches of 1,000.
     var retentionClock = Stopwatch.StartNew();
-    var deleted = await reader.ApplyRetentionAsync(DateTimeOffset.FromUnixTimeMilliseconds(0), keepNewestPerUser: 50, batchSize: 1_000, CancellationToken.None);
+    var deleted = keptSeed.Length > 0
+        ? 0
+        : await reader.ApplyRetentionAsync(DateTimeOffset.FromUnixTimeMilliseconds(0), keepNewestPerUser: 50, batchSize: 1_000, CancellationToken.None);
     var retentionSeconds = retentionClock.Elapsed.TotalSeconds;
     Console.WriteLine($"retention (keep newest 50 per user, batches of 1000): {deleted:N0} rows in {retentionSeconds:F1} s");
 
@@ -102,7 +115,10 @@ try
 }
 finally
 {
-    Delete(seedPath);
+    if (keptSeed.Length == 0)
+    {
+        Delete(seedPath);
+    }
 }
 
 static Task Create(SqliteNotificationStore store, NotificationIds ids, long i, int users, bool keyed)
@@ -220,7 +236,8 @@ static void Seed(string path, int rows, int users)
 static string LoadAverage() =>
     File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
-static SqliteDatabase Open(string path) => new(path, TimeSpan.FromSeconds(5), maxConnections: 16, SqliteSynchronousMode.Normal);
+static SqliteDatabase Open(string path, SqliteSynchronousMode synchronous = SqliteSynchronousMode.Normal) =>
+    new(path, TimeSpan.FromSeconds(5), maxConnections: 16, synchronous);
 
 static string UserId(int n) => "user-" + n.ToString("D5", CultureInfo.InvariantCulture);
 
@@ -254,7 +271,7 @@ static void Write(string outDir, string command, int seconds, int rows, int user
     md.AppendLine(CultureInfo.InvariantCulture, $"- Machine: {machine}");
     md.AppendLine(CultureInfo.InvariantCulture, $"- Command: `{command}`");
     md.AppendLine(CultureInfo.InvariantCulture, $"- Load average (1/5/15 min) of the shared machine: {load}.");
-    md.AppendLine("- Scope: `SqliteNotificationStore` in process (WAL, `synchronous=NORMAL`, 16 pooled connections), no HTTP and no Redis publish.");
+    md.AppendLine("- Scope: `SqliteNotificationStore` in process with the default options (WAL, `synchronous=NORMAL` unless the row says FULL, 16 pooled connections, group commit of up to 256 writes, 256 MiB mmap), no HTTP and no Redis publish.");
     md.AppendLine(CultureInfo.InvariantCulture, $"- Creates: each level runs {seconds} s after a 1 s warm-up, on a fresh file, users spread over {users:N0}.");
     md.AppendLine(CultureInfo.InvariantCulture, $"- Reads: {rows:N0} notifications over {users:N0} users (≈{rows / Math.Max(1, users)} each, 70 % read) seeded in one transaction in {seedSeconds:F1} s ({fileBytes / 1048576.0:F0} MiB); {samples:N0} random users per row.");
     md.AppendLine(CultureInfo.InvariantCulture, $"- Targets: ≥ 5,000 creates/s; p99 < 20 ms for list and unread count.");

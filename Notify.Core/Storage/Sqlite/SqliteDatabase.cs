@@ -28,6 +28,7 @@ public sealed class SqliteDatabase : IDisposable
     private readonly string _connectionString;
     private readonly int _busyTimeoutMs;
     private readonly string _synchronous;
+    private readonly long _mmapSize;
     private int _disposed;
 
     /// <summary>Opens (and creates, when missing) the SQLite file at <paramref name="path"/>.</summary>
@@ -37,8 +38,17 @@ public sealed class SqliteDatabase : IDisposable
     /// <param name="synchronous">The <c>synchronous</c> pragma.</param>
     /// <param name="writeQueueCapacity">Most writes waiting for the writer; further callers wait for room.</param>
     /// <param name="maxWriteBatch">Most writes committed in one transaction.</param>
-    public SqliteDatabase(string path, TimeSpan busyTimeout, int maxConnections, SqliteSynchronousMode synchronous, int writeQueueCapacity = 10_000, int maxWriteBatch = 256)
+    /// <param name="mmapSize">Bytes read through memory mapping (<c>mmap_size</c>); 0 turns it off.</param>
+    public SqliteDatabase(
+        string path,
+        TimeSpan busyTimeout,
+        int maxConnections,
+        SqliteSynchronousMode synchronous,
+        int writeQueueCapacity = 10_000,
+        int maxWriteBatch = 256,
+        long mmapSize = 256L * 1024 * 1024)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(mmapSize);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxConnections);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(writeQueueCapacity);
@@ -58,6 +68,7 @@ public sealed class SqliteDatabase : IDisposable
         }.ToString();
         _busyTimeoutMs = (int)busyTimeout.TotalMilliseconds;
         _synchronous = synchronous == SqliteSynchronousMode.Full ? "FULL" : "NORMAL";
+        _mmapSize = mmapSize;
         _slots = new SemaphoreSlim(maxConnections, maxConnections);
         _maxBatch = maxWriteBatch;
         _writes = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(writeQueueCapacity)
@@ -225,7 +236,7 @@ public sealed class SqliteDatabase : IDisposable
             connection.Open();
             using var pragmas = connection.CreateCommand();
             // busy_timeout first: switching to WAL needs a lock another process may hold.
-            pragmas.CommandText = $"PRAGMA busy_timeout = {_busyTimeoutMs}; PRAGMA journal_mode = WAL; PRAGMA synchronous = {_synchronous}; PRAGMA temp_store = MEMORY;";
+            pragmas.CommandText = $"PRAGMA busy_timeout = {_busyTimeoutMs}; PRAGMA journal_mode = WAL; PRAGMA synchronous = {_synchronous}; PRAGMA temp_store = MEMORY; PRAGMA mmap_size = {_mmapSize};";
             pragmas.ExecuteNonQuery();
             return new SqliteSession(connection);
         }
