@@ -52,6 +52,7 @@ public sealed class OpenApiTests(ApiFixture api) : IClassFixture<ApiFixture>
 
         var schemas = doc["components"]!["schemas"]!.AsObject();
         Assert.True(schemas["Notification"]!["properties"]!.AsObject().ContainsKey("user_id"));
+        Assert.Equal("alice", (string?)schemas["Notification"]!["examples"]![0]!["user_id"]);
     }
 
     [Fact]
