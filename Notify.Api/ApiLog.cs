@@ -18,6 +18,9 @@ internal static partial class ApiLog
     [LoggerMessage(5, LogLevel.Information, "Broadcast {PublicationId} published to {Channel}")]
     public static partial void Broadcast(ILogger logger, string publicationId, string channel);
 
+    [LoggerMessage(9, LogLevel.Error, "Broadcast to {Channel} failed: the message bus is unreachable")]
+    public static partial void BroadcastFailed(ILogger logger, Exception exception, string channel);
+
     [LoggerMessage(6, LogLevel.Information, "Rate limit hit by {Partition} on {Path}")]
     public static partial void RateLimited(ILogger logger, string partition, string path);
 
