@@ -53,6 +53,7 @@ public sealed class OpenApiTests(ApiFixture api) : IClassFixture<ApiFixture>
         Assert.NotNull(create["responses"]!["400"]);
         Assert.NotNull(create["responses"]!["429"]);
         Assert.Single(Operation(paths, "/api/notifications", "get")["security"]!.AsArray());
+        Assert.NotNull(Operation(paths, "/api/notifications/{id}", "delete")["responses"]!["404"]);
         Assert.Null(Operation(paths, "/api/auth/dev-token", "post")["security"]);
 
         var schemas = doc["components"]!["schemas"]!.AsObject();
