@@ -215,6 +215,16 @@ public sealed class PublishApiTests(ApiFixture api) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task Create_NonJsonContentType_Returns415Problem()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/notifications") { Content = new StringContent("user_id=a", Encoding.UTF8, "text/plain") };
+        request.Headers.Authorization = new("Bearer", api.AdminToken());
+        using var response = await api.Http.SendAsync(request, Ct);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
     public async Task Create_FieldOfWrongJsonType_Returns400NamingField()
     {
         using var response = await api.SendAsync(HttpMethod.Post, "/api/notifications", api.AdminToken(), "{\"user_id\":\"a\",\"type\":\"t\",\"title\":5}");
