@@ -24,25 +24,18 @@ public sealed class TaskDispatcherTests(RedisServer redis) : IClassFixture<Redis
         await Task.WhenAll(cluster.StartWorkerAsync(), cluster.StartWorkerAsync());
         var frames = await cluster.RecordTaskFramesAsync();
 
-        // In flight as the frames tell it: from the "running" frame to the terminal one.
+        // Every start and end as the frames tell it, in publish order; replayed once the owners are known.
         var owner = new ConcurrentDictionary<string, string>();
-        var inFlight = new Dictionary<string, string>();
-        var gate = new Lock();
-        int maxGlobal = 0, maxUser = 0;
+        var events = new ConcurrentQueue<(string TaskId, bool Start)>();
         frames.Received += (taskId, type, data) =>
         {
-            lock (gate)
+            if (type == "progress" && data.GetProperty("status").GetString() == "running")
             {
-                if (type == "progress" && data.GetProperty("status").GetString() == "running")
-                {
-                    inFlight.TryAdd(taskId, owner.GetValueOrDefault(taskId, "?"));
-                }
-                else if (type is "completed" or "error")
-                {
-                    inFlight.Remove(taskId);
-                }
-                maxGlobal = Math.Max(maxGlobal, inFlight.Count);
-                maxUser = Math.Max(maxUser, inFlight.Values.GroupBy(u => u).Select(g => g.Count()).DefaultIfEmpty(0).Max());
+                events.Enqueue((taskId, true));
+            }
+            else if (type is "completed" or "error")
+            {
+                events.Enqueue((taskId, false));
             }
         };
 
@@ -87,6 +80,21 @@ public sealed class TaskDispatcherTests(RedisServer redis) : IClassFixture<Redis
         await stopSampling.CancelAsync();
         await sampler;
 
+        var inFlight = new HashSet<string>();
+        int maxGlobal = 0, maxUser = 0;
+        foreach (var (taskId, start) in events)
+        {
+            if (start)
+            {
+                inFlight.Add(taskId);
+            }
+            else
+            {
+                inFlight.Remove(taskId);
+            }
+            maxGlobal = Math.Max(maxGlobal, inFlight.Count);
+            maxUser = Math.Max(maxUser, inFlight.GroupBy(id => owner[id]).Select(g => g.Count()).DefaultIfEmpty(0).Max());
+        }
         Assert.InRange(sampledUser, 1, 2);
         Assert.InRange(sampledGlobal, 2, 6);
         Assert.InRange(maxUser, 1, 2);

@@ -125,10 +125,10 @@ internal sealed class TaskDispatcher(
     {
         var run = new Run(lease);
         _running[lease.Task.Id] = run;
-        run.Completion = Task.Run(() => ExecuteAsync(run), CancellationToken.None);
+        run.Completion = Task.Run(() => RunTaskAsync(run), CancellationToken.None);
     }
 
-    private async Task ExecuteAsync(Run run)
+    private async Task RunTaskAsync(Run run)
     {
         var lease = run.Lease;
         var task = lease.Task;
