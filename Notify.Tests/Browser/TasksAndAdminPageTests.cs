@@ -1,0 +1,69 @@
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Notify.Tests.Browser;
+
+/// <summary>Task progress in the page, and the admin page; saves the screenshots the README shows.</summary>
+[Collection(nameof(BrowserCollection))]
+public sealed class TasksAndAdminPageTests(BrowserSystem system)
+{
+    [Fact]
+    public async Task Tasks_DemoTask_ProgressBarReachesHundred()
+    {
+        var (context, page) = await system.SignInAsync(BrowserSystem.NewUser("task"));
+        await using var _ = context;
+
+        await page.ClickAsync("#start-task");
+
+        var card = page.Locator("li.task[data-kind=task]").First;
+        await Expect(card).ToHaveAttributeAsync("data-status", "completed", new() { Timeout = 60_000 });
+        await Expect(card).ToHaveAttributeAsync("data-progress", "100");
+        var width = await card.Locator(".bar > div").EvaluateAsync<string>("el => el.style.width");
+        Assert.Equal("100%", width);
+    }
+
+    [Fact]
+    public async Task Screenshots_InboxAndAdminPage_SavedAsArtifacts()
+    {
+        var admin = BrowserSystem.NewUser("admin");
+        var samples = new[] { ("Deploy finished", "api 1.4.2 is live in eu-west"), ("Report ready", "Weekly usage report (PDF, 2.1 MB)"), ("Build failed", "main #318: 2 tests failed") };
+        foreach (var (title, content) in samples)
+        {
+            await system.NotifyAsync(admin, title, content);
+        }
+        var (context, page) = await system.SignInAsync(admin, admin: true);
+        await using var _ = context;
+        Directory.CreateDirectory(BrowserSystem.ScreenshotDirectory);
+
+        await page.GotoAsync(new Uri(system.ApiAddress, "/#/").ToString());
+        await Expect(page.Locator("li.item")).ToHaveCountAsync(3, new() { Timeout = 10_000 });
+        await page.ClickAsync("#start-task");
+        await Expect(page.Locator("li.task").First).ToHaveAttributeAsync("data-status", new System.Text.RegularExpressions.Regex("running|completed"), new() { Timeout = 30_000 });
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserSystem.ScreenshotDirectory, "inbox.png") });
+
+        await page.ClickAsync("#nav-admin");
+        await Expect(page.Locator("#view-admin")).ToBeVisibleAsync();
+        await Expect(page.Locator("#stat-instances tr")).ToHaveCountAsync(2, new() { Timeout = 10_000 });
+        await Expect(page.Locator("#link-hangfire")).ToHaveAttributeAsync("href", new System.Text.RegularExpressions.Regex("/hangfire\\?token="));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserSystem.ScreenshotDirectory, "admin.png") });
+
+        Assert.True(new FileInfo(Path.Combine(BrowserSystem.ScreenshotDirectory, "inbox.png")).Length > 10_000);
+        Assert.True(new FileInfo(Path.Combine(BrowserSystem.ScreenshotDirectory, "admin.png")).Length > 10_000);
+    }
+
+    [Fact]
+    public async Task Admin_Broadcast_ReachesAConnectedUserAsToast()
+    {
+        var (userContext, userPage) = await system.SignInAsync(BrowserSystem.NewUser("listener"));
+        await using var _ = userContext;
+        var (adminContext, adminPage) = await system.SignInAsync(BrowserSystem.NewUser("admin"), admin: true);
+        await using var __ = adminContext;
+        var text = $"maintenance at 22:00 {Guid.NewGuid():N}";
+
+        await adminPage.FillAsync("#bc-content", text);
+        await adminPage.ClickAsync("#broadcast-form button[type=submit]");
+
+        await Expect(adminPage.Locator("#bc-result")).ToContainTextAsync("Sent", new() { Timeout = 5_000 });
+        await Expect(userPage.Locator(".toast")).ToContainTextAsync(text, new() { Timeout = 5_000 });
+    }
+}
