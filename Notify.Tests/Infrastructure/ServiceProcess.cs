@@ -77,7 +77,8 @@ public sealed partial class ServiceProcess : IAsyncDisposable
             psi.Environment[key] = value;
         }
 
-        var process = Process.Start(psi) ?? throw new InvalidOperationException($"{project} did not start");
+        // Tied to the test process: a test host that dies takes its services with it.
+        var process = Notify.AppHost.Hosting.ProcessLauncher.Start(psi);
         var service = new ServiceProcess(project, chosenPort, process);
         Live[process.Id] = process;
         process.OutputDataReceived += (_, e) => service.Append(e.Data);
