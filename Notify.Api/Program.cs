@@ -8,7 +8,14 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
+app.UseApiPipeline();
+
 app.MapDefaultEndpoints();
+app.MapAuthApi();
+app.MapNotificationsApi();
+app.MapPublishApi();
+app.MapSettingsApi();
+app.MapApiReference();
 app.MapClientConfigApi();
 
 app.Run();

@@ -1,0 +1,29 @@
+namespace Notify.Api;
+
+/// <summary>The Api's log messages. Never tokens, keys or notification bodies.</summary>
+internal static partial class ApiLog
+{
+    [LoggerMessage(1, LogLevel.Debug, "Notification {NotificationId} created for user {UserId}")]
+    public static partial void NotificationCreated(ILogger logger, string notificationId, string userId);
+
+    [LoggerMessage(2, LogLevel.Information, "Idempotent retry answered with notification {NotificationId} of user {UserId}")]
+    public static partial void IdempotentReplay(ILogger logger, string notificationId, string userId);
+
+    [LoggerMessage(3, LogLevel.Warning, "Publishing to user {UserId} failed; the change is stored and reaches clients on replay")]
+    public static partial void PublishFailed(ILogger logger, Exception exception, string userId);
+
+    [LoggerMessage(4, LogLevel.Warning, "Request with an unknown API key rejected")]
+    public static partial void ApiKeyRejected(ILogger logger);
+
+    [LoggerMessage(5, LogLevel.Information, "Broadcast {PublicationId} published to {Channel}")]
+    public static partial void Broadcast(ILogger logger, string publicationId, string channel);
+
+    [LoggerMessage(6, LogLevel.Information, "Rate limit hit by {Partition} on {Path}")]
+    public static partial void RateLimited(ILogger logger, string partition, string path);
+
+    [LoggerMessage(7, LogLevel.Warning, "Dev token issued for user {UserId}; dev tokens must be off in production")]
+    public static partial void DevTokenIssued(ILogger logger, string userId);
+
+    [LoggerMessage(8, LogLevel.Information, "Runtime settings changed by {UserId}: {Keys}")]
+    public static partial void SettingsChanged(ILogger logger, string userId, string keys);
+}

@@ -1,0 +1,118 @@
+using System.Text.Json;
+using Notify.Core.Json;
+using Notify.Core.Messaging;
+using Notify.Core.Notifications;
+
+namespace Notify.Api.Notifications;
+
+/// <summary>
+/// Store first, then publish: a notification reaches the bus only once it is durable, so a client that
+/// misses the live frame finds it on replay. Changes to the inbox (read, read all, delete) are published
+/// on the user's topic too, so the user's other tabs and devices update.
+/// </summary>
+internal sealed class NotificationService(
+    INotificationStore store,
+    IMessageBus bus,
+    NotificationIds ids,
+    TimeProvider time,
+    ILogger<NotificationService> logger)
+{
+    /// <summary>Frame type sent to the owner's other connections when one notification was marked read.</summary>
+    public const string ReadFrame = "read";
+
+    /// <summary>Frame type sent when every unread notification was marked read.</summary>
+    public const string ReadAllFrame = "read_all";
+
+    /// <summary>Frame type sent when a notification was deleted.</summary>
+    public const string DeletedFrame = "deleted";
+
+    /// <summary>Stores a new notification (or finds the one stored under the same idempotency key) and publishes it if it is new.</summary>
+    public async Task<CreateResult> CreateAsync(NewNotification draft, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        var notification = new Notification
+        {
+            Id = ids.Next(),
+            UserId = draft.UserId,
+            Type = draft.Type,
+            Title = draft.Title,
+            Content = draft.Content ?? "",
+            Link = draft.Link,
+            Source = draft.Source,
+            Severity = draft.Severity,
+            Status = NotificationStatus.Unread,
+            // Stores keep milliseconds; the answer must equal what a later read returns.
+            CreatedAt = TruncateToMilliseconds(time.GetUtcNow()),
+            Metadata = draft.Metadata is { ValueKind: not JsonValueKind.Null } m ? m.Clone() : null,
+        };
+        var result = await store.CreateAsync(notification, idempotencyKey, cancellationToken);
+        if (result.Created)
+        {
+            ApiLog.NotificationCreated(logger, result.Notification.Id, result.Notification.UserId);
+            await PublishAsync(result.Notification.UserId, Frames.Serialize("notification", result.Notification));
+        }
+        else
+        {
+            ApiLog.IdempotentReplay(logger, result.Notification.Id, result.Notification.UserId);
+        }
+        return result;
+    }
+
+    public async Task<bool> MarkReadAsync(string userId, string id, CancellationToken cancellationToken)
+    {
+        if (!await store.MarkReadAsync(userId, id, time.GetUtcNow(), cancellationToken))
+        {
+            return false;
+        }
+        await PublishAsync(userId, Frames.Serialize(ReadFrame, new IdData(id)));
+        return true;
+    }
+
+    public async Task<long> MarkAllReadAsync(string userId, CancellationToken cancellationToken)
+    {
+        var updated = await store.MarkAllReadAsync(userId, time.GetUtcNow(), cancellationToken);
+        if (updated > 0)
+        {
+            await PublishAsync(userId, Frames.Serialize(ReadAllFrame, new ReadAllResponse(updated)));
+        }
+        return updated;
+    }
+
+    public async Task<bool> DeleteAsync(string userId, string id, CancellationToken cancellationToken)
+    {
+        if (!await store.DeleteAsync(userId, id, cancellationToken))
+        {
+            return false;
+        }
+        await PublishAsync(userId, Frames.Serialize(DeletedFrame, new IdData(id)));
+        return true;
+    }
+
+    // Once the change is stored it is published even if the caller has gone away meanwhile; a publish
+    // failure is logged, not returned: the store is the truth and clients catch up by replay.
+    private async Task PublishAsync(string userId, byte[] frame)
+    {
+        try
+        {
+            await bus.PublishAsync(BusTopic.User(userId), frame, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            ApiLog.PublishFailed(logger, ex, userId);
+        }
+    }
+
+    private static DateTimeOffset TruncateToMilliseconds(DateTimeOffset t) => new(t.Ticks - (t.Ticks % TimeSpan.TicksPerMillisecond), t.Offset);
+
+    private sealed record IdData(string Id);
+}
+
+/// <summary>The validated fields of a notification to create.</summary>
+internal sealed record NewNotification(
+    string UserId,
+    string Type,
+    string Title,
+    string? Content,
+    string? Link,
+    string? Source,
+    NotificationSeverity Severity,
+    JsonElement? Metadata);

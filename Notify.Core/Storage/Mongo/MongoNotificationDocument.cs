@@ -1,0 +1,87 @@
+using System.Text.Json;
+using MongoDB.Bson;
+using MongoDB.Bson.IO;
+using Notify.Core.Notifications;
+using Notify.Core.Storage.Sqlite;
+
+namespace Notify.Core.Storage.Mongo;
+
+/// <summary>
+/// The BSON shape of a stored notification: snake_case fields as on the wire, <c>_id</c> the ULID,
+/// times as BSON dates (millisecond precision), metadata as native BSON so it can be queried, and
+/// <c>idempotency_key</c> present only when the create had one (the unique index is partial on it).
+/// </summary>
+internal static class MongoNotificationDocument
+{
+    public const string Id = "_id";
+    public const string UserId = "user_id";
+    public const string Type = "type";
+    public const string Title = "title";
+    public const string Content = "content";
+    public const string Link = "link";
+    public const string Source = "source";
+    public const string Severity = "severity";
+    public const string Status = "status";
+    public const string CreatedAt = "created_at";
+    public const string ReadAt = "read_at";
+    public const string Metadata = "metadata";
+    public const string IdempotencyKey = "idempotency_key";
+
+    private static readonly JsonWriterSettings MetadataJson = new() { OutputMode = JsonOutputMode.RelaxedExtendedJson, Indent = false };
+
+    public static string StatusName(NotificationStatus status) => status == NotificationStatus.Read ? "read" : "unread";
+
+    public static BsonDocument ToBson(Notification notification, string? idempotencyKey)
+    {
+        var document = new BsonDocument
+        {
+            { Id, notification.Id },
+            { UserId, notification.UserId },
+            { Type, notification.Type },
+            { Title, notification.Title },
+            { Content, notification.Content },
+            { Link, notification.Link is null ? BsonNull.Value : notification.Link },
+            { Source, notification.Source is null ? BsonNull.Value : notification.Source },
+            { Severity, SqliteNotificationStore.SeverityName(notification.Severity) },
+            { Status, StatusName(notification.Status) },
+            { CreatedAt, new BsonDateTime(notification.CreatedAt.UtcDateTime) },
+            { ReadAt, notification.ReadAt is { } readAt ? new BsonDateTime(readAt.UtcDateTime) : BsonNull.Value },
+            { Metadata, notification.Metadata is { } metadata ? MetadataToBson(metadata) : BsonNull.Value },
+        };
+        if (idempotencyKey is not null)
+        {
+            document.Add(IdempotencyKey, idempotencyKey);
+        }
+        return document;
+    }
+
+    public static Notification FromBson(BsonDocument document) => new()
+    {
+        Id = document[Id].AsString,
+        UserId = document[UserId].AsString,
+        Type = document[Type].AsString,
+        Title = document[Title].AsString,
+        Content = document.GetValue(Content, "").AsString,
+        Link = NullableString(document, Link),
+        Source = NullableString(document, Source),
+        Severity = SqliteNotificationStore.ParseSeverity(document.GetValue(Severity, "info").AsString),
+        Status = document.GetValue(Status, "unread").AsString == "read" ? NotificationStatus.Read : NotificationStatus.Unread,
+        CreatedAt = new DateTimeOffset(document[CreatedAt].ToUniversalTime()),
+        ReadAt = document.GetValue(ReadAt, BsonNull.Value) is BsonDateTime readAt ? new DateTimeOffset(readAt.ToUniversalTime()) : null,
+        Metadata = document.GetValue(Metadata, BsonNull.Value) is { IsBsonNull: false } metadata ? MetadataFromBson(metadata) : null,
+    };
+
+    /// <summary>Any JSON value as BSON (wrapped, because only documents parse at the top level).</summary>
+    public static BsonValue MetadataToBson(JsonElement metadata) =>
+        BsonDocument.Parse("{\"v\":" + metadata.GetRawText() + "}")["v"];
+
+    public static JsonElement MetadataFromBson(BsonValue value)
+    {
+        var json = new BsonDocument("v", value).ToJson(MetadataJson);
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.GetProperty("v").Clone();
+    }
+
+    private static string? NullableString(BsonDocument document, string name) =>
+        document.GetValue(name, BsonNull.Value) is BsonString text ? text.Value : null;
+}

@@ -1,0 +1,375 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Notify.Core.Notifications;
+
+namespace Notify.Core.Storage.Sqlite;
+
+/// <summary>
+/// <see cref="INotificationStore"/> on a SQLite file (the embedded default). Several processes may share
+/// the file: WAL lets readers run beside the single writer, the busy timeout makes writers of different
+/// processes take turns, and the unique (user_id, idempotency_key) index makes idempotent creates race-safe
+/// across them.
+/// </summary>
+public sealed class SqliteNotificationStore(SqliteDatabase database) : INotificationStore
+{
+    private const string Columns = "id, user_id, type, title, content, link, source, severity, status, created_at, read_at, metadata";
+
+    private const string InsertSql = $"""
+        INSERT INTO notifications ({Columns}, idempotency_key)
+        VALUES ($id, $user, $type, $title, $content, $link, $source, $severity, $status, $created, $read, $metadata, $key)
+        ON CONFLICT (user_id, idempotency_key) DO NOTHING
+        """;
+
+    private const string ByKeySql = $"SELECT {Columns} FROM notifications WHERE user_id = $user AND idempotency_key = $key";
+    private const string GetSql = $"SELECT {Columns} FROM notifications WHERE user_id = $user AND id = $id";
+    private const string ListAfterSql = $"SELECT {Columns} FROM notifications WHERE user_id = $user AND id > $after ORDER BY id LIMIT $limit";
+    private const string CountUnreadSql = "SELECT COUNT(*) FROM notifications WHERE user_id = $user AND status = 0";
+    private const string MarkReadSql = "UPDATE notifications SET status = 1, read_at = $read WHERE user_id = $user AND id = $id AND status = 0";
+    private const string ExistsSql = "SELECT 1 FROM notifications WHERE user_id = $user AND id = $id";
+    private const string MarkAllReadSql = "UPDATE notifications SET status = 1, read_at = $read WHERE user_id = $user AND status = 0";
+    private const string DeleteSql = "DELETE FROM notifications WHERE user_id = $user AND id = $id";
+
+    private const string DeleteOlderSql = """
+        DELETE FROM notifications WHERE rowid IN
+            (SELECT rowid FROM notifications WHERE created_at < $cutoff LIMIT $batch)
+        """;
+
+    private const string UsersOverCapSql = """
+        SELECT user_id FROM notifications WHERE user_id > $after
+        GROUP BY user_id HAVING COUNT(*) > $keep ORDER BY user_id LIMIT $page
+        """;
+
+    private const string DeleteBeyondCapSql = """
+        DELETE FROM notifications WHERE rowid IN
+            (SELECT rowid FROM notifications WHERE user_id = $user ORDER BY id DESC LIMIT $batch OFFSET $keep)
+        """;
+
+    // Schema version 1. Times are Unix milliseconds; status 0 = unread, 1 = read; severity is the enum's name.
+    internal const string SchemaSql = """
+        CREATE TABLE IF NOT EXISTS notifications (
+            id              TEXT    NOT NULL,
+            user_id         TEXT    NOT NULL,
+            type            TEXT    NOT NULL,
+            title           TEXT    NOT NULL,
+            content         TEXT    NOT NULL,
+            link            TEXT,
+            source          TEXT,
+            severity        TEXT    NOT NULL,
+            status          INTEGER NOT NULL,
+            created_at      INTEGER NOT NULL,
+            read_at         INTEGER,
+            metadata        TEXT,
+            idempotency_key TEXT
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS ux_notifications_user_id ON notifications (user_id, id);
+        CREATE INDEX IF NOT EXISTS ix_notifications_user_status_id ON notifications (user_id, status, id);
+        CREATE INDEX IF NOT EXISTS ix_notifications_created_at ON notifications (created_at);
+        CREATE UNIQUE INDEX IF NOT EXISTS ux_notifications_user_idempotency ON notifications (user_id, idempotency_key);
+        """;
+
+    /// <summary>Page size of the user scan of per-user retention.</summary>
+    private const int RetentionUserPage = 500;
+
+    public Task InitializeAsync(CancellationToken cancellationToken) =>
+        database.WriteAsync(session =>
+        {
+            var command = session.Command(SchemaSql);
+            return command.ExecuteNonQuery();
+        }, cancellationToken).AsTask();
+
+    public async Task<CreateResult> CreateAsync(Notification notification, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(notification);
+        return await database.WriteAsync(session =>
+        {
+            var insert = session.Command(InsertSql);
+            var p = insert.Parameters;
+            p.AddWithValue("$id", notification.Id);
+            p.AddWithValue("$user", notification.UserId);
+            p.AddWithValue("$type", notification.Type);
+            p.AddWithValue("$title", notification.Title);
+            p.AddWithValue("$content", notification.Content);
+            p.AddWithValue("$link", (object?)notification.Link ?? DBNull.Value);
+            p.AddWithValue("$source", (object?)notification.Source ?? DBNull.Value);
+            p.AddWithValue("$severity", SeverityName(notification.Severity));
+            p.AddWithValue("$status", notification.Status == NotificationStatus.Read ? 1 : 0);
+            p.AddWithValue("$created", notification.CreatedAt.ToUnixTimeMilliseconds());
+            p.AddWithValue("$read", notification.ReadAt is { } readAt ? readAt.ToUnixTimeMilliseconds() : DBNull.Value);
+            p.AddWithValue("$metadata", notification.Metadata is { } metadata ? metadata.GetRawText() : DBNull.Value);
+            p.AddWithValue("$key", (object?)idempotencyKey ?? DBNull.Value);
+            if (insert.ExecuteNonQuery() == 1)
+            {
+                return new CreateResult(notification, Created: true);
+            }
+
+            var byKey = session.Command(ByKeySql);
+            byKey.Parameters.AddWithValue("$user", notification.UserId);
+            byKey.Parameters.AddWithValue("$key", idempotencyKey);
+            var existing = ReadSingle(byKey)
+                ?? throw new InvalidOperationException("A create conflicted on its idempotency key but the first row is gone.");
+            return new CreateResult(existing, Created: false);
+        }, cancellationToken);
+    }
+
+    public async Task<Notification?> GetAsync(string userId, string id, CancellationToken cancellationToken) =>
+        await database.ReadAsync(session =>
+        {
+            var command = session.Command(GetSql);
+            command.Parameters.AddWithValue("$user", userId);
+            command.Parameters.AddWithValue("$id", id);
+            return ReadSingle(command);
+        }, cancellationToken);
+
+    public async Task<NotificationPage> ListAsync(string userId, NotificationQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfLessThan(query.Limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(query.Limit, 100);
+        var sql = ListSql(query.Status is not null, query.Type is not null, query.Before is not null);
+        var items = await database.ReadAsync(session =>
+        {
+            var command = session.Command(sql);
+            command.Parameters.AddWithValue("$user", userId);
+            if (query.Status is { } status)
+            {
+                command.Parameters.AddWithValue("$status", status == NotificationStatus.Read ? 1 : 0);
+            }
+            if (query.Type is { } type)
+            {
+                command.Parameters.AddWithValue("$type", type);
+            }
+            if (query.Before is { } before)
+            {
+                command.Parameters.AddWithValue("$before", before);
+            }
+            // One extra row tells whether another page exists, so the last page's cursor is null.
+            command.Parameters.AddWithValue("$limit", query.Limit + 1);
+            return ReadAll(command);
+        }, cancellationToken);
+        return Page(items, query.Limit);
+    }
+
+    public async Task<IReadOnlyList<Notification>> ListAfterAsync(string userId, string afterId, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(afterId);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        return await database.ReadAsync(session =>
+        {
+            var command = session.Command(ListAfterSql);
+            command.Parameters.AddWithValue("$user", userId);
+            command.Parameters.AddWithValue("$after", afterId);
+            command.Parameters.AddWithValue("$limit", limit);
+            return ReadAll(command);
+        }, cancellationToken);
+    }
+
+    public async Task<long> CountUnreadAsync(string userId, CancellationToken cancellationToken) =>
+        await database.ReadAsync(session =>
+        {
+            var command = session.Command(CountUnreadSql);
+            command.Parameters.AddWithValue("$user", userId);
+            return (long)command.ExecuteScalar()!;
+        }, cancellationToken);
+
+    public async Task<bool> MarkReadAsync(string userId, string id, DateTimeOffset readAt, CancellationToken cancellationToken) =>
+        await database.WriteAsync(session =>
+        {
+            var update = session.Command(MarkReadSql);
+            update.Parameters.AddWithValue("$user", userId);
+            update.Parameters.AddWithValue("$id", id);
+            update.Parameters.AddWithValue("$read", readAt.ToUnixTimeMilliseconds());
+            if (update.ExecuteNonQuery() == 1)
+            {
+                return true;
+            }
+            var exists = session.Command(ExistsSql);
+            exists.Parameters.AddWithValue("$user", userId);
+            exists.Parameters.AddWithValue("$id", id);
+            return exists.ExecuteScalar() is not null;
+        }, cancellationToken);
+
+    public async Task<long> MarkAllReadAsync(string userId, DateTimeOffset readAt, CancellationToken cancellationToken) =>
+        await database.WriteAsync(session =>
+        {
+            var update = session.Command(MarkAllReadSql);
+            update.Parameters.AddWithValue("$user", userId);
+            update.Parameters.AddWithValue("$read", readAt.ToUnixTimeMilliseconds());
+            return (long)update.ExecuteNonQuery();
+        }, cancellationToken);
+
+    public async Task<bool> DeleteAsync(string userId, string id, CancellationToken cancellationToken) =>
+        await database.WriteAsync(session =>
+        {
+            var delete = session.Command(DeleteSql);
+            delete.Parameters.AddWithValue("$user", userId);
+            delete.Parameters.AddWithValue("$id", id);
+            return delete.ExecuteNonQuery() == 1;
+        }, cancellationToken);
+
+    public async Task<long> ApplyRetentionAsync(DateTimeOffset olderThan, int? keepNewestPerUser, int batchSize, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        if (keepNewestPerUser is { } keep)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(keep);
+        }
+
+        // Every batch is its own short write, and the write gate is released between batches, so
+        // creates and mark-reads interleave with a long clean-up instead of waiting for all of it.
+        long deleted = 0;
+        var cutoff = olderThan.ToUnixTimeMilliseconds();
+        int changed;
+        do
+        {
+            changed = await database.WriteAsync(session =>
+            {
+                var delete = session.Command(DeleteOlderSql);
+                delete.Parameters.AddWithValue("$cutoff", cutoff);
+                delete.Parameters.AddWithValue("$batch", batchSize);
+                return delete.ExecuteNonQuery();
+            }, cancellationToken);
+            deleted += changed;
+        }
+        while (changed == batchSize);
+
+        if (keepNewestPerUser is not { } cap)
+        {
+            return deleted;
+        }
+
+        var afterUser = "";
+        while (true)
+        {
+            var users = await database.ReadAsync(session =>
+            {
+                var command = session.Command(UsersOverCapSql);
+                command.Parameters.AddWithValue("$after", afterUser);
+                command.Parameters.AddWithValue("$keep", cap);
+                command.Parameters.AddWithValue("$page", RetentionUserPage);
+                using var reader = command.ExecuteReader();
+                var list = new List<string>();
+                while (reader.Read())
+                {
+                    list.Add(reader.GetString(0));
+                }
+                return list;
+            }, cancellationToken);
+
+            foreach (var user in users)
+            {
+                do
+                {
+                    changed = await database.WriteAsync(session =>
+                    {
+                        var delete = session.Command(DeleteBeyondCapSql);
+                        delete.Parameters.AddWithValue("$user", user);
+                        delete.Parameters.AddWithValue("$keep", cap);
+                        delete.Parameters.AddWithValue("$batch", batchSize);
+                        return delete.ExecuteNonQuery();
+                    }, cancellationToken);
+                    deleted += changed;
+                }
+                while (changed == batchSize);
+            }
+
+            if (users.Count < RetentionUserPage)
+            {
+                return deleted;
+            }
+            afterUser = users[^1];
+        }
+    }
+
+    private static readonly string[] ListSqls = BuildListSqls();
+
+    private static string[] BuildListSqls()
+    {
+        var sqls = new string[8];
+        for (var i = 0; i < sqls.Length; i++)
+        {
+            var where = "user_id = $user";
+            if ((i & 1) != 0)
+            {
+                where += " AND status = $status";
+            }
+            if ((i & 2) != 0)
+            {
+                where += " AND type = $type";
+            }
+            if ((i & 4) != 0)
+            {
+                where += " AND id < $before";
+            }
+            sqls[i] = $"SELECT {Columns} FROM notifications WHERE {where} ORDER BY id DESC LIMIT $limit";
+        }
+        return sqls;
+    }
+
+    private static string ListSql(bool status, bool type, bool before) =>
+        ListSqls[(status ? 1 : 0) | (type ? 2 : 0) | (before ? 4 : 0)];
+
+    internal static NotificationPage Page(List<Notification> items, int limit)
+    {
+        if (items.Count <= limit)
+        {
+            return new NotificationPage(items, NextCursor: null);
+        }
+        items.RemoveAt(items.Count - 1);
+        return new NotificationPage(items, items[^1].Id);
+    }
+
+    private static Notification? ReadSingle(SqliteCommand command)
+    {
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? Map(reader) : null;
+    }
+
+    private static List<Notification> ReadAll(SqliteCommand command)
+    {
+        using var reader = command.ExecuteReader();
+        var items = new List<Notification>();
+        while (reader.Read())
+        {
+            items.Add(Map(reader));
+        }
+        return items;
+    }
+
+    private static Notification Map(SqliteDataReader reader) => new()
+    {
+        Id = reader.GetString(0),
+        UserId = reader.GetString(1),
+        Type = reader.GetString(2),
+        Title = reader.GetString(3),
+        Content = reader.GetString(4),
+        Link = reader.IsDBNull(5) ? null : reader.GetString(5),
+        Source = reader.IsDBNull(6) ? null : reader.GetString(6),
+        Severity = ParseSeverity(reader.GetString(7)),
+        Status = reader.GetInt64(8) == 1 ? NotificationStatus.Read : NotificationStatus.Unread,
+        CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(9)),
+        ReadAt = reader.IsDBNull(10) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(10)),
+        Metadata = reader.IsDBNull(11) ? null : ParseMetadata(reader.GetString(11)),
+    };
+
+    private static JsonElement ParseMetadata(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
+    }
+
+    internal static string SeverityName(NotificationSeverity severity) => severity switch
+    {
+        NotificationSeverity.Success => "success",
+        NotificationSeverity.Warning => "warning",
+        NotificationSeverity.Error => "error",
+        _ => "info",
+    };
+
+    internal static NotificationSeverity ParseSeverity(string name) => name switch
+    {
+        "success" => NotificationSeverity.Success,
+        "warning" => NotificationSeverity.Warning,
+        "error" => NotificationSeverity.Error,
+        _ => NotificationSeverity.Info,
+    };
+}

@@ -1,0 +1,434 @@
+using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
+using Notify.Core.Notifications;
+
+namespace Notify.Tests.Storage;
+
+/// <summary>
+/// The behaviour every <see cref="INotificationStore"/> adapter must have. Subclasses only supply a store
+/// on fresh, private storage; every test also uses its own user ids.
+/// </summary>
+public abstract class NotificationStoreContractTests : IAsyncLifetime
+{
+    private static readonly DateTimeOffset Start = new(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
+
+    protected FakeTimeProvider Time { get; } = new(Start);
+
+    protected NotificationIds Ids { get; }
+
+    protected INotificationStore Store { get; private set; } = null!;
+
+    protected static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    protected NotificationStoreContractTests() => Ids = new NotificationIds(Time);
+
+    /// <summary>A store on fresh storage, already initialized.</summary>
+    protected abstract Task<INotificationStore> CreateStoreAsync();
+
+    public async ValueTask InitializeAsync()
+    {
+        Store = await CreateStoreAsync();
+        await Store.InitializeAsync(Ct);
+        // Initialization is idempotent.
+        await Store.InitializeAsync(Ct);
+    }
+
+    public virtual ValueTask DisposeAsync()
+    {
+        GC.SuppressFinalize(this);
+        return ValueTask.CompletedTask;
+    }
+
+    protected static string NewUser() => "user-" + Guid.NewGuid().ToString("N")[..12];
+
+    protected Notification NewNotification(string userId, string type = "test", DateTimeOffset? createdAt = null) => new()
+    {
+        Id = Ids.Next(),
+        UserId = userId,
+        Type = type,
+        Title = "title",
+        Content = "content",
+        CreatedAt = createdAt ?? Time.GetUtcNow(),
+    };
+
+    protected async Task<List<Notification>> SeedAsync(string userId, int count, string type = "test")
+    {
+        var created = new List<Notification>();
+        for (var i = 0; i < count; i++)
+        {
+            Time.Advance(TimeSpan.FromMilliseconds(1));
+            created.Add((await Store.CreateAsync(NewNotification(userId, type), null, Ct)).Notification);
+        }
+        return created;
+    }
+
+    [Fact]
+    public async Task CreateAsync_ThenGet_RoundTripsEveryField()
+    {
+        var user = NewUser();
+        using var metadata = JsonDocument.Parse("""{"stock":"000001","n":3,"nested":{"ok":true},"list":[1.5,"x",null]}""");
+        var notification = new Notification
+        {
+            Id = Ids.Next(),
+            UserId = user,
+            Type = "analysis",
+            Title = "分析完成",
+            Content = "000001 分析已完成",
+            Link = "/stocks/000001",
+            Source = "analysis",
+            Severity = NotificationSeverity.Warning,
+            CreatedAt = Time.GetUtcNow(),
+            Metadata = metadata.RootElement.Clone(),
+        };
+
+        var result = await Store.CreateAsync(notification, null, Ct);
+        var read = await Store.GetAsync(user, notification.Id, Ct);
+
+        Assert.True(result.Created);
+        Assert.NotNull(read);
+        Assert.Equal(notification with { Metadata = null }, read with { Metadata = null });
+        Assert.NotNull(read.Metadata);
+        Assert.True(JsonElement.DeepEquals(notification.Metadata.Value, read.Metadata.Value), read.Metadata.Value.GetRawText());
+    }
+
+    [Fact]
+    public async Task CreateAsync_WithoutOptionalFields_ReadsBackNulls()
+    {
+        var user = NewUser();
+        var notification = NewNotification(user);
+
+        await Store.CreateAsync(notification, null, Ct);
+        var read = await Store.GetAsync(user, notification.Id, Ct);
+
+        Assert.Equal(notification, read);
+        Assert.Null(read!.Link);
+        Assert.Null(read.Metadata);
+        Assert.Equal(NotificationStatus.Unread, read.Status);
+    }
+
+    [Fact]
+    public async Task GetAsync_OtherUsersId_ReturnsNull()
+    {
+        var owner = NewUser();
+        var other = NewUser();
+        var created = (await SeedAsync(owner, 1))[0];
+
+        Assert.Null(await Store.GetAsync(other, created.Id, Ct));
+        Assert.Null(await Store.GetAsync(owner, Ids.Next(), Ct));
+        Assert.NotNull(await Store.GetAsync(owner, created.Id, Ct));
+    }
+
+    [Fact]
+    public async Task ListAsync_SeveralRows_ReturnsNewestFirst()
+    {
+        var user = NewUser();
+        var created = await SeedAsync(user, 7);
+
+        var page = await Store.ListAsync(user, new NotificationQuery { Limit = 20 }, Ct);
+
+        Assert.Equal(created.Select(n => n.Id).Reverse(), page.Items.Select(n => n.Id));
+        Assert.Null(page.NextCursor);
+    }
+
+    [Theory]
+    [InlineData(0, 5)]
+    [InlineData(1, 5)]
+    [InlineData(4, 5)]
+    [InlineData(5, 5)]
+    [InlineData(6, 5)]
+    [InlineData(15, 5)]
+    [InlineData(16, 5)]
+    [InlineData(3, 1)]
+    public async Task ListAsync_FollowingCursors_VisitsEveryRowOnceAndEndsWithNullCursor(int count, int limit)
+    {
+        var user = NewUser();
+        var created = await SeedAsync(user, count);
+        await SeedAsync(NewUser(), 3);
+
+        var seen = new List<string>();
+        var pages = new List<int>();
+        string? cursor = null;
+        do
+        {
+            var page = await Store.ListAsync(user, new NotificationQuery { Limit = limit, Before = cursor }, Ct);
+            pages.Add(page.Items.Count);
+            seen.AddRange(page.Items.Select(n => n.Id));
+            cursor = page.NextCursor;
+            if (cursor is not null)
+            {
+                Assert.Equal(page.Items[^1].Id, cursor);
+            }
+            Assert.True(pages.Count <= count + 1, "cursor never ended");
+        }
+        while (cursor is not null);
+
+        Assert.Equal(created.Select(n => n.Id).Reverse(), seen);
+        // Exact multiples end on a full page with a null cursor, not on an extra empty page.
+        var expectedPages = Math.Max(1, (count + limit - 1) / limit);
+        Assert.Equal(expectedPages, pages.Count);
+        Assert.All(pages.SkipLast(1), size => Assert.Equal(limit, size));
+    }
+
+    [Fact]
+    public async Task ListAsync_StatusAndTypeFilters_ReturnOnlyMatchingRows()
+    {
+        var user = NewUser();
+        var alerts = await SeedAsync(user, 4, type: "alert");
+        var reports = await SeedAsync(user, 3, type: "report");
+        await Store.MarkReadAsync(user, alerts[0].Id, Time.GetUtcNow(), Ct);
+        await Store.MarkReadAsync(user, reports[1].Id, Time.GetUtcNow(), Ct);
+
+        var unreadAlerts = await Store.ListAsync(user, new NotificationQuery { Status = NotificationStatus.Unread, Type = "alert" }, Ct);
+        var read = await Store.ListAsync(user, new NotificationQuery { Status = NotificationStatus.Read }, Ct);
+        var allReports = await Store.ListAsync(user, new NotificationQuery { Type = "report" }, Ct);
+        var readAlertsPage = await Store.ListAsync(user, new NotificationQuery { Status = NotificationStatus.Unread, Type = "alert", Limit = 2 }, Ct);
+        var secondPage = await Store.ListAsync(user, new NotificationQuery { Status = NotificationStatus.Unread, Type = "alert", Limit = 2, Before = readAlertsPage.NextCursor }, Ct);
+
+        Assert.Equal([alerts[3].Id, alerts[2].Id, alerts[1].Id], unreadAlerts.Items.Select(n => n.Id));
+        Assert.Equal([reports[1].Id, alerts[0].Id], read.Items.Select(n => n.Id));
+        Assert.Equal(reports.Select(n => n.Id).Reverse(), allReports.Items.Select(n => n.Id));
+        Assert.Equal([alerts[1].Id], secondPage.Items.Select(n => n.Id));
+        Assert.Null(secondPage.NextCursor);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(101)]
+    public async Task ListAsync_LimitOutOfRange_Throws(int limit)
+    {
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Store.ListAsync(NewUser(), new NotificationQuery { Limit = limit }, Ct));
+    }
+
+    [Fact]
+    public async Task ListAfterAsync_AfterAnId_ReturnsLaterRowsOldestFirstUpToLimit()
+    {
+        var user = NewUser();
+        var created = await SeedAsync(user, 6);
+        await SeedAsync(NewUser(), 4);
+
+        var after = await Store.ListAfterAsync(user, created[1].Id, 3, Ct);
+        var fromStart = await Store.ListAfterAsync(user, "", 100, Ct);
+        var afterLast = await Store.ListAfterAsync(user, created[^1].Id, 100, Ct);
+
+        Assert.Equal(created.Skip(2).Take(3).Select(n => n.Id), after.Select(n => n.Id));
+        Assert.Equal(created.Select(n => n.Id), fromStart.Select(n => n.Id));
+        Assert.Empty(afterLast);
+    }
+
+    [Fact]
+    public async Task CountUnreadAsync_MixedRowsAndUsers_CountsOnlyTheUsersUnread()
+    {
+        var user = NewUser();
+        var created = await SeedAsync(user, 5);
+        await SeedAsync(NewUser(), 3);
+        await Store.MarkReadAsync(user, created[2].Id, Time.GetUtcNow(), Ct);
+
+        Assert.Equal(4, await Store.CountUnreadAsync(user, Ct));
+        Assert.Equal(0, await Store.CountUnreadAsync(NewUser(), Ct));
+    }
+
+    [Fact]
+    public async Task CreateAsync_ConcurrentCallsWithSameKey_StoreExactlyOneRow()
+    {
+        var user = NewUser();
+        const int callers = 48;
+        var candidates = Enumerable.Range(0, callers).Select(_ => NewNotification(user)).ToList();
+        using var go = new ManualResetEventSlim();
+
+        var calls = candidates.Select(n => Task.Run(async () =>
+        {
+            go.Wait(Ct);
+            return await Store.CreateAsync(n, "retry-key-1", Ct);
+        }, Ct)).ToList();
+        go.Set();
+        var results = await Task.WhenAll(calls);
+
+        var winner = Assert.Single(results, r => r.Created);
+        Assert.All(results, r => Assert.Equal(winner.Notification.Id, r.Notification.Id));
+        var page = await Store.ListAsync(user, new NotificationQuery { Limit = 100 }, Ct);
+        Assert.Equal(winner.Notification.Id, Assert.Single(page.Items).Id);
+    }
+
+    [Fact]
+    public async Task CreateAsync_SameKeyForDifferentUsersOrNoKey_CreatesEach()
+    {
+        var alice = NewUser();
+        var bob = NewUser();
+
+        var a = await Store.CreateAsync(NewNotification(alice), "shared-key", Ct);
+        var b = await Store.CreateAsync(NewNotification(bob), "shared-key", Ct);
+        var again = await Store.CreateAsync(NewNotification(alice), "shared-key", Ct);
+        var noKey1 = await Store.CreateAsync(NewNotification(alice), null, Ct);
+        var noKey2 = await Store.CreateAsync(NewNotification(alice), null, Ct);
+
+        Assert.True(a.Created);
+        Assert.True(b.Created);
+        Assert.False(again.Created);
+        Assert.Equal(a.Notification, again.Notification);
+        Assert.True(noKey1.Created && noKey2.Created);
+        Assert.Equal(3, (await Store.ListAsync(alice, new NotificationQuery(), Ct)).Items.Count);
+    }
+
+    [Fact]
+    public async Task MarkReadAsync_ConcurrentCallers_AllSucceedAndRowIsReadOnce()
+    {
+        var user = NewUser();
+        var created = (await SeedAsync(user, 1))[0];
+        var readAt = Time.GetUtcNow().AddMinutes(1);
+        using var go = new ManualResetEventSlim();
+
+        var calls = Enumerable.Range(0, 32).Select(_ => Task.Run(async () =>
+        {
+            go.Wait(Ct);
+            return await Store.MarkReadAsync(user, created.Id, readAt, Ct);
+        }, Ct)).ToList();
+        go.Set();
+        var results = await Task.WhenAll(calls);
+
+        Assert.All(results, Assert.True);
+        var read = await Store.GetAsync(user, created.Id, Ct);
+        Assert.Equal(NotificationStatus.Read, read!.Status);
+        Assert.Equal(readAt, read.ReadAt);
+        Assert.Equal(0, await Store.CountUnreadAsync(user, Ct));
+    }
+
+    [Fact]
+    public async Task MarkReadAsync_AlreadyRead_KeepsFirstReadTime()
+    {
+        var user = NewUser();
+        var created = (await SeedAsync(user, 1))[0];
+        var first = Time.GetUtcNow().AddMinutes(1);
+
+        Assert.True(await Store.MarkReadAsync(user, created.Id, first, Ct));
+        Assert.True(await Store.MarkReadAsync(user, created.Id, first.AddMinutes(5), Ct));
+
+        Assert.Equal(first, (await Store.GetAsync(user, created.Id, Ct))!.ReadAt);
+    }
+
+    [Fact]
+    public async Task MarkReadAsync_MissingOrOtherUsersId_ReturnsFalseAndChangesNothing()
+    {
+        var owner = NewUser();
+        var created = (await SeedAsync(owner, 1))[0];
+
+        Assert.False(await Store.MarkReadAsync(NewUser(), created.Id, Time.GetUtcNow(), Ct));
+        Assert.False(await Store.MarkReadAsync(owner, Ids.Next(), Time.GetUtcNow(), Ct));
+
+        Assert.Equal(NotificationStatus.Unread, (await Store.GetAsync(owner, created.Id, Ct))!.Status);
+    }
+
+    [Fact]
+    public async Task MarkAllReadAsync_MixedUsers_ChangesOnlyTheCallersUnreadRows()
+    {
+        var user = NewUser();
+        var other = NewUser();
+        var created = await SeedAsync(user, 5);
+        await SeedAsync(other, 2);
+        await Store.MarkReadAsync(user, created[0].Id, Time.GetUtcNow(), Ct);
+
+        var updated = await Store.MarkAllReadAsync(user, Time.GetUtcNow(), Ct);
+        var again = await Store.MarkAllReadAsync(user, Time.GetUtcNow(), Ct);
+
+        Assert.Equal(4, updated);
+        Assert.Equal(0, again);
+        Assert.Equal(0, await Store.CountUnreadAsync(user, Ct));
+        Assert.Equal(2, await Store.CountUnreadAsync(other, Ct));
+    }
+
+    [Fact]
+    public async Task DeleteAsync_OwnAndOtherUsersIds_DeletesOnlyOwnRow()
+    {
+        var owner = NewUser();
+        var created = await SeedAsync(owner, 2);
+
+        Assert.False(await Store.DeleteAsync(NewUser(), created[0].Id, Ct));
+        Assert.True(await Store.DeleteAsync(owner, created[0].Id, Ct));
+        Assert.False(await Store.DeleteAsync(owner, created[0].Id, Ct));
+
+        Assert.Null(await Store.GetAsync(owner, created[0].Id, Ct));
+        Assert.NotNull(await Store.GetAsync(owner, created[1].Id, Ct));
+    }
+
+    [Fact]
+    public async Task CreateAsync_AfterDeleteWithSameKey_ReturnsNoGhost()
+    {
+        var user = NewUser();
+        var first = await Store.CreateAsync(NewNotification(user), "k", Ct);
+        await Store.DeleteAsync(user, first.Notification.Id, Ct);
+
+        var second = await Store.CreateAsync(NewNotification(user), "k", Ct);
+
+        Assert.True(second.Created);
+        Assert.NotEqual(first.Notification.Id, second.Notification.Id);
+    }
+
+    [Fact]
+    public async Task ApplyRetentionAsync_OlderThan_DeletesOldRowsInBatchesAndKeepsNewer()
+    {
+        var alice = NewUser();
+        var bob = NewUser();
+        var oldAlice = await SeedAsync(alice, 13);
+        var oldBob = await SeedAsync(bob, 4);
+        var cutoff = Time.GetUtcNow().AddMilliseconds(1);
+        Time.Advance(TimeSpan.FromDays(1));
+        var newAlice = await SeedAsync(alice, 3);
+
+        var deleted = await Store.ApplyRetentionAsync(cutoff, keepNewestPerUser: null, batchSize: 5, Ct);
+
+        Assert.Equal(oldAlice.Count + oldBob.Count, deleted);
+        Assert.Equal(newAlice.Select(n => n.Id).Reverse(), (await Store.ListAsync(alice, new NotificationQuery(), Ct)).Items.Select(n => n.Id));
+        Assert.Empty((await Store.ListAsync(bob, new NotificationQuery(), Ct)).Items);
+        Assert.Equal(0, await Store.ApplyRetentionAsync(cutoff, null, 5, Ct));
+    }
+
+    [Fact]
+    public async Task ApplyRetentionAsync_KeepNewestPerUser_KeepsOnlyTheNewestOfEachUser()
+    {
+        var alice = NewUser();
+        var bob = NewUser();
+        var carol = NewUser();
+        var aliceRows = await SeedAsync(alice, 12);
+        var bobRows = await SeedAsync(bob, 3);
+        var carolRows = await SeedAsync(carol, 4);
+        var longAgo = Time.GetUtcNow().AddYears(-1);
+
+        var deleted = await Store.ApplyRetentionAsync(longAgo, keepNewestPerUser: 3, batchSize: 4, Ct);
+
+        Assert.Equal(9 + 0 + 1, deleted);
+        Assert.Equal(aliceRows.TakeLast(3).Select(n => n.Id).Reverse(), (await Store.ListAsync(alice, new NotificationQuery(), Ct)).Items.Select(n => n.Id));
+        Assert.Equal(bobRows.Select(n => n.Id).Reverse(), (await Store.ListAsync(bob, new NotificationQuery(), Ct)).Items.Select(n => n.Id));
+        Assert.Equal(carolRows.TakeLast(3).Select(n => n.Id).Reverse(), (await Store.ListAsync(carol, new NotificationQuery(), Ct)).Items.Select(n => n.Id));
+    }
+
+    [Fact]
+    public async Task ApplyRetentionAsync_KeepZeroPerUser_DeletesEverything()
+    {
+        var user = NewUser();
+        await SeedAsync(user, 7);
+
+        var deleted = await Store.ApplyRetentionAsync(Time.GetUtcNow().AddYears(-1), keepNewestPerUser: 0, batchSize: 3, Ct);
+
+        Assert.Equal(7, deleted);
+        Assert.Equal(0, await Store.CountUnreadAsync(user, Ct));
+    }
+
+    [Fact]
+    public async Task ApplyRetentionAsync_ManyUsersOverTheCap_CapsEveryUser()
+    {
+        // More users than one page of the per-user scan.
+        const int users = 620;
+        var ids = Enumerable.Range(0, users).Select(i => $"cap-{i:D4}-{Guid.NewGuid():N}"[..24]).ToList();
+        foreach (var user in ids)
+        {
+            await SeedAsync(user, 2);
+        }
+
+        var deleted = await Store.ApplyRetentionAsync(Time.GetUtcNow().AddYears(-1), keepNewestPerUser: 1, batchSize: 100, Ct);
+
+        Assert.Equal(users, deleted);
+        foreach (var user in ids.Where((_, i) => i % 50 == 0).Append(ids[^1]))
+        {
+            Assert.Equal(1, await Store.CountUnreadAsync(user, Ct));
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using Microsoft.Extensions.Time.Testing;
+using Notify.Core.Notifications;
+using Notify.Core.Storage;
+using Notify.Core.Storage.Sqlite;
+
+namespace Notify.Tests.Storage;
+
+public sealed class SqliteNotificationStoreTests : NotificationStoreContractTests
+{
+    private readonly string _path = Path.Combine(Path.GetTempPath(), $"notify-store-{Guid.NewGuid():N}.db");
+    private readonly List<SqliteDatabase> _databases = [];
+
+    protected override Task<INotificationStore> CreateStoreAsync() =>
+        Task.FromResult<INotificationStore>(new SqliteNotificationStore(Open()));
+
+    private SqliteDatabase Open()
+    {
+        var database = new SqliteDatabase(_path, TimeSpan.FromSeconds(10), maxConnections: 8, SqliteSynchronousMode.Normal);
+        _databases.Add(database);
+        return database;
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        foreach (var database in _databases)
+        {
+            database.Dispose();
+        }
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        {
+            File.Delete(_path + suffix);
+        }
+        await base.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task SqliteNotificationStore_TwoInstancesOnOneFile_ShareRowsAndIdempotency()
+    {
+        // Two databases on one file behave like two processes: separate connection pools and write gates.
+        var second = new SqliteNotificationStore(Open());
+        await second.InitializeAsync(Ct);
+        var user = NewUser();
+        using var go = new ManualResetEventSlim();
+
+        var calls = Enumerable.Range(0, 40).Select(i => Task.Run(async () =>
+        {
+            go.Wait(Ct);
+            var store = i % 2 == 0 ? Store : second;
+            var keyed = await store.CreateAsync(NewNotification(user), "one-key", Ct);
+            var plain = await store.CreateAsync(NewNotification(user), null, Ct);
+            return (keyed, plain);
+        }, Ct)).ToList();
+        go.Set();
+        var results = await Task.WhenAll(calls);
+
+        Assert.Single(results, r => r.keyed.Created);
+        Assert.All(results, r => Assert.True(r.plain.Created));
+        Assert.Equal(41, await Store.CountUnreadAsync(user, Ct));
+        Assert.Equal(41, await second.CountUnreadAsync(user, Ct));
+        var fromFirst = await Store.ListAfterAsync(user, "", 100, Ct);
+        var fromSecond = await second.ListAfterAsync(user, "", 100, Ct);
+        Assert.Equal(fromFirst.Select(n => n.Id), fromSecond.Select(n => n.Id));
+    }
+
+    [Fact]
+    public async Task SqliteNotificationStore_RetentionWhileAnotherInstanceWrites_BothComplete()
+    {
+        var second = new SqliteNotificationStore(Open());
+        var user = NewUser();
+        await SeedAsync(user, 300);
+        var cutoff = Time.GetUtcNow().AddMilliseconds(1);
+        var writer = NewUser();
+        var writerIds = new NotificationIds(new FakeTimeProvider(Time.GetUtcNow().AddDays(1)));
+
+        var retention = Store.ApplyRetentionAsync(cutoff, null, batchSize: 10, Ct);
+        var writes = Task.Run(async () =>
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                await second.CreateAsync(NewNotification(writer) with { Id = writerIds.Next(), CreatedAt = cutoff.AddDays(1) }, null, Ct);
+            }
+        }, Ct);
+        await Task.WhenAll(retention, writes);
+
+        Assert.Equal(300, await retention);
+        Assert.Equal(0, await Store.CountUnreadAsync(user, Ct));
+        Assert.Equal(100, await Store.CountUnreadAsync(writer, Ct));
+    }
+
+    [Fact]
+    public void ResolveSqlitePath_RelativeAndUnset_ResolvesAgainstContentRootOrSharedFolder()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "content-root");
+
+        var relative = StoreExtensions.ResolveSqlitePath(new StoreOptions { SqlitePath = "data/x.db" }, root);
+        var unset = StoreExtensions.ResolveSqlitePath(new StoreOptions(), root);
+
+        Assert.Equal(Path.Combine(root, "data", "x.db"), relative);
+        Assert.EndsWith(Path.Combine("notify", "notify.db"), unset, StringComparison.Ordinal);
+        Assert.True(Path.IsPathRooted(unset));
+    }
+}
