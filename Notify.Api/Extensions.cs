@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Notify.Api.Apis;
 using Notify.Api.Auth;
 using Notify.Api.Notifications;
 using Notify.Api.OpenApi;
@@ -49,6 +50,9 @@ internal static class Extensions
                 .AllowAnyMethod()
                 .WithExposedHeaders("Location", "Retry-After", Apis.PublishApi.ReplayedHeader)));
         services.AddOpenApi(o => o.AddNotifyTransformers());
+
+        // After the Api's own authentication: it adds the Notify JWT scheme only when none is registered yet.
+        builder.AddTasksApi();
     }
 
     /// <summary>The middleware, in order: errors, body limit, static web UI, CORS, auth, rate limits.</summary>

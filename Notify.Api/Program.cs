@@ -17,5 +17,6 @@ app.MapPublishApi();
 app.MapSettingsApi();
 app.MapApiReference();
 app.MapClientConfigApi();
+app.MapTasksApi();
 
 app.Run();

@@ -1,4 +1,5 @@
 using Notify.Worker;
+using Notify.Worker.Dashboard;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -8,5 +9,6 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.MapHangfireDashboardForAdmins();
 
 app.Run();

@@ -1,0 +1,338 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using Notify.Core.Tasks;
+using Notify.Worker.Handlers;
+
+namespace Notify.Worker.Queue;
+
+/// <summary>
+/// The long-running loop that takes tasks off the queue and runs their handlers. It dequeues whenever
+/// this process has a free slot and the queue signals work (Redis pub/sub: a task queued or a slot freed
+/// anywhere), looking anyway every <see cref="WorkerOptions.PollInterval"/> in case a signal was lost.
+/// Running tasks' leases are renewed every third of the visibility timeout; a lost lease or a cancel
+/// request fires the handler's token. At shutdown running tasks get <see cref="WorkerOptions.ShutdownGrace"/>
+/// to finish, then their leases go back to the queue.
+/// </summary>
+internal sealed class TaskDispatcher(
+    ITaskQueue queue,
+    IProgressStore progress,
+    TaskHandlerRegistry handlers,
+    TaskNotifier notifier,
+    QueueSettings settings,
+    IOptionsMonitor<WorkerOptions> options,
+    TimeProvider time,
+    ILogger<TaskDispatcher> logger) : BackgroundService
+{
+    private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly ConcurrentDictionary<string, Run> _running = new(StringComparer.Ordinal);
+
+    /// <summary>This process's id in leases: host, process id and a random suffix.</summary>
+    public string WorkerId { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
+
+    /// <summary>Tasks running in this process now.</summary>
+    public int RunningCount => _running.Count;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        WorkerLog.DispatcherStarted(logger, WorkerId, options.CurrentValue.MaxParallelTasks, string.Join(',', handlers.Kinds));
+        IAsyncDisposable? subscription = null;
+        var heartbeat = Task.Run(() => RenewLoopAsync(stoppingToken), CancellationToken.None);
+        var backoff = TimeSpan.FromMilliseconds(100);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    subscription ??= await queue.SubscribeAsync(Signal, OnCancelRequested, stoppingToken);
+                    var o = options.CurrentValue;
+                    var asked = Math.Min(o.MaxParallelTasks - _running.Count, o.DequeueBatchSize);
+                    var got = 0;
+                    if (asked > 0)
+                    {
+                        var leases = await queue.DequeueAsync(WorkerId, asked, settings.Current, stoppingToken);
+                        got = leases.Count;
+                        foreach (var lease in leases)
+                        {
+                            Start(lease);
+                        }
+                    }
+                    backoff = TimeSpan.FromMilliseconds(100);
+                    if (got > 0 && got == asked)
+                    {
+                        continue;
+                    }
+                    await WaitForSignalAsync(o.PollInterval, stoppingToken);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (Exception ex)
+                {
+                    WorkerLog.QueueUnavailable(logger, ex, backoff);
+                    try
+                    {
+                        await Task.Delay(backoff, time, stoppingToken);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        break;
+                    }
+                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+                }
+            }
+        }
+        finally
+        {
+            await DrainAsync();
+            if (subscription is not null)
+            {
+                await subscription.DisposeAsync();
+            }
+            await heartbeat;
+        }
+    }
+
+    private void Signal() => _signal.Writer.TryWrite(true);
+
+    private async Task WaitForSignalAsync(TimeSpan timeout, CancellationToken stoppingToken)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        cts.CancelAfter(timeout);
+        try
+        {
+            await _signal.Reader.WaitToReadAsync(cts.Token);
+            _signal.Reader.TryRead(out _);
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void OnCancelRequested(string taskId)
+    {
+        if (_running.TryGetValue(taskId, out var run))
+        {
+            run.Stop(StopReason.CancelRequested);
+        }
+    }
+
+    private void Start(TaskLease lease)
+    {
+        var run = new Run(lease);
+        _running[lease.Task.Id] = run;
+        run.Completion = Task.Run(() => ExecuteAsync(run), CancellationToken.None);
+    }
+
+    private async Task ExecuteAsync(Run run)
+    {
+        var lease = run.Lease;
+        var task = lease.Task;
+        var handler = handlers.Find(task.Kind);
+        TaskTransition? transition = null;
+        try
+        {
+            WorkerLog.TaskStarted(logger, task.Id, task.Kind, task.Attempts);
+            if (lease.Task.BatchId is not null)
+            {
+                await notifier.OnDequeuedAsync(lease, run.Token);
+            }
+            if (handler is null)
+            {
+                transition = await queue.AckAsync(lease, TaskOutcome.Failed, $"no handler for kind '{task.Kind}' on worker {WorkerId}", null, retryable: false, CancellationToken.None);
+                return;
+            }
+
+            var previous = task.Attempts > 1 ? await progress.GetTaskAsync(task.Id, run.Token) : null;
+            var context = new TaskContext(lease, previous, time, (p, ct) => ReportAsync(run, p, ct));
+            await ReportAsync(run, new TaskProgress
+            {
+                TaskId = task.Id,
+                Status = TaskState.Running,
+                Message = task.Attempts > 1 ? $"resumed (attempt {task.Attempts})" : "started",
+                Step = previous?.Step ?? 0,
+                TotalSteps = previous?.TotalSteps ?? 0,
+                Progress = previous?.Progress ?? 0,
+                ElapsedS = task.StartedAt is { } s ? Math.Round((time.GetUtcNow() - s).TotalSeconds, 3) : 0,
+                Timestamp = time.GetUtcNow(),
+            }, run.Token);
+
+            var result = await handler.RunAsync(context, run.Token);
+            transition = await queue.AckAsync(lease, TaskOutcome.Completed, null, result, retryable: false, CancellationToken.None);
+        }
+        catch (Exception) when (run.Reason != StopReason.None)
+        {
+            transition = run.Reason switch
+            {
+                StopReason.CancelRequested => await queue.AckAsync(lease, TaskOutcome.Cancelled, "cancelled", null, retryable: false, CancellationToken.None),
+                StopReason.Shutdown => await queue.ReleaseAsync(lease, CancellationToken.None),
+                _ => null,
+            };
+            if (run.Reason == StopReason.LeaseLost)
+            {
+                WorkerLog.LeaseLost(logger, task.Id);
+            }
+        }
+        catch (Exception ex)
+        {
+            try
+            {
+                transition = await queue.AckAsync(lease, TaskOutcome.Failed, ex.Message, null, retryable: true, CancellationToken.None);
+                if (transition.Kind == TransitionKind.Requeued)
+                {
+                    WorkerLog.TaskRetry(logger, ex, task.Id, task.Kind, task.Attempts);
+                }
+            }
+            catch (Exception ackError)
+            {
+                // The lease will expire and recovery will retry the task.
+                WorkerLog.AckFailed(logger, ackError, task.Id);
+            }
+        }
+        finally
+        {
+            _running.TryRemove(task.Id, out _);
+            run.Dispose();
+            Signal();
+        }
+
+        if (transition is { Kind: TransitionKind.Finished })
+        {
+            WorkerLog.TaskFinished(logger, task.Id, task.Kind, transition.Status.ToString(), transition.Attempts);
+        }
+        if (transition is not null && transition.Kind != TransitionKind.None)
+        {
+            await notifier.OnTransitionAsync(transition, handler?.NotifyOwner ?? true, CancellationToken.None);
+        }
+    }
+
+    private async Task ReportAsync(Run run, TaskProgress update, CancellationToken cancellationToken)
+    {
+        var status = await queue.ReportProgressAsync(run.Lease, update, settings.Current.VisibilityTimeout, cancellationToken);
+        switch (status)
+        {
+            case LeaseStatus.Lost:
+                run.Stop(StopReason.LeaseLost);
+                break;
+            case LeaseStatus.CancelRequested:
+                run.Stop(StopReason.CancelRequested);
+                break;
+        }
+        run.Token.ThrowIfCancellationRequested();
+    }
+
+    private async Task RenewLoopAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var visibility = settings.Current.VisibilityTimeout;
+            try
+            {
+                await Task.Delay(visibility / 3, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            await RenewOnceAsync(visibility, stoppingToken);
+        }
+        // Keep leases alive while running tasks drain at shutdown.
+        while (!_running.IsEmpty)
+        {
+            var visibility = settings.Current.VisibilityTimeout;
+            await RenewOnceAsync(visibility, CancellationToken.None);
+            await Task.WhenAny(Task.WhenAll(_running.Values.Select(r => r.Completion)), Task.Delay(visibility / 3, time));
+        }
+    }
+
+    private async Task RenewOnceAsync(TimeSpan visibility, CancellationToken cancellationToken)
+    {
+        var runs = _running.Values.ToArray();
+        if (runs.Length == 0)
+        {
+            return;
+        }
+        try
+        {
+            var statuses = await queue.RenewAsync([.. runs.Select(r => r.Lease)], visibility, cancellationToken);
+            for (var i = 0; i < runs.Length && i < statuses.Count; i++)
+            {
+                if (statuses[i] == LeaseStatus.Lost)
+                {
+                    runs[i].Stop(StopReason.LeaseLost);
+                }
+                else if (statuses[i] == LeaseStatus.CancelRequested)
+                {
+                    runs[i].Stop(StopReason.CancelRequested);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            WorkerLog.QueueUnavailable(logger, ex, visibility / 3);
+        }
+    }
+
+    private async Task DrainAsync()
+    {
+        var runs = _running.Values.ToArray();
+        if (runs.Length == 0)
+        {
+            return;
+        }
+        var all = Task.WhenAll(runs.Select(r => r.Completion));
+        await Task.WhenAny(all, Task.Delay(options.CurrentValue.ShutdownGrace, time));
+        var left = _running.Values.ToArray();
+        foreach (var run in left)
+        {
+            run.Stop(StopReason.Shutdown);
+        }
+        if (left.Length > 0)
+        {
+            await Task.WhenAny(Task.WhenAll(left.Select(r => r.Completion)), Task.Delay(TimeSpan.FromSeconds(5), time));
+            WorkerLog.Released(logger, left.Length);
+        }
+    }
+
+    private enum StopReason
+    {
+        None,
+        CancelRequested,
+        LeaseLost,
+        Shutdown,
+    }
+
+    private sealed class Run(TaskLease lease) : IDisposable
+    {
+        private readonly CancellationTokenSource _cts = new();
+        private int _reason;
+
+        public TaskLease Lease { get; } = lease;
+
+        public Task Completion { get; set; } = Task.CompletedTask;
+
+        public CancellationToken Token => _cts.Token;
+
+        public StopReason Reason => (StopReason)Volatile.Read(ref _reason);
+
+        public void Stop(StopReason reason)
+        {
+            if (Interlocked.CompareExchange(ref _reason, (int)reason, 0) == 0)
+            {
+                try
+                {
+                    _cts.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                }
+            }
+        }
+
+        public void Dispose() => _cts.Dispose();
+    }
+}

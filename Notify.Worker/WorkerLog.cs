@@ -1,0 +1,41 @@
+namespace Notify.Worker;
+
+/// <summary>The Worker's log messages.</summary>
+internal static partial class WorkerLog
+{
+    [LoggerMessage(1, LogLevel.Information, "Task dispatcher {WorkerId} started: {Slots} local slots, kinds {Kinds}")]
+    public static partial void DispatcherStarted(ILogger logger, string workerId, int slots, string kinds);
+
+    [LoggerMessage(2, LogLevel.Warning, "Queue unavailable; retrying in {Delay}")]
+    public static partial void QueueUnavailable(ILogger logger, Exception exception, TimeSpan delay);
+
+    [LoggerMessage(3, LogLevel.Debug, "Task {TaskId} ({Kind}) attempt {Attempt} started")]
+    public static partial void TaskStarted(ILogger logger, string taskId, string kind, int attempt);
+
+    [LoggerMessage(4, LogLevel.Information, "Task {TaskId} ({Kind}) ended {Status} after attempt {Attempt}")]
+    public static partial void TaskFinished(ILogger logger, string taskId, string kind, string status, int attempt);
+
+    [LoggerMessage(5, LogLevel.Warning, "Task {TaskId} ({Kind}) attempt {Attempt} failed; queued for a retry")]
+    public static partial void TaskRetry(ILogger logger, Exception exception, string taskId, string kind, int attempt);
+
+    [LoggerMessage(6, LogLevel.Warning, "Task {TaskId} lost its lease (expired and recovered elsewhere); its result is dropped")]
+    public static partial void LeaseLost(ILogger logger, string taskId);
+
+    [LoggerMessage(7, LogLevel.Information, "Recovery: {Requeued} expired tasks requeued, {Failed} failed")]
+    public static partial void Recovered(ILogger logger, int requeued, int failed);
+
+    [LoggerMessage(8, LogLevel.Information, "Cleanup deleted {Deleted} notifications (older than {Days} days or beyond the newest {Keep} per user)")]
+    public static partial void CleanedUp(ILogger logger, long deleted, int days, int keep);
+
+    [LoggerMessage(9, LogLevel.Warning, "Could not notify about task {TaskId}")]
+    public static partial void NotifyFailed(ILogger logger, Exception exception, string taskId);
+
+    [LoggerMessage(10, LogLevel.Warning, "Recurring jobs not registered yet (storage unavailable); retrying in {Delay}")]
+    public static partial void RecurringJobsDeferred(ILogger logger, Exception exception, TimeSpan delay);
+
+    [LoggerMessage(11, LogLevel.Information, "Shutdown: {Count} running tasks given back to the queue")]
+    public static partial void Released(ILogger logger, int count);
+
+    [LoggerMessage(12, LogLevel.Error, "Task {TaskId}: ack failed")]
+    public static partial void AckFailed(ILogger logger, Exception exception, string taskId);
+}
