@@ -1,3 +1,15 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Notify.Core.Auth;
+using Notify.Core.Json;
+using Notify.Core.Messaging;
+using Notify.Core.Presence;
+using Notify.Core.Storage;
+using Notify.Core.Tasks;
+using Notify.Realtime.Connections;
+using Notify.Realtime.Options;
+using Notify.Realtime.Streams;
+using Notify.Realtime.Transports;
+
 namespace Notify.Realtime;
 
 internal static class Extensions
@@ -6,5 +18,39 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddRedisClient("redis");
+        builder.AddNotifyAuthentication();
+        builder.AddNotificationStore();
+        builder.AddTaskQueue();
+
+        builder.Services.AddOptions<RealtimeOptions>()
+            .Bind(builder.Configuration.GetSection(RealtimeOptions.SectionName))
+            .ValidateDataAnnotations()
+            .Validate(o => o.PresenceRefreshInterval < o.PresenceTtl, "Realtime:PresenceRefreshInterval must be shorter than Realtime:PresenceTtl.")
+            .ValidateOnStart();
+        builder.Services.AddOptions<SseOptions>()
+            .Bind(builder.Configuration.GetSection(SseOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddOptions<ChannelOptions>()
+            .Bind(builder.Configuration.GetSection(ChannelOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        // Connections close within the shutdown timeout; the host must not wait longer than 10 s in total.
+        builder.Services.AddOptions<HostOptions>().Configure(o =>
+            o.ShutdownTimeout = builder.Configuration.GetSection(RealtimeOptions.SectionName).Get<RealtimeOptions>()?.ShutdownTimeout ?? new RealtimeOptions().ShutdownTimeout);
+        builder.Services.ConfigureHttpJsonOptions(o => NotifyJson.Configure(o.SerializerOptions));
+        // The request line carries ?token=; it must never reach the logs.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+
+        builder.Services.TryAddSingleton(new RedisChannels());
+        builder.Services.TryAddSingleton<IMessageBus, RedisMessageBus>();
+        builder.Services.AddSingleton<IPresence, RedisPresence>();
+        builder.Services.AddSingleton<InstanceIdentity>();
+        builder.Services.AddSingleton<ConnectionRegistry>();
+        builder.Services.AddSingleton<StreamOpener>();
+        builder.Services.AddSingleton<WebSocketTransport>();
+        builder.Services.AddSingleton<SseTransport>();
+        builder.Services.AddHostedService<ConnectionMonitor>();
+        builder.Services.AddHostedService<PresenceReporter>();
     }
 }

@@ -1,4 +1,5 @@
 using Notify.Realtime;
+using Notify.Realtime.Apis;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -7,6 +8,12 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
+app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
+app.UseAuthentication();
+app.UseAuthorization();
+
 app.MapDefaultEndpoints();
+app.MapStreamsApi();
+app.MapStatsApi();
 
 app.Run();

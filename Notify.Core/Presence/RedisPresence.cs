@@ -1,0 +1,62 @@
+using System.Text.Json;
+using Notify.Core.Json;
+using Notify.Core.Messaging;
+using StackExchange.Redis;
+
+namespace Notify.Core.Presence;
+
+/// <summary>
+/// <see cref="IPresence"/> on Redis: one string key per instance holding its JSON snapshot with a
+/// PX expiry, and a sorted set of instance ids scored by expiry time so readers find live snapshots
+/// without scanning keys. An expired id left in the set is ignored and pruned by readers.
+/// </summary>
+public sealed class RedisPresence(IConnectionMultiplexer redis, RedisChannels channels, TimeProvider time) : IPresence
+{
+    private string IndexKey => $"{channels.Prefix}:presence:instances";
+
+    private string InstanceKey(string id) => $"{channels.Prefix}:presence:instance:{id}";
+
+    public async Task PublishAsync(InstancePresence snapshot, TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        cancellationToken.ThrowIfCancellationRequested();
+        var expiresAt = time.GetUtcNow() + ttl;
+        var json = JsonSerializer.SerializeToUtf8Bytes(snapshot, NotifyJson.Options);
+        var transaction = redis.GetDatabase().CreateTransaction();
+        _ = transaction.StringSetAsync(InstanceKey(snapshot.Id), json, ttl);
+        _ = transaction.SortedSetAddAsync(IndexKey, snapshot.Id, expiresAt.ToUnixTimeMilliseconds());
+        await transaction.ExecuteAsync().WaitAsync(cancellationToken);
+    }
+
+    public async Task RemoveAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var transaction = redis.GetDatabase().CreateTransaction();
+        _ = transaction.KeyDeleteAsync(InstanceKey(instanceId));
+        _ = transaction.SortedSetRemoveAsync(IndexKey, instanceId);
+        await transaction.ExecuteAsync().WaitAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<InstancePresence>> ListAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var db = redis.GetDatabase();
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        await db.SortedSetRemoveRangeByScoreAsync(IndexKey, double.NegativeInfinity, now, Exclude.Stop).WaitAsync(cancellationToken);
+        var ids = await db.SortedSetRangeByScoreAsync(IndexKey, now, double.PositiveInfinity, Exclude.Start).WaitAsync(cancellationToken);
+        if (ids.Length == 0)
+        {
+            return [];
+        }
+        var values = await db.StringGetAsync([.. ids.Select(id => (RedisKey)InstanceKey(id!))]).WaitAsync(cancellationToken);
+        var list = new List<InstancePresence>(values.Length);
+        foreach (var value in values)
+        {
+            if (value.HasValue && JsonSerializer.Deserialize<InstancePresence>((byte[])value!, NotifyJson.Options) is { } snapshot)
+            {
+                list.Add(snapshot);
+            }
+        }
+        return list;
+    }
+}

@@ -1,0 +1,235 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using Notify.Core.Messaging;
+using Notify.Realtime.Options;
+
+namespace Notify.Realtime.Connections;
+
+/// <summary>
+/// The connections of this instance and the fan-out to them. A topic's Redis subscription is taken
+/// when its first local receiver arrives and released with its last, so an instance only receives
+/// what its own connections need; one bus message is handed as the same bytes to every receiver.
+/// Never sees an <c>HttpContext</c>: transports register connections and drain their queues.
+/// </summary>
+internal sealed class ConnectionRegistry(IMessageBus bus, IOptionsMonitor<RealtimeOptions> options, TimeProvider time, ILogger<ConnectionRegistry> logger)
+{
+    private readonly ConcurrentDictionary<string, ClientConnection> _connections = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<BusTopic, TopicReceivers> _topics = new();
+    private readonly Dictionary<string, int> _userStreams = new(StringComparer.Ordinal);
+    private readonly Lock _usersLock = new();
+    // Subscription changes of one topic are serialized; different topics proceed in parallel.
+    private readonly SemaphoreSlim[] _topicLocks = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
+    private int _version;
+
+    /// <summary>Raised (on the caller's thread) when the set of connections changes; presence listens.</summary>
+    public event Action? Changed;
+
+    /// <summary>Bumped on every change, so presence can tell whether its snapshot is current.</summary>
+    public int Version => Volatile.Read(ref _version);
+
+    public ICollection<ClientConnection> Connections => _connections.Values;
+
+    public int Count => _connections.Count;
+
+    /// <summary>
+    /// Counts a notification stream against the user's limit (<c>Realtime:MaxConnectionsPerUser</c>).
+    /// False when the user is at the limit; otherwise the caller must <see cref="ReleaseUserStream"/> later.
+    /// </summary>
+    public bool TryReserveUserStream(string userId)
+    {
+        lock (_usersLock)
+        {
+            var count = _userStreams.GetValueOrDefault(userId);
+            if (count >= options.CurrentValue.MaxConnectionsPerUser)
+            {
+                return false;
+            }
+            _userStreams[userId] = count + 1;
+            return true;
+        }
+    }
+
+    public void ReleaseUserStream(string userId)
+    {
+        lock (_usersLock)
+        {
+            if (_userStreams.TryGetValue(userId, out var count))
+            {
+                if (count <= 1)
+                {
+                    _userStreams.Remove(userId);
+                }
+                else
+                {
+                    _userStreams[userId] = count - 1;
+                }
+            }
+        }
+    }
+
+    /// <summary>Users with their notification stream counts on this instance.</summary>
+    public Dictionary<string, int> UserStreams()
+    {
+        lock (_usersLock)
+        {
+            return new Dictionary<string, int>(_userStreams, StringComparer.Ordinal);
+        }
+    }
+
+    public void Add(ClientConnection connection)
+    {
+        _connections[connection.Id] = connection;
+        Interlocked.Increment(ref _version);
+        Changed?.Invoke();
+    }
+
+    /// <summary>Unsubscribes every topic of the connection and forgets it. Runs to the end even at shutdown, so no subscription leaks.</summary>
+    public async Task RemoveAsync(ClientConnection connection)
+    {
+        if (!_connections.TryRemove(connection.Id, out _))
+        {
+            return;
+        }
+        BusTopic[] topics;
+        lock (connection.Topics)
+        {
+            topics = [.. connection.Topics];
+            connection.Topics.Clear();
+        }
+        foreach (var topic in topics)
+        {
+            await ReleaseAsync(connection, topic);
+        }
+        Interlocked.Increment(ref _version);
+        Changed?.Invoke();
+    }
+
+    /// <summary>
+    /// Makes <paramref name="connection"/> a receiver of <paramref name="topic"/>; returns once this
+    /// instance's Redis subscription is active, so anything published afterwards reaches it.
+    /// False when it already was a receiver.
+    /// </summary>
+    public async Task<bool> SubscribeAsync(ClientConnection connection, BusTopic topic, CancellationToken cancellationToken)
+    {
+        lock (connection.Topics)
+        {
+            if (!connection.Topics.Add(topic))
+            {
+                return false;
+            }
+        }
+        var gate = LockFor(topic);
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            var receivers = _topics.GetOrAdd(topic, static _ => new TopicReceivers());
+            receivers.Connections[connection] = 0;
+            if (receivers.Subscription is null)
+            {
+                try
+                {
+                    receivers.Subscription = await bus.SubscribeAsync(topic, OnMessage, cancellationToken);
+                    RealtimeLog.TopicSubscribed(logger, topic.Kind, topic.Key);
+                }
+                catch
+                {
+                    receivers.Connections.TryRemove(connection, out _);
+                    if (receivers.Connections.IsEmpty)
+                    {
+                        _topics.TryRemove(topic, out _);
+                    }
+                    lock (connection.Topics)
+                    {
+                        connection.Topics.Remove(topic);
+                    }
+                    throw;
+                }
+            }
+        }
+        finally
+        {
+            gate.Release();
+        }
+        return true;
+    }
+
+    /// <summary>Stops <paramref name="connection"/> receiving <paramref name="topic"/>. False when it was not a receiver.</summary>
+    public async Task<bool> UnsubscribeAsync(ClientConnection connection, BusTopic topic, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (connection.Topics)
+        {
+            if (!connection.Topics.Remove(topic))
+            {
+                return false;
+            }
+        }
+        await ReleaseAsync(connection, topic);
+        return true;
+    }
+
+    /// <summary>Closes every connection with <paramref name="reason"/> (shutdown).</summary>
+    public void CloseAll(CloseReason reason)
+    {
+        foreach (var connection in _connections.Values)
+        {
+            connection.Close(reason);
+        }
+    }
+
+    private async Task ReleaseAsync(ClientConnection connection, BusTopic topic)
+    {
+        var gate = LockFor(topic);
+        // Releasing must finish even when the caller is being cancelled, or the subscription leaks.
+        await gate.WaitAsync(CancellationToken.None);
+        try
+        {
+            if (!_topics.TryGetValue(topic, out var receivers))
+            {
+                return;
+            }
+            receivers.Connections.TryRemove(connection, out _);
+            if (receivers.Connections.IsEmpty)
+            {
+                _topics.TryRemove(topic, out _);
+                if (receivers.Subscription is { } subscription)
+                {
+                    try
+                    {
+                        await subscription.DisposeAsync();
+                        RealtimeLog.TopicUnsubscribed(logger, topic.Kind, topic.Key);
+                    }
+                    catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
+                    {
+                        RealtimeLog.UnsubscribeFailed(logger, ex, topic.Kind, topic.Key);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private void OnMessage(BusTopic topic, ReadOnlyMemory<byte> frame)
+    {
+        if (!_topics.TryGetValue(topic, out var receivers))
+        {
+            return;
+        }
+        var now = time.GetUtcNow();
+        foreach (var (connection, _) in receivers.Connections)
+        {
+            connection.Deliver(topic, frame, now);
+        }
+    }
+
+    private SemaphoreSlim LockFor(BusTopic topic) => _topicLocks[(topic.GetHashCode() & int.MaxValue) % _topicLocks.Length];
+
+    private sealed class TopicReceivers
+    {
+        public ConcurrentDictionary<ClientConnection, byte> Connections { get; } = new();
+        public IAsyncDisposable? Subscription { get; set; }
+    }
+}

@@ -1,0 +1,37 @@
+using Notify.Core.Messaging;
+
+namespace Notify.Realtime;
+
+/// <summary>Source-generated logs of the Realtime service. Never logs tokens or frame contents.</summary>
+internal static partial class RealtimeLog
+{
+    [LoggerMessage(1, LogLevel.Debug, "Subscribed to {Kind} topic {Key}")]
+    public static partial void TopicSubscribed(ILogger logger, BusTopicKind kind, string key);
+
+    [LoggerMessage(2, LogLevel.Debug, "Unsubscribed from {Kind} topic {Key}")]
+    public static partial void TopicUnsubscribed(ILogger logger, BusTopicKind kind, string key);
+
+    [LoggerMessage(3, LogLevel.Warning, "Unsubscribing from {Kind} topic {Key} failed")]
+    public static partial void UnsubscribeFailed(ILogger logger, Exception exception, BusTopicKind kind, string key);
+
+    [LoggerMessage(4, LogLevel.Information, "Connection {ConnectionId} of {UserId} opened ({Kind}, {Transport})")]
+    public static partial void Opened(ILogger logger, string connectionId, string userId, string kind, string transport);
+
+    [LoggerMessage(5, LogLevel.Information, "Connection {ConnectionId} of {UserId} closed: {Code} {Reason}")]
+    public static partial void Closed(ILogger logger, string connectionId, string userId, int code, string reason);
+
+    [LoggerMessage(6, LogLevel.Information, "Rejected a stream: {Code} {Reason} ({Detail})")]
+    public static partial void Rejected(ILogger logger, int code, string reason, string detail);
+
+    [LoggerMessage(7, LogLevel.Warning, "Connection {ConnectionId} failed")]
+    public static partial void ConnectionFailed(ILogger logger, Exception exception, string connectionId);
+
+    [LoggerMessage(8, LogLevel.Warning, "Publishing presence failed")]
+    public static partial void PresenceFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(9, LogLevel.Information, "Shutting down: closing {Count} connections with 1001")]
+    public static partial void ShuttingDown(ILogger logger, int count);
+
+    [LoggerMessage(10, LogLevel.Information, "Replay for {ConnectionId} exceeded {Limit}; sent resync")]
+    public static partial void ReplayTooLong(ILogger logger, string connectionId, int limit);
+}

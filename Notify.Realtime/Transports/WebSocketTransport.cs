@@ -1,0 +1,367 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Notify.Core.Auth;
+using Notify.Realtime.Connections;
+using Notify.Realtime.Options;
+using Notify.Realtime.Streams;
+
+namespace Notify.Realtime.Transports;
+
+/// <summary>
+/// WebSocket transport: accept, authenticate (closing with 4001/4003/4008 after accepting, so browsers
+/// see the code), then register → run → unregister in <c>finally</c>. A receive loop and the single
+/// writer loop run side by side; when one ends the other gets <c>Realtime:CloseTimeout</c>, then the
+/// socket is aborted.
+/// </summary>
+internal sealed class WebSocketTransport(
+    ConnectionRegistry registry,
+    StreamOpener opener,
+    NotifyTokens tokens,
+    IOptionsMonitor<RealtimeOptions> options,
+    IOptionsMonitor<SseOptions> sseOptions,
+    TimeProvider time,
+    ILogger<WebSocketTransport> logger)
+{
+    private static readonly WebSocketAcceptContext AcceptContext = new() { KeepAliveInterval = TimeSpan.Zero };
+
+    public async Task RunAsync(HttpContext context, StreamKind kind, string? resourceId)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            await TypedResults.Problem("This endpoint needs a WebSocket upgrade request.", statusCode: StatusCodes.Status400BadRequest).ExecuteAsync(context);
+            return;
+        }
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(AcceptContext);
+        var (identity, error) = await StreamAuth.AuthenticateAsync(context, tokens);
+        if (identity is null)
+        {
+            await RejectAsync(socket, CloseReason.Unauthorized, error ?? "invalid token");
+            return;
+        }
+        if (kind == StreamKind.Admin && !identity.IsAdmin)
+        {
+            await RejectAsync(socket, CloseReason.Forbidden, "admin role required");
+            return;
+        }
+        if (kind == StreamKind.Task && await opener.FindTaskAsync(resourceId!, identity.UserId, identity.IsAdmin, context.RequestAborted) is null)
+        {
+            await RejectAsync(socket, CloseReason.Forbidden, "not the task's owner");
+            return;
+        }
+        var reserved = kind == StreamKind.Notifications;
+        if (reserved && !registry.TryReserveUserStream(identity.UserId))
+        {
+            await RejectAsync(socket, CloseReason.TooManyConnections, "connection limit reached");
+            return;
+        }
+
+        var o = options.CurrentValue;
+        var now = time.GetUtcNow();
+        var connection = new ClientConnection(Guid.NewGuid().ToString("N"), identity.UserId, identity.IsAdmin, kind, o.SendQueueCapacity, identity.ExpiresAt, now)
+        {
+            HeartbeatInterval = o.HeartbeatInterval,
+            NextHeartbeat = now + o.HeartbeatInterval,
+        };
+        RealtimeLog.Opened(logger, connection.Id, connection.UserId, kind.ToString(), "websocket");
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        var writer = WriteLoopAsync(socket, connection, abort.Token);
+        var receiver = Task.CompletedTask;
+        var watcher = Task.CompletedTask;
+        try
+        {
+            if (kind is StreamKind.Task or StreamKind.Batch)
+            {
+                await opener.OpenProgressAsync(connection, resourceId!, connection.Closing);
+                watcher = opener.WatchProgressAsync(connection, resourceId!, TimeSpan.FromSeconds(sseOptions.CurrentValue.PollTimeoutSeconds));
+            }
+            else
+            {
+                await opener.OpenAsync(connection, StreamAuth.LastId(context), connection.Closing);
+            }
+            receiver = ReceiveLoopAsync(socket, connection, abort.Token);
+            await Task.WhenAny(receiver, writer, WhenCancelled(connection.Closing));
+        }
+        catch (OperationCanceledException) when (connection.Closing.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            RealtimeLog.ConnectionFailed(logger, ex, connection.Id);
+            connection.Close(CloseReason.InternalError);
+        }
+        finally
+        {
+            connection.Close(CloseReason.ClientClosed);
+            var closeTimeout = o.CloseTimeout;
+            if (await Task.WhenAny(writer, Task.Delay(closeTimeout, time)) != writer)
+            {
+                await abort.CancelAsync();
+                socket.Abort();
+            }
+            await writer;
+            if (await Task.WhenAny(receiver, Task.Delay(closeTimeout, time)) != receiver)
+            {
+                await abort.CancelAsync();
+                socket.Abort();
+            }
+            await receiver;
+            await watcher;
+            await registry.RemoveAsync(connection);
+            if (reserved)
+            {
+                registry.ReleaseUserStream(connection.UserId);
+            }
+            var reason = connection.CloseReason!;
+            RealtimeLog.Closed(logger, connection.Id, connection.UserId, reason.Code, reason.Name);
+        }
+    }
+
+    private async Task RejectAsync(WebSocket socket, CloseReason reason, string detail)
+    {
+        RealtimeLog.Rejected(logger, reason.Code, reason.Name, detail);
+        using var timeout = new CancellationTokenSource(options.CurrentValue.CloseTimeout, time);
+        try
+        {
+            await socket.CloseOutputAsync((WebSocketCloseStatus)reason.Code, ServerFrames.CloseDescription(reason.Name), timeout.Token);
+            // Wait for the client's close so the code is not lost in a reset.
+            var buffer = new byte[256];
+            while (socket.State == WebSocketState.CloseSent)
+            {
+                var result = await socket.ReceiveAsync(buffer.AsMemory(), timeout.Token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        {
+            socket.Abort();
+        }
+    }
+
+    /// <summary>The one writer of the connection: drains its queue until it closes, then sends the close frame.</summary>
+    private async Task WriteLoopAsync(WebSocket socket, ClientConnection connection, CancellationToken abort)
+    {
+        var reader = connection.Outbound;
+        var progress = connection.Kind is StreamKind.Task or StreamKind.Batch;
+        try
+        {
+            while (await reader.WaitToReadAsync(connection.Closing))
+            {
+                while (!connection.Closing.IsCancellationRequested && reader.TryRead(out var frame))
+                {
+                    await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, abort);
+                    if (progress && FrameInfo.Read(frame.Span).IsTerminal)
+                    {
+                        connection.Close(CloseReason.Normal);
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
+        {
+        }
+
+        var reason = connection.CloseReason ?? CloseReason.ClientClosed;
+        if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived && !abort.IsCancellationRequested)
+        {
+            var status = reason == CloseReason.ClientClosed ? WebSocketCloseStatus.NormalClosure : (WebSocketCloseStatus)reason.Code;
+            try
+            {
+                await socket.CloseOutputAsync(status, ServerFrames.CloseDescription(reason.Name), abort);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
+            {
+            }
+        }
+    }
+
+    /// <summary>Reads client messages until the client closes. Idle connections hold no buffer: it waits with a zero-byte read.</summary>
+    private async Task ReceiveLoopAsync(WebSocket socket, ClientConnection connection, CancellationToken abort)
+    {
+        var o = options.CurrentValue;
+        var max = o.MaxMessageBytes;
+        FrameRateLimiter? limiter = null;
+        var errors = 0;
+        try
+        {
+            while (true)
+            {
+                var first = await socket.ReceiveAsync(Memory<byte>.Empty, abort);
+                if (first.MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
+                var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(4096, max + 1));
+                try
+                {
+                    var count = 0;
+                    var oversize = false;
+                    var result = first;
+                    while (!result.EndOfMessage)
+                    {
+                        if (count == buffer.Length)
+                        {
+                            if (buffer.Length > max)
+                            {
+                                oversize = true;
+                                count = 0;
+                            }
+                            else
+                            {
+                                var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, max + 1));
+                                buffer.AsSpan(0, count).CopyTo(bigger);
+                                ArrayPool<byte>.Shared.Return(buffer);
+                                buffer = bigger;
+                            }
+                        }
+                        result = await socket.ReceiveAsync(buffer.AsMemory(count), abort);
+                        if (result.MessageType == WebSocketMessageType.Close)
+                        {
+                            return;
+                        }
+                        count += result.Count;
+                        if (count > max)
+                        {
+                            oversize = true;
+                        }
+                    }
+                    if (connection.CloseReason is not null)
+                    {
+                        continue;
+                    }
+                    if (oversize)
+                    {
+                        connection.Close(CloseReason.MessageTooBig);
+                        continue;
+                    }
+                    limiter ??= new FrameRateLimiter(o.ClientFrameRate, time);
+                    if (!limiter.TryTake())
+                    {
+                        connection.Close(CloseReason.RateLimited);
+                        continue;
+                    }
+                    var answer = first.MessageType == WebSocketMessageType.Binary
+                        ? ServerFrames.Error("bad_request", "binary frames are not supported")
+                        : await HandleAsync(connection, buffer.AsMemory(0, count), abort);
+                    if (answer is { } reply)
+                    {
+                        if (IsError(reply) && ++errors > o.MaxClientErrors)
+                        {
+                            connection.Close(CloseReason.RateLimited);
+                            continue;
+                        }
+                        connection.Enqueue(reply);
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
+        {
+        }
+    }
+
+    private static bool IsError(ReadOnlyMemory<byte> frame) => frame.Span.StartsWith("{\"type\":\"error\""u8);
+
+    /// <summary>One client message → the answer to queue (or null when the handler queued its own).</summary>
+    private async Task<ReadOnlyMemory<byte>?> HandleAsync(ClientConnection connection, ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    {
+        if (message.Span.SequenceEqual("ping"u8))
+        {
+            return ServerFrames.BarePong;
+        }
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(message);
+        }
+        catch (JsonException)
+        {
+            return ServerFrames.Error("bad_request", "malformed JSON");
+        }
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("type", out var typeElement) || typeElement.ValueKind != JsonValueKind.String)
+            {
+                return ServerFrames.Error("bad_request", "missing field: type");
+            }
+            var type = typeElement.GetString();
+            switch (type)
+            {
+                case "ping":
+                    return ServerFrames.Timestamped("pong", time.GetUtcNow());
+                case "pong":
+                case "heartbeat":
+                    return null;
+                case "subscribe":
+                    if (String(root, "channel") is not { } channel)
+                    {
+                        return ServerFrames.Error("bad_request", "missing field: channel");
+                    }
+                    return AsAnswer(await opener.SubscribeAsync(connection, channel, String(root, "since"), cancellationToken));
+                case "unsubscribe":
+                    if (String(root, "channel") is not { } leaving)
+                    {
+                        return ServerFrames.Error("bad_request", "missing field: channel");
+                    }
+                    return AsAnswer(await opener.UnsubscribeAsync(connection, leaving, cancellationToken));
+                case "mark_read" when connection.Kind == StreamKind.Notifications:
+                    if (String(root, "id") is not { } id)
+                    {
+                        return ServerFrames.Error("bad_request", "missing field: id");
+                    }
+                    return await opener.MarkReadAsync(connection, id, cancellationToken);
+                default:
+                    return ServerFrames.Error("unknown_type", $"unknown frame type {Truncate(type)}");
+            }
+        }
+    }
+
+    // A null array must stay "no answer", not become an empty frame.
+    private static ReadOnlyMemory<byte>? AsAnswer(byte[]? frame) => frame is null ? null : frame;
+
+    private static string? String(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } s ? s : null;
+
+    private static string Truncate(string? value) => value is null ? "" : value.Length <= 64 ? value : value[..64];
+
+    /// <summary>A task that completes when <paramref name="token"/> is cancelled (never faults).</summary>
+    internal static Task WhenCancelled(CancellationToken token)
+    {
+        if (token.IsCancellationRequested)
+        {
+            return Task.CompletedTask;
+        }
+        var completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        token.Register(static state => ((TaskCompletionSource)state!).TrySetResult(), completion);
+        return completion.Task;
+    }
+}
+
+/// <summary>Token bucket over client frames: <c>rate</c> per second with a burst of the same size.</summary>
+internal sealed class FrameRateLimiter(int rate, TimeProvider time)
+{
+    private double _tokens = rate;
+    private long _last = time.GetTimestamp();
+
+    public bool TryTake()
+    {
+        var now = time.GetTimestamp();
+        _tokens = Math.Min(rate, _tokens + time.GetElapsedTime(_last, now).TotalSeconds * rate);
+        _last = now;
+        if (_tokens < 1)
+        {
+            return false;
+        }
+        _tokens -= 1;
+        return true;
+    }
+}
