@@ -57,8 +57,7 @@ public sealed class ConnectionPageTests(BrowserSystem system)
         await page.FillAsync("#signin-user", user);
         await page.ClickAsync("#signin-user-btn");
 
-        await Expect(page.Locator("#conn")).ToHaveAttributeAsync("data-transport", "sse", new() { Timeout = 20_000 });
-        await Expect(page.Locator("#conn")).ToHaveAttributeAsync("data-state", "connected", new() { Timeout = 20_000 });
+        await page.WaitForSelectorAsync("#conn[data-transport=sse][data-state=connected]", new() { Timeout = 20_000 });
         Assert.True(blocked >= 2, $"WebSocket attempts before the fallback: {blocked}");
 
         var id = await system.NotifyAsync(user, "over SSE");
