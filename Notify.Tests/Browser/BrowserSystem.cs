@@ -117,12 +117,12 @@ public sealed class BrowserSystem : DistributedApplicationFixture, IAsyncLifetim
     }
 
     /// <summary>Creates a notification for <paramref name="userId"/> through the Api, as a service would; returns its id.</summary>
-    public async Task<string> NotifyAsync(string userId, string title, string content = "from the browser tests")
+    public async Task<string> NotifyAsync(string userId, string title, string content = "from the browser tests", string severity = "info")
     {
         var admin = await TokenAsync("browser-tests-admin", "admin");
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/notifications")
         {
-            Content = JsonContent.Create(new { user_id = userId, type = "test", title, content, severity = "info" }),
+            Content = JsonContent.Create(new { user_id = userId, type = "test", title, content, severity }),
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", admin);
         using var response = await Http.SendAsync(request, TestContext.Current.CancellationToken);

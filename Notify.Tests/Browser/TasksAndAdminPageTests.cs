@@ -26,19 +26,31 @@ public sealed class TasksAndAdminPageTests(BrowserSystem system)
     public async Task Screenshots_InboxAndAdminPage_SavedAsArtifacts()
     {
         var admin = BrowserSystem.NewUser("admin");
-        var samples = new[] { ("Deploy finished", "api 1.4.2 is live in eu-west"), ("Report ready", "Weekly usage report (PDF, 2.1 MB)"), ("Build failed", "main #318: 2 tests failed") };
-        foreach (var (title, content) in samples)
+        var samples = new[]
         {
-            await system.NotifyAsync(admin, title, content);
+            ("Nightly backup complete", "412 GB copied to cold storage", "success"),
+            ("Disk almost full", "db-2: 91% used on /var/lib", "warning"),
+            ("Build failed", "main #318: 2 tests failed", "error"),
+            ("Report ready", "Weekly usage report (PDF, 2.1 MB)", "info"),
+            ("Deploy finished", "api 1.4.2 is live in eu-west", "success"),
+        };
+        var ids = new List<string>();
+        foreach (var (title, content, severity) in samples)
+        {
+            ids.Add(await system.NotifyAsync(admin, title, content, severity));
         }
         var (context, page) = await system.SignInAsync(admin, admin: true);
         await using var _ = context;
         Directory.CreateDirectory(BrowserSystem.ScreenshotDirectory);
 
         await page.GotoAsync(new Uri(system.ApiAddress, "/#/").ToString());
-        await Expect(page.Locator("li.item")).ToHaveCountAsync(3, new() { Timeout = 10_000 });
+        await Expect(page.Locator("li.item")).ToHaveCountAsync(samples.Length, new() { Timeout = 10_000 });
+        await page.Locator($"li.item[data-id='{ids[0]}'] button.mark-read").ClickAsync();
+        await Expect(page.Locator("#badge")).ToHaveAttributeAsync("data-count", (samples.Length - 1).ToString(System.Globalization.CultureInfo.InvariantCulture), new() { Timeout = 5_000 });
         await page.ClickAsync("#start-task");
-        await Expect(page.Locator("li.task").First).ToHaveAttributeAsync("data-status", new System.Text.RegularExpressions.Regex("running|completed"), new() { Timeout = 30_000 });
+        await page.WaitForFunctionAsync("() => Number(document.querySelector('li.task')?.dataset.progress) >= 30", null, new() { Timeout = 30_000 });
+        var live = await system.NotifyAsync(admin, "Task finished", "Your export of 12,000 rows is ready", "success");
+        await Expect(page.Locator($"li.item[data-id='{live}']")).ToBeVisibleAsync();
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserSystem.ScreenshotDirectory, "inbox.png") });
 
         await page.ClickAsync("#nav-admin");
