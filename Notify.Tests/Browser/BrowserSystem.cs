@@ -131,6 +131,24 @@ public sealed class BrowserSystem : DistributedApplicationFixture, IAsyncLifetim
         return JsonNode.Parse(text)!["id"]!.GetValue<string>();
     }
 
+    /// <summary>
+    /// Whether the Realtime replicas let the page's origin (the Api) read their responses: SSE from
+    /// the page and the admin statistics need it (WebSockets do not). Asked as a browser would, with a
+    /// CORS preflight for an authorized GET.
+    /// </summary>
+    public async Task<bool> RealtimeAllowsPageOriginAsync()
+    {
+        using var realtime = App.CreateHttpClient("realtime");
+        using var request = new HttpRequestMessage(HttpMethod.Options, "/api/ws/stats");
+        var origin = ApiAddress.GetLeftPart(UriPartial.Authority);
+        request.Headers.Add("Origin", origin);
+        request.Headers.Add("Access-Control-Request-Method", "GET");
+        request.Headers.Add("Access-Control-Request-Headers", "authorization");
+        using var response = await realtime.SendAsync(request, TestContext.Current.CancellationToken);
+        return response.Headers.TryGetValues("Access-Control-Allow-Origin", out var values)
+            && values.Any(v => v == "*" || string.Equals(v, origin, StringComparison.OrdinalIgnoreCase));
+    }
+
     /// <summary>What <c>GET /api/config</c> tells the page.</summary>
     public async Task<JsonObject> ClientConfigAsync() =>
         (await Http.GetFromJsonAsync<JsonObject>("/api/config", TestContext.Current.CancellationToken))!;
