@@ -9,7 +9,9 @@ cd "$(dirname "$0")"
 # One line per command the tests need: `command -v <command> || apt_packages+=(<debian package>)`.
 apt_packages=()
 command -v redis-server >/dev/null 2>&1 || apt_packages+=(redis-server)
-# (browser and Node.js prerequisites go here)
+# The browser tests drive Debian's Chromium (never a downloaded browser); the SDK and the web UI need Node.js 20+.
+command -v chromium >/dev/null 2>&1 || [ -n "${NOTIFY_CHROMIUM:-}" ] || apt_packages+=(chromium)
+command -v npm >/dev/null 2>&1 || apt_packages+=(nodejs npm)
 
 if [ ${#apt_packages[@]} -gt 0 ]; then
   echo "installing: ${apt_packages[*]}"
@@ -21,6 +23,13 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${apt_packages[@]}" >/dev/null
 fi
+
+# --- JavaScript: the SDK's unit tests, and the web UI built into Notify.Api/wwwroot (committed too, so a ---
+# --- fresh clone runs without npm; rebuilding here keeps the served UI in step with its sources) -----------
+js_log="$(mktemp)"
+js_status=0
+(cd clients/notify-js && npm ci --no-audit --no-fund --loglevel=error && npm test) 2>&1 | tee "$js_log" || js_status=$?
+(cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build)
 
 # --- Build -----------------------------------------------------------------------------------------------
 dotnet build Notify.sln -c Release -warnaserror -nologo -clp:ErrorsOnly
@@ -36,7 +45,15 @@ dotnet test Notify.sln -c Release --no-build -nologo \
   --logger "trx" --results-directory "$results" \
   --blame-hang-timeout 10m --blame-hang-dump-type none || status=$?
 
-passed=0; failed=0; skipped=0
+# The SDK's node:test totals ("ℹ pass N", "ℹ fail N") count with the .NET ones.
+passed=$(sed -n 's/^ℹ pass \([0-9]*\)$/\1/p' "$js_log" | tail -n 1); passed=${passed:-0}
+failed=$(sed -n 's/^ℹ fail \([0-9]*\)$/\1/p' "$js_log" | tail -n 1); failed=${failed:-0}
+skipped=$(sed -n 's/^ℹ skipped \([0-9]*\)$/\1/p' "$js_log" | tail -n 1); skipped=${skipped:-0}
+rm -f "$js_log"
+if [ "$js_status" -ne 0 ]; then
+  status=$js_status
+  [ "$failed" -gt 0 ] || failed=1
+fi
 counter() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$2"; }
 shopt -s nullglob
 for trx in "$results"/*.trx; do

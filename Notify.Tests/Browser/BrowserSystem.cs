@@ -1,0 +1,159 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Playwright;
+using Notify.Tests.Infrastructure;
+using Notify.Tests.Testing;
+
+namespace Notify.Tests.Browser;
+
+/// <summary>
+/// The whole system as the AppHost declares it (Redis, two Realtime replicas, the Api serving the web
+/// UI, the Worker), started by the testing host, plus a headless Chromium driven by Playwright. The
+/// browser is Debian's <c>/usr/bin/chromium</c> (or <c>NOTIFY_CHROMIUM</c>); no browser is ever
+/// downloaded. Shared by the tests of <see cref="BrowserCollection"/>; every test uses its own user
+/// ids and its own browser context, and restarts any replica it stops.
+/// </summary>
+public sealed class BrowserSystem : DistributedApplicationFixture, IAsyncLifetime, IAsyncDisposable
+{
+    private static readonly string[] ChromiumArgs =
+    [
+        "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+    ];
+
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+
+    public Uri ApiAddress => App.GetEndpoint("api");
+
+    public HttpClient Http { get; private set; } = null!;
+
+    public IBrowser Browser => _browser ?? throw new InvalidOperationException("not started");
+
+    /// <summary>Where screenshots go: TestResults/screenshots under the repository root.</summary>
+    public static string ScreenshotDirectory { get; } = Path.Combine(ServiceProcess.RepositoryRoot, "TestResults", "screenshots");
+
+    public new async ValueTask InitializeAsync()
+    {
+        await base.InitializeAsync();
+        Http = App.CreateHttpClient("api");
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath(),
+            Headless = true,
+            // Playwright gives every launch a fresh temporary user-data-dir and removes it on close.
+            Args = ChromiumArgs,
+            Timeout = 60_000,
+        });
+    }
+
+    public new async ValueTask DisposeAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.DisposeAsync();
+        }
+        _playwright?.Dispose();
+        Http?.Dispose();
+        await base.DisposeAsync();
+    }
+
+    /// <summary>Debian's Chromium, or the one <c>NOTIFY_CHROMIUM</c> names.</summary>
+    public static string ChromiumPath()
+    {
+        var path = Environment.GetEnvironmentVariable("NOTIFY_CHROMIUM") is { Length: > 0 } configured ? configured : "/usr/bin/chromium";
+        return File.Exists(path)
+            ? path
+            : throw new FileNotFoundException("Chromium not found: install it with `apt-get install -y chromium` (test.sh does) or set NOTIFY_CHROMIUM.", path);
+    }
+
+    /// <summary>A user id no other test uses.</summary>
+    public static string NewUser(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 13)];
+
+    /// <summary>Which Realtime replica a URL the page reports belongs to, or -1.</summary>
+    public int ReplicaOf(string? url)
+    {
+        if (url is null)
+        {
+            return -1;
+        }
+        for (var i = 0; i < App.GetReplicaCount("realtime"); i++)
+        {
+            if (App.GetEndpoint("realtime", i).Port == new Uri(url).Port)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /// <summary>Stops a Realtime replica gracefully (SIGTERM: its clients get 1001 and move).</summary>
+    public Task StopRealtimeAsync(int replica) => App.StopReplicaAsync("realtime", replica, TestContext.Current.CancellationToken);
+
+    /// <summary>Starts a stopped Realtime replica again and waits until it is healthy.</summary>
+    public Task StartRealtimeAsync(int replica) => App.StartReplicaAsync("realtime", replica, CancellationToken.None);
+
+    /// <summary>A new browser context (own cookies and storage) and a page signed in as <paramref name="userId"/>, connected.</summary>
+    public async Task<(IBrowserContext Context, IPage Page)> SignInAsync(string userId, bool admin = false)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 860 } });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(ApiAddress.ToString());
+        await page.FillAsync("#signin-user", userId);
+        await page.ClickAsync(admin ? "#signin-admin-btn" : "#signin-user-btn");
+        await page.WaitForSelectorAsync("#conn[data-state=connected]", new PageWaitForSelectorOptions { Timeout = 20_000 });
+        return (context, page);
+    }
+
+    /// <summary>A development token, as the page gets one.</summary>
+    public async Task<string> TokenAsync(string userId, params string[] roles)
+    {
+        using var response = await Http.PostAsJsonAsync("/api/auth/dev-token", new { user_id = userId, roles }, TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+        var body = await response.Content.ReadFromJsonAsync<JsonObject>(TestContext.Current.CancellationToken);
+        return body!["token"]!.GetValue<string>();
+    }
+
+    /// <summary>Creates a notification for <paramref name="userId"/> through the Api, as a service would; returns its id.</summary>
+    public async Task<string> NotifyAsync(string userId, string title, string content = "from the browser tests", string severity = "info")
+    {
+        var admin = await TokenAsync("browser-tests-admin", "admin");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/notifications")
+        {
+            Content = JsonContent.Create(new { user_id = userId, type = "test", title, content, severity }),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", admin);
+        using var response = await Http.SendAsync(request, TestContext.Current.CancellationToken);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True(response.IsSuccessStatusCode, $"create notification: {(int)response.StatusCode} {text}");
+        return JsonNode.Parse(text)!["id"]!.GetValue<string>();
+    }
+
+    /// <summary>
+    /// Whether the Realtime replicas let the page's origin (the Api) read their responses: SSE from
+    /// the page and the admin statistics need it (WebSockets do not). Asked as a browser would, with a
+    /// CORS preflight for an authorized GET.
+    /// </summary>
+    public async Task<bool> RealtimeAllowsPageOriginAsync()
+    {
+        using var realtime = App.CreateHttpClient("realtime");
+        using var request = new HttpRequestMessage(HttpMethod.Options, "/api/ws/stats");
+        var origin = ApiAddress.GetLeftPart(UriPartial.Authority);
+        request.Headers.Add("Origin", origin);
+        request.Headers.Add("Access-Control-Request-Method", "GET");
+        request.Headers.Add("Access-Control-Request-Headers", "authorization");
+        using var response = await realtime.SendAsync(request, TestContext.Current.CancellationToken);
+        return response.Headers.TryGetValues("Access-Control-Allow-Origin", out var values)
+            && values.Any(v => v == "*" || string.Equals(v, origin, StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>What <c>GET /api/config</c> tells the page.</summary>
+    public async Task<JsonObject> ClientConfigAsync() =>
+        (await Http.GetFromJsonAsync<JsonObject>("/api/config", TestContext.Current.CancellationToken))!;
+}
+
+/// <summary>Browser tests share one system and run one after another (2 cores; one Chromium).</summary>
+[CollectionDefinition(nameof(BrowserCollection))]
+public sealed class BrowserCollection : ICollectionFixture<BrowserSystem>;

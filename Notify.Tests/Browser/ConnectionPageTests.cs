@@ -1,0 +1,70 @@
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Notify.Tests.Browser;
+
+/// <summary>The page's connection: replica failover with no loss, and the fallback from WebSocket to SSE.</summary>
+[Collection(nameof(BrowserCollection))]
+public sealed class ConnectionPageTests(BrowserSystem system)
+{
+    [Fact]
+    public async Task Connection_RealtimeReplicaStopped_ReconnectsAndShowsWhatWasSentMeanwhile()
+    {
+        var user = BrowserSystem.NewUser("failover");
+        var (context, page) = await system.SignInAsync(user);
+        await using var _ = context;
+        var replica = system.ReplicaOf(await page.GetAttributeAsync("#conn", "data-url"));
+        Assert.True(replica >= 0, "the page names the replica it is connected to");
+        var before = await system.NotifyAsync(user, "before the stop");
+        await Expect(page.Locator($"li.item[data-id='{before}']")).ToBeVisibleAsync();
+
+        try
+        {
+            await system.StopRealtimeAsync(replica);
+            // Sent while the page has no connection, or while it is moving: either way it must arrive once.
+            var meanwhile = await system.NotifyAsync(user, "sent meanwhile");
+
+            await Expect(page.Locator("#conn")).ToHaveAttributeAsync("data-state", "connected", new() { Timeout = 15_000 });
+            Assert.Equal(1 - replica, system.ReplicaOf(await page.GetAttributeAsync("#conn", "data-url")));
+            await Expect(page.Locator($"li.item[data-id='{meanwhile}']")).ToHaveCountAsync(1, new() { Timeout = 10_000 });
+            await Expect(page.Locator($"li.item[data-id='{before}']")).ToHaveCountAsync(1);
+            await Expect(page.Locator("#badge")).ToHaveAttributeAsync("data-count", "2", new() { Timeout = 10_000 });
+
+            var after = await system.NotifyAsync(user, "after the move");
+            await Expect(page.Locator($"li.item[data-id='{after}']")).ToBeVisibleAsync(new() { Timeout = 2_000 });
+        }
+        finally
+        {
+            await system.StartRealtimeAsync(replica);
+        }
+    }
+
+    [Fact]
+    public async Task Connection_WebSocketsBlocked_FallsBackToSseAndStillReceives()
+    {
+        Assert.SkipUnless(await system.RealtimeAllowsPageOriginAsync(),
+            "The Realtime service does not allow the web UI's origin (Cors:Origins), so a browser cannot read its SSE stream.");
+        var user = BrowserSystem.NewUser("sse");
+        var context = await system.Browser.NewContextAsync();
+        await using var _ = context;
+        var page = await context.NewPageAsync();
+        // A proxy that refuses WebSockets: every upgrade is closed before the server is reached.
+        var blocked = 0;
+        await page.RouteWebSocketAsync("**/api/ws/**", ws =>
+        {
+            Interlocked.Increment(ref blocked);
+            ws.CloseAsync(new() { Code = 1011, Reason = "blocked by the test" });
+        });
+        await page.GotoAsync(system.ApiAddress.ToString());
+        await page.FillAsync("#signin-user", user);
+        await page.ClickAsync("#signin-user-btn");
+
+        await page.WaitForSelectorAsync("#conn[data-transport=sse][data-state=connected]", new() { Timeout = 20_000 });
+        Assert.True(blocked >= 2, $"WebSocket attempts before the fallback: {blocked}");
+
+        var id = await system.NotifyAsync(user, "over SSE");
+        await Expect(page.Locator($"li.item[data-id='{id}']")).ToBeVisibleAsync(new() { Timeout = 2_000 });
+        await Expect(page.Locator("#badge")).ToHaveAttributeAsync("data-count", "1", new() { Timeout = 2_000 });
+        await Expect(page.Locator("#conn")).ToHaveAttributeAsync("data-transport", "sse");
+    }
+}
