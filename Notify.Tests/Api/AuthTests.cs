@@ -4,7 +4,8 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Notify.Tests.Api;
 
-public sealed class AuthTests(ApiFixture api) : IClassFixture<ApiFixture>
+[Collection(ApiCollection.Name)]
+public sealed class AuthTests(ApiFixture api)
 {
     private const string Path = "/api/notifications/unread_count";
 

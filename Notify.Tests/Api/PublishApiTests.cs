@@ -5,7 +5,8 @@ using Notify.Core.Messaging;
 
 namespace Notify.Tests.Api;
 
-public sealed class PublishApiTests(ApiFixture api) : IClassFixture<ApiFixture>
+[Collection(ApiCollection.Name)]
+public sealed class PublishApiTests(ApiFixture api)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
