@@ -100,4 +100,37 @@ public sealed class SqliteDatabaseTests : IDisposable
         await Assert.ThrowsAsync<ObjectDisposedException>(() =>
             _database.WriteAsync(s => s.Command("INSERT INTO t (n) VALUES (5)").ExecuteNonQuery(), Ct).AsTask());
     }
+
+    [Fact]
+    public async Task Dispose_WithWritesQueued_EveryWriteCompletesOrFails()
+    {
+        await CreateTableAsync();
+        var writes = Enumerable.Range(0, 300)
+            .Select(n => _database.WriteAsync(s =>
+            {
+                var insert = s.Command("INSERT INTO t (n) VALUES ($n)");
+                insert.Parameters.AddWithValue("$n", n);
+                return insert.ExecuteNonQuery();
+            }, Ct).AsTask())
+            .ToList();
+
+        _database.Dispose();
+        var settled = await Task.WhenAll(writes.Select(async w =>
+        {
+            try
+            {
+                return await w == 1;
+            }
+            catch (ObjectDisposedException)
+            {
+                return false;
+            }
+        })).WaitAsync(TimeSpan.FromSeconds(20), Ct);
+
+        Assert.Equal(300, settled.Length);
+        // Whatever was acknowledged is in the file.
+        using var reopened = new SqliteDatabase(_path, TimeSpan.FromSeconds(10), 1, SqliteSynchronousMode.Normal);
+        var stored = await reopened.ReadAsync(s => (long)s.Command("SELECT COUNT(*) FROM t").ExecuteScalar()!, Ct);
+        Assert.Equal(settled.Count(ok => ok), stored);
+    }
 }

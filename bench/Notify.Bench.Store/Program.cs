@@ -20,7 +20,9 @@ var users = IntArg("--users", 10_000);
 var samples = IntArg("--samples", 5_000);
 var outDir = StringArg("--out", Path.Combine("bench", "results"));
 var workDir = StringArg("--dir", Path.GetTempPath());
-var command = "dotnet run -c Release --project bench/Notify.Bench.Store -- " + string.Join(' ', args);
+var outName = StringArg("--name", "store");
+var note = StringArg("--note", "");
+var command = "dotnet run -c Release --project bench/Notify.Bench.Store -- " + string.Join(' ', args.Where((_, i) => args[i] != "--note" && (i == 0 || args[i - 1] != "--note")));
 
 var results = new List<Result>();
 var started = Stopwatch.StartNew();
@@ -42,6 +44,7 @@ foreach (var (callers, keyed, synchronous) in skipCreates ? [] : createCases)
         var ids = new NotificationIds(TimeProvider.System);
         // Warm-up: JIT, pooled connections, prepared statements.
         await RunForAsync(callers, TimeSpan.FromSeconds(1), i => Create(store, ids, i, users, keyed));
+        Result.Mark();
         var (count, elapsed, latencies) = await RunForAsync(callers, TimeSpan.FromSeconds(seconds), i => Create(store, ids, i, users, keyed));
         var name = $"create, {callers} caller{(callers == 1 ? "" : "s")}{(keyed ? ", idempotency key" : "")}{(synchronous == SqliteSynchronousMode.Full ? ", synchronous=FULL" : "")}";
         results.Add(Result.From("create", name, callers, count, elapsed, latencies));
@@ -96,6 +99,7 @@ try
     {
         foreach (var (kind, name, op) in readCases)
         {
+            Result.Mark();
             var (count, elapsed, latencies) = await RunSamplesAsync(callers, samples, op);
             results.Add(Result.From(kind, $"{name}, {callers} caller{(callers == 1 ? "" : "s")}", callers, count, elapsed, latencies));
             Console.WriteLine(results[^1].Line());
@@ -111,7 +115,7 @@ try
     Console.WriteLine($"retention (keep newest 50 per user, batches of 1000): {deleted:N0} rows in {retentionSeconds:F1} s");
 
     var load = $"{loadBefore} at start, {LoadAverage()} at end";
-    Write(outDir, command, seconds, rows, users, samples, seedSeconds, fileBytes, deleted, retentionSeconds, started.Elapsed, load, results);
+    Write(outDir, outName, note, command, seconds, rows, users, samples, seedSeconds, fileBytes, deleted, retentionSeconds, started.Elapsed, load, results);
 }
 finally
 {
@@ -255,7 +259,7 @@ int IntArg(string name, int fallback) =>
 string StringArg(string name, string fallback) =>
     Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
 
-static void Write(string outDir, string command, int seconds, int rows, int users, int samples, double seedSeconds, long fileBytes,
+static void Write(string outDir, string outName, string note, string command, int seconds, int rows, int users, int samples, double seedSeconds, long fileBytes,
     long retentionDeleted, double retentionSeconds, TimeSpan total, string load, List<Result> results)
 {
     Directory.CreateDirectory(outDir);
@@ -275,9 +279,14 @@ static void Write(string outDir, string command, int seconds, int rows, int user
     md.AppendLine(CultureInfo.InvariantCulture, $"- Creates: each level runs {seconds} s after a 1 s warm-up, on a fresh file, users spread over {users:N0}.");
     md.AppendLine(CultureInfo.InvariantCulture, $"- Reads: {rows:N0} notifications over {users:N0} users (≈{rows / Math.Max(1, users)} each, 70 % read) seeded in one transaction in {seedSeconds:F1} s ({fileBytes / 1048576.0:F0} MiB); {samples:N0} random users per row.");
     md.AppendLine(CultureInfo.InvariantCulture, $"- Targets: ≥ 5,000 creates/s; p99 < 20 ms for list and unread count.");
+    md.AppendLine("- CPU µs/op: process CPU time (all threads) during the row divided by its operations; unlike the latencies it barely depends on how busy the rest of the machine is.");
+    if (note.Length > 0)
+    {
+        md.AppendLine(CultureInfo.InvariantCulture, $"- Note: {note}");
+    }
     md.AppendLine();
-    md.AppendLine("| operation | ops | ops/s | p50 ms | p99 ms | max ms | target |");
-    md.AppendLine("|---|---:|---:|---:|---:|---:|---|");
+    md.AppendLine("| operation | ops | ops/s | p50 ms | p99 ms | max ms | CPU µs/op | target |");
+    md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---|");
     foreach (var r in results)
     {
         var target = r.Kind switch
@@ -286,13 +295,13 @@ static void Write(string outDir, string command, int seconds, int rows, int user
             "list" or "unread_count" => r.P99Ms < 20 ? "p99 < 20 ms met" : "p99 < 20 ms MISSED",
             _ => "",
         };
-        md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Name} | {r.Count:N0} | {r.PerSecond:N0} | {r.P50Ms:F2} | {r.P99Ms:F2} | {r.MaxMs:F2} | {target} |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Name} | {r.Count:N0} | {r.PerSecond:N0} | {r.P50Ms:F2} | {r.P99Ms:F2} | {r.MaxMs:F2} | {r.CpuMsPerOp * 1000:F0} | {target} |");
     }
     md.AppendLine();
     md.AppendLine(CultureInfo.InvariantCulture, $"Retention over the seeded file (keep the newest 50 per user, batches of 1,000): {retentionDeleted:N0} rows deleted in {retentionSeconds:F1} s.");
     md.AppendLine();
     md.AppendLine(CultureInfo.InvariantCulture, $"Total run time {total.TotalSeconds:F0} s.");
-    File.WriteAllText(Path.Combine(outDir, "store.md"), md.ToString());
+    File.WriteAllText(Path.Combine(outDir, outName + ".md"), md.ToString());
 
     var json = JsonSerializer.Serialize(new
     {
@@ -308,10 +317,10 @@ static void Write(string outDir, string command, int seconds, int rows, int user
         file_bytes = fileBytes,
         retention_deleted = retentionDeleted,
         retention_seconds = retentionSeconds,
-        results = results.Select(r => new { kind = r.Kind, name = r.Name, callers = r.Callers, ops = r.Count, ops_per_s = r.PerSecond, p50_ms = r.P50Ms, p99_ms = r.P99Ms, max_ms = r.MaxMs }),
+        results = results.Select(r => new { kind = r.Kind, name = r.Name, callers = r.Callers, ops = r.Count, ops_per_s = r.PerSecond, p50_ms = r.P50Ms, p99_ms = r.P99Ms, max_ms = r.MaxMs, cpu_us_per_op = r.CpuMsPerOp * 1000 }),
     }, new JsonSerializerOptions { WriteIndented = true });
-    File.WriteAllText(Path.Combine(outDir, "store.json"), json + Environment.NewLine);
-    Console.WriteLine($"wrote {Path.Combine(outDir, "store.md")} and store.json");
+    File.WriteAllText(Path.Combine(outDir, outName + ".json"), json + Environment.NewLine);
+    Console.WriteLine($"wrote {Path.Combine(outDir, outName)}.md and .json");
 }
 
 static string SqliteVersion()
@@ -323,15 +332,22 @@ static string SqliteVersion()
     return (string)command.ExecuteScalar()!;
 }
 
-internal sealed record Result(string Kind, string Name, int Callers, long Count, double PerSecond, double P50Ms, double P99Ms, double MaxMs)
+internal sealed record Result(string Kind, string Name, int Callers, long Count, double PerSecond, double P50Ms, double P99Ms, double MaxMs, double CpuMsPerOp)
 {
+    private static TimeSpan s_cpuMark = Process.GetCurrentProcess().TotalProcessorTime;
+
+    /// <summary>Starts the process CPU clock for the next result.</summary>
+    public static void Mark() => s_cpuMark = Process.GetCurrentProcess().TotalProcessorTime;
+
     public static Result From(string kind, string name, int callers, long count, TimeSpan elapsed, long[] latencies)
     {
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - s_cpuMark;
         Array.Sort(latencies);
         double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
         double At(double q) => latencies.Length == 0 ? 0 : Ms(latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(q * latencies.Length) - 1)]);
-        return new Result(kind, name, callers, count, count / elapsed.TotalSeconds, At(0.50), At(0.99), latencies.Length == 0 ? 0 : Ms(latencies[^1]));
+        return new Result(kind, name, callers, count, count / elapsed.TotalSeconds, At(0.50), At(0.99), latencies.Length == 0 ? 0 : Ms(latencies[^1]),
+            count == 0 ? 0 : cpu.TotalMilliseconds / count);
     }
 
-    public string Line() => $"{Name,-48} {Count,10:N0} ops {PerSecond,10:N0}/s  p50 {P50Ms,7:F2} ms  p99 {P99Ms,7:F2} ms  max {MaxMs,7:F2} ms";
+    public string Line() => $"{Name,-48} {Count,10:N0} ops {PerSecond,10:N0}/s  p50 {P50Ms,7:F2} ms  p99 {P99Ms,7:F2} ms  max {MaxMs,7:F2} ms  cpu {CpuMsPerOp * 1000,6:F0} us/op";
 }

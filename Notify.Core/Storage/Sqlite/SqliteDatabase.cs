@@ -107,7 +107,14 @@ public sealed class SqliteDatabase : IDisposable
         ArgumentNullException.ThrowIfNull(work);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var pending = new PendingWrite<T>(work, cancellationToken);
-        await _writes.Writer.WriteAsync(pending, cancellationToken);
+        try
+        {
+            await _writes.Writer.WriteAsync(pending, cancellationToken);
+        }
+        catch (ChannelClosedException)
+        {
+            throw new ObjectDisposedException(nameof(SqliteDatabase));
+        }
         return await pending.Task;
     }
 
@@ -189,11 +196,15 @@ public sealed class SqliteDatabase : IDisposable
 
     private async Task CommitAsync(List<PendingWrite> batch)
     {
-        await _writeGate.WaitAsync(_stopping.Token);
-        await _slots.WaitAsync(_stopping.Token);
+        var holdsGate = false;
+        var holdsSlot = false;
         SqliteSession? session = null;
         try
         {
+            await _writeGate.WaitAsync(_stopping.Token);
+            holdsGate = true;
+            await _slots.WaitAsync(_stopping.Token);
+            holdsSlot = true;
             session = Take();
             using (var transaction = session.Connection.BeginTransaction(deferred: false))
             {
@@ -213,6 +224,7 @@ public sealed class SqliteDatabase : IDisposable
         }
         catch (Exception ex)
         {
+            // Nothing of the batch is committed: every write in it fails (also when shutting down).
             session?.Dispose();
             foreach (var pending in batch)
             {
@@ -221,8 +233,14 @@ public sealed class SqliteDatabase : IDisposable
         }
         finally
         {
-            _slots.Release();
-            _writeGate.Release();
+            if (holdsSlot)
+            {
+                _slots.Release();
+            }
+            if (holdsGate)
+            {
+                _writeGate.Release();
+            }
         }
     }
 
