@@ -43,6 +43,16 @@ public sealed class AuthTests(ApiFixture api)
     }
 
     [Fact]
+    public async Task TokenForAnotherIssuer_Returns401()
+    {
+        var other = new Notify.Core.Auth.NotifyTokens(
+            Microsoft.Extensions.Options.Options.Create(new Notify.Core.Auth.AuthOptions { SigningKey = Infrastructure.TestEnvironment.SigningKey, Issuer = "someone-else" }),
+            TimeProvider.System);
+        using var response = await api.SendAsync(HttpMethod.Get, Path, other.Issue("alice", [], TimeSpan.FromHours(1)).Token);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
     public async Task UnsignedAlgNoneToken_Returns401()
     {
         var header = Base64Url("{\"alg\":\"none\",\"typ\":\"JWT\"}");

@@ -134,6 +134,23 @@ public sealed class PublishApiTests(ApiFixture api)
     }
 
     [Fact]
+    public async Task Create_SequentialRetryWithSameKey_AnswersIdenticalBodyWithReplayHeader()
+    {
+        var user = ApiFixture.NewUser();
+        var admin = api.AdminToken();
+        var headers = new Dictionary<string, string> { ["Idempotency-Key"] = Guid.NewGuid().ToString("N") };
+        var body = new { user_id = user, type = "t", title = "retry me" };
+
+        using var first = await api.SendAsync(HttpMethod.Post, "/api/notifications", admin, body, headers);
+        using var retry = await api.SendAsync(HttpMethod.Post, "/api/notifications", admin, body, headers);
+
+        Assert.Equal(HttpStatusCode.Created, retry.StatusCode);
+        Assert.False(first.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal("true", retry.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(await first.Content.ReadAsStringAsync(Ct), await retry.Content.ReadAsStringAsync(Ct));
+    }
+
+    [Fact]
     public async Task Create_SameIdempotencyKeyForAnotherUser_CreatesSeparately()
     {
         var key = Guid.NewGuid().ToString("N");
