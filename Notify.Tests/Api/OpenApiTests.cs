@@ -3,7 +3,8 @@ using System.Text.Json.Nodes;
 
 namespace Notify.Tests.Api;
 
-public sealed class OpenApiTests(ApiFixture api) : IClassFixture<ApiFixture>
+[Collection(ApiCollection.Name)]
+public sealed class OpenApiTests(ApiFixture api)
 {
     /// <summary>Every route the Api maps besides health checks and the document itself.</summary>
     public static readonly (string Method, string Path)[] Routes =

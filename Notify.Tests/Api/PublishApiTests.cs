@@ -5,7 +5,8 @@ using Notify.Core.Messaging;
 
 namespace Notify.Tests.Api;
 
-public sealed class PublishApiTests(ApiFixture api) : IClassFixture<ApiFixture>
+[Collection(ApiCollection.Name)]
+public sealed class PublishApiTests(ApiFixture api)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -130,6 +131,23 @@ public sealed class PublishApiTests(ApiFixture api) : IClassFixture<ApiFixture>
         Assert.Single(items);
         Assert.Equal(ids.Single(), (string?)items[0]!["id"]);
         Assert.Equal(ids.Single(), (string?)(await probe.NextAsync())["data"]!["id"]);
+    }
+
+    [Fact]
+    public async Task Create_SequentialRetryWithSameKey_AnswersIdenticalBodyWithReplayHeader()
+    {
+        var user = ApiFixture.NewUser();
+        var admin = api.AdminToken();
+        var headers = new Dictionary<string, string> { ["Idempotency-Key"] = Guid.NewGuid().ToString("N") };
+        var body = new { user_id = user, type = "t", title = "retry me" };
+
+        using var first = await api.SendAsync(HttpMethod.Post, "/api/notifications", admin, body, headers);
+        using var retry = await api.SendAsync(HttpMethod.Post, "/api/notifications", admin, body, headers);
+
+        Assert.Equal(HttpStatusCode.Created, retry.StatusCode);
+        Assert.False(first.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal("true", retry.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(await first.Content.ReadAsStringAsync(Ct), await retry.Content.ReadAsStringAsync(Ct));
     }
 
     [Fact]

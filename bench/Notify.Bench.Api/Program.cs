@@ -80,7 +80,7 @@ try
     }
 
     var md = new StringBuilder();
-    md.AppendLine("# Api create benchmark");
+    md.AppendLine("# Api benchmark");
     md.AppendLine();
     md.AppendLine(CultureInfo.InvariantCulture, $"`POST /api/notifications` over HTTP/1.1 (keep-alive, `X-Api-Key`) to a real Notify.Api process ({configuration} build), ");
     md.AppendLine("which validates, stores the notification in SQLite (WAL, file on local disk) and then publishes the `notification` frame on Redis pub/sub.");
@@ -100,7 +100,7 @@ try
         md.AppendLine(row);
     }
     md.AppendLine();
-    md.AppendLine("Reads over HTTP with user tokens (200 of the 1,000 users, chosen at random per request), on the rows the create phase stored:");
+    md.AppendLine(CultureInfo.InvariantCulture, $"Reads over HTTP with user tokens (200 of the 1,000 users, chosen at random per request), on the {Totals.Created:N0} rows the create phase stored (≈ {Totals.Created / 1000:N0} per user):");
     md.AppendLine();
     md.AppendLine("| request | callers | requests | errors | requests/s | p50 ms | p99 ms | max ms |");
     md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
@@ -143,6 +143,7 @@ static async Task<Result> RunAsync(HttpClient http, int concurrency, TimeSpan du
             if (response.StatusCode == HttpStatusCode.Created)
             {
                 mine.Add(ms);
+                Interlocked.Increment(ref Totals.Created);
             }
             else
             {
@@ -262,6 +263,11 @@ string? ArgText(string name)
 {
     var i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
+
+internal static class Totals
+{
+    public static long Created;
 }
 
 internal sealed record Result(double[] Sorted, int Errors, TimeSpan Elapsed)
