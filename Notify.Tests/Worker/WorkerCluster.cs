@@ -124,8 +124,10 @@ internal sealed class WorkerCluster : IAsyncDisposable
         var recorder = new FrameRecorder();
         var pattern = RedisChannel.Pattern(Channels.For(topic("*")));
         var prefix = Channels.For(topic(""));
-        await Redis.GetSubscriber().SubscribeAsync(pattern, (channel, value) =>
-            recorder.Add(channel.ToString()[prefix.Length..], (byte[])value!));
+        // A message queue (not a handler) so frames are recorded one at a time in publish order:
+        // StackExchange.Redis runs plain handlers concurrently, with no order guarantee.
+        var messages = await Redis.GetSubscriber().SubscribeAsync(pattern);
+        messages.OnMessage(message => recorder.Add(message.Channel.ToString()[prefix.Length..], (byte[])message.Message!));
         return recorder;
     }
 
