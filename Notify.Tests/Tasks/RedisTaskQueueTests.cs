@@ -245,14 +245,17 @@ public sealed class RedisTaskQueueTests(RedisServer redis) : IClassFixture<Redis
         Assert.Equal(TaskState.Queued, (await ctx.Progress.GetTaskAsync(task.Id, Ct))!.Status);
         var frames = new ConcurrentQueue<string>();
         var terminal = new TaskCompletionSource();
-        await using var sub = await ctx.Bus.SubscribeAsync(BusTopic.Task(task.Id), (_, bytes) =>
+        // In publish order: a message queue, not a (concurrently run) handler.
+        var messages = await ctx.Redis.GetSubscriber().SubscribeAsync(StackExchange.Redis.RedisChannel.Literal(ctx.Channels.For(BusTopic.Task(task.Id))));
+        messages.OnMessage(message =>
         {
-            frames.Enqueue(System.Text.Encoding.UTF8.GetString(bytes.Span));
-            if (frames.Last().Contains("\"completed\"", StringComparison.Ordinal))
+            var text = (string)message.Message!;
+            frames.Enqueue(text);
+            if (text.Contains("\"completed\"", StringComparison.Ordinal))
             {
                 terminal.TrySetResult();
             }
-        }, Ct);
+        });
         var lease = (await ctx.Queue.DequeueAsync("w1", 1, ctx.Limits, Ct)).Single();
 
         foreach (var pct in new[] { 10.0, 40.0, 30.0, 70.0 })

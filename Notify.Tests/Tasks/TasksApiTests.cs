@@ -118,6 +118,41 @@ public sealed class TasksApiTests(RedisServer redis) : IClassFixture<RedisServer
     }
 
     [Fact]
+    public async Task TasksApi_CancelBatchTask_PublishesBatchProgressWithTheCancel()
+    {
+        var (api, http) = await StartApiAsync();
+        await using var apiProcess = api;
+        using var client = http;
+        var gina = "gina-" + Guid.NewGuid().ToString("N");
+        var (_, batch) = await SendAsync(http, Request(HttpMethod.Post, "/api/batches", gina, new { kind = "demo", items = new object[] { 1, 2 } }));
+        var batchId = batch.GetProperty("batch_id").GetString()!;
+        await using var mux = await redis.ConnectAsync();
+        var bus = new Core.Messaging.RedisMessageBus(mux, new Core.Messaging.RedisChannels(),
+            new Fixed<Core.Messaging.ChannelOptions>(new()), TimeProvider.System);
+        var frame = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var subscription = await bus.SubscribeAsync(Core.Messaging.BusTopic.Batch(batchId),
+            (_, bytes) => frame.TrySetResult(JsonDocument.Parse(bytes).RootElement.Clone()), Ct);
+
+        var taskId = batch.GetProperty("task_ids")[0].GetString()!;
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(http, Request(HttpMethod.Post, $"/api/tasks/{taskId}/cancel", gina))).Status);
+
+        var progress = await frame.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        Assert.Equal("progress", progress.GetProperty("type").GetString());
+        Assert.Equal(1, progress.GetProperty("data").GetProperty("cancelled").GetInt32());
+        Assert.Equal(1, progress.GetProperty("data").GetProperty("queued").GetInt32());
+        var (_, view) = await SendAsync(http, Request(HttpMethod.Get, $"/api/batches/{batchId}", gina));
+        Assert.Equal(1, view.GetProperty("cancelled").GetInt32());
+        Assert.Equal(50, view.GetProperty("progress").GetDouble());
+    }
+
+    private sealed class Fixed<T>(T value) : IOptionsMonitor<T>
+    {
+        public T CurrentValue => value;
+        public T Get(string? name) => value;
+        public IDisposable? OnChange(Action<T, string?> listener) => null;
+    }
+
+    [Fact]
     public async Task TasksApi_QueueStatsAndUserCap_AdminOnlyStatsAnd429AtCap()
     {
         var (api, http) = await StartApiAsync(("Queue__MaxQueuedPerUser", "2"), ("Queue__PerUserConcurrency", "4"), ("Queue__GlobalConcurrency", "9"));

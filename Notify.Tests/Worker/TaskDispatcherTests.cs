@@ -23,6 +23,7 @@ public sealed class TaskDispatcherTests(RedisServer redis) : IClassFixture<Redis
         });
         await Task.WhenAll(cluster.StartWorkerAsync(), cluster.StartWorkerAsync());
         var frames = await cluster.RecordTaskFramesAsync();
+        var batchFrames = await cluster.RecordBatchFramesAsync();
 
         // Every start and end as the frames tell it, in publish order; replayed once the owners are known.
         var owner = new ConcurrentDictionary<string, string>();
@@ -77,6 +78,7 @@ public sealed class TaskDispatcherTests(RedisServer redis) : IClassFixture<Redis
 
         await WorkerCluster.WaitUntilAsync(async () => (await cluster.Queue.GetStatsAsync(Ct)).Completed == 200, TimeSpan.FromSeconds(90), "200 tasks completed");
         await WorkerCluster.WaitUntilAsync(() => Task.FromResult(taskIds.All(id => frames.TerminalCount(id) == 1)), TimeSpan.FromSeconds(10), "a terminal frame per task");
+        await WorkerCluster.WaitUntilAsync(() => Task.FromResult(batches.All(b => batchFrames.For(b).Any(f => f.Type == "finished"))), TimeSpan.FromSeconds(10), "a finished frame per batch");
         await stopSampling.CancelAsync();
         await sampler;
 
@@ -114,6 +116,13 @@ public sealed class TaskDispatcherTests(RedisServer redis) : IClassFixture<Redis
             var batch = (await cluster.Queue.GetBatchAsync(batchId, Ct))!;
             Assert.Equal(new BatchCounts(10, 0, 0, 10, 0, 0), batch.Counts);
             Assert.NotNull(batch.FinishedAt);
+            var published = batchFrames.For(batchId);
+            var finished = Assert.Single(published, f => f.Type == "finished").Data;
+            Assert.Equal(10, finished.GetProperty("completed").GetInt32());
+            Assert.Equal(100, finished.GetProperty("progress").GetDouble());
+            Assert.All(published.Where(f => f.Type == "progress"), f => Assert.Equal(10,
+                f.Data.GetProperty("queued").GetInt32() + f.Data.GetProperty("running").GetInt32() + f.Data.GetProperty("completed").GetInt32()
+                + f.Data.GetProperty("failed").GetInt32() + f.Data.GetProperty("cancelled").GetInt32()));
         }
     }
 

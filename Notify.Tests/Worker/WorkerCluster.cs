@@ -114,13 +114,20 @@ internal sealed class WorkerCluster : IAsyncDisposable
     }
 
     /// <summary>Records every frame published on task topics (pattern subscription), by task id, in arrival order.</summary>
-    public async Task<FrameRecorder> RecordTaskFramesAsync()
+    public Task<FrameRecorder> RecordTaskFramesAsync() => RecordAsync(BusTopic.Task);
+
+    /// <summary>Records every frame published on batch topics, by batch id, in arrival order.</summary>
+    public Task<FrameRecorder> RecordBatchFramesAsync() => RecordAsync(BusTopic.Batch);
+
+    private async Task<FrameRecorder> RecordAsync(Func<string, BusTopic> topic)
     {
         var recorder = new FrameRecorder();
-        var pattern = RedisChannel.Pattern(Channels.For(BusTopic.Task("*")));
-        var prefix = Channels.For(BusTopic.Task(""));
-        await Redis.GetSubscriber().SubscribeAsync(pattern, (channel, value) =>
-            recorder.Add(channel.ToString()[prefix.Length..], (byte[])value!));
+        var pattern = RedisChannel.Pattern(Channels.For(topic("*")));
+        var prefix = Channels.For(topic(""));
+        // A message queue (not a handler) so frames are recorded one at a time in publish order:
+        // StackExchange.Redis runs plain handlers concurrently, with no order guarantee.
+        var messages = await Redis.GetSubscriber().SubscribeAsync(pattern);
+        messages.OnMessage(message => recorder.Add(message.Channel.ToString()[prefix.Length..], (byte[])message.Message!));
         return recorder;
     }
 

@@ -76,6 +76,19 @@ public sealed class WorkerHostTests(RedisServer redis) : IClassFixture<RedisServ
         Assert.Equal(u2Ids[^2..].Reverse(), (await store.ListAsync(u2, new() { Limit = 100 }, Ct)).Items.Select(n => n.Id));
     }
 
+    [Theory]
+    [InlineData("Queue__Kinds__2", "mystery", "Queue:Kinds")]
+    [InlineData("Worker__RecoveryCron", "every minute", "Worker:RecoveryCron")]
+    [InlineData("Queue__VisibilityTimeout", "00:00:00.001", "VisibilityTimeout")]
+    public async Task Start_BadConfiguration_FailsNamingTheKey(string variable, string value, string named)
+    {
+        var env = new Dictionary<string, string?>(TestEnvironment.For(redis)) { [variable] = value };
+
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => ServiceProcess.StartAsync("Notify.Worker", env));
+
+        Assert.Contains(named, failure.Message, StringComparison.Ordinal);
+    }
+
     private static async Task<string[]> AddAsync(INotificationStore store, string user, DateTimeOffset[] times)
     {
         var ids = new List<string>();

@@ -101,6 +101,8 @@ foreach (var row in rows)
 {
     md.AppendLine(row);
 }
+md.AppendLine();
+md.AppendLine(CultureInfo.InvariantCulture, $"Reading: all processes share the same {Environment.ProcessorCount} cores, so more Workers do not add CPU here; they add processes competing with redis-server and the producers. With Workers on their own machines the rate grows until redis-server (one thread, about three scripts per task) saturates.");
 Directory.CreateDirectory(Path.GetDirectoryName(output)!);
 await File.WriteAllTextAsync(output, md.ToString());
 Console.WriteLine($"written {output}");
