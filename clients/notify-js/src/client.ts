@@ -222,12 +222,16 @@ export class NotifyClient extends Emitter<NotifyEvents> {
 
   /** Follows one task's progress (WebSocket, SSE or polling; see {@link TaskWatch}). */
   watchTask(taskId: string, options: WatchOptions = {}): TaskWatch {
-    return new TaskWatch(taskId, this.watchContext(), options);
+    const watch = new TaskWatch(taskId, this.watchContext(), options);
+    watch.on("progress", (p) => this.emit("progress", p));
+    return watch;
   }
 
   /** Follows a batch's aggregated progress (SSE, else polling). */
   watchBatch(batchId: string, options: WatchOptions = {}): BatchWatch {
-    return new BatchWatch(batchId, this.watchContext(), options);
+    const watch = new BatchWatch(batchId, this.watchContext(), options);
+    watch.on("progress", (p) => this.emit("batch_progress", p));
+    return watch;
   }
 
   private watchContext() {
