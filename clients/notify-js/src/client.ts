@@ -27,6 +27,8 @@ import { BatchWatch, TaskWatch, type WatchOptions } from "./watch.js";
 export interface NotifyClientOptions {
   /** The Realtime service's base URL (`http(s)://host:port`), or several replicas: attempts rotate through them. */
   url: string | string[];
+  /** The stream to open: `/api/ws/notifications` (default), or `/api/ws/admin` for the admin stream (WebSocket only). */
+  path?: string;
   /** The Api's base URL for REST calls. Default: the first `url`. */
   apiUrl?: string;
   /** A fixed token. Ignored when `getToken` is given. */
@@ -286,7 +288,7 @@ export class NotifyClient extends Emitter<NotifyEvents> {
     let conn: TransportConnection | null = null;
     try {
       conn = this.factories[kind](
-        { kind, baseUrl: this.url, path: "/api/ws/notifications", token, lastId: this._lastId },
+        { kind, baseUrl: this.url, path: this.options.path ?? "/api/ws/notifications", token, lastId: this._lastId },
         {
           onOpen: () => {},
           onFrame: (frame) => this.onFrame(conn!, frame),
@@ -493,7 +495,7 @@ export class NotifyClient extends Emitter<NotifyEvents> {
     let probe: TransportConnection | null = null;
     try {
       probe = this.factories[kind](
-        { kind, baseUrl: this.url, path: "/api/ws/notifications", token, lastId: this._lastId },
+        { kind, baseUrl: this.url, path: this.options.path ?? "/api/ws/notifications", token, lastId: this._lastId },
         {
           onOpen: () => {},
           onFrame: (frame) => this.onFrame(probe!, frame),

@@ -235,3 +235,15 @@ test("NotifyRest_wsStats_goesToTheRealtimeReplica", async () => {
   assert.equal(api.calls[0]!.href, "http://rt1:1/api/ws/stats");
   assert.equal(api.calls[0]!.headers.Authorization, "Bearer t0");
 });
+
+test("NotifyClient_pathOption_opensTheAdminStream", async () => {
+  const { client, transports } = setup({ path: "/api/ws/admin", transports: ["websocket"] });
+  const frames: string[] = [];
+  client.on("frame", (f) => frames.push(f.type));
+  client.connect();
+  await flush();
+  assert.equal(transports.last.request.path, "/api/ws/admin");
+  transports.last.connected();
+  transports.last.frame("system_message", { message: "disk full", level: "warning" });
+  assert.deepEqual(frames, ["connected", "system_message"]);
+});
