@@ -17,8 +17,6 @@ public sealed class DistributedApplication : IAsyncDisposable
     {
         _builder = builder;
         Resources = resources;
-        Options = builder.Configuration.GetSection(AppHostOptions.SectionName).Get<AppHostOptions>() ?? new AppHostOptions();
-        Validator.ValidateObject(Options, new ValidationContext(Options), validateAllProperties: true);
         Output = new AppHostOutput(writeToConsole: builder.Testing is null);
     }
 
@@ -31,7 +29,8 @@ public sealed class DistributedApplication : IAsyncDisposable
 
     public DistributedApplicationExecutionContext ExecutionContext => _builder.ExecutionContext;
 
-    internal AppHostOptions Options { get; }
+    /// <summary>The <c>AppHost</c> section, bound and validated when the graph starts.</summary>
+    internal AppHostOptions Options { get; private set; } = new();
 
     internal AppHostOutput Output { get; }
 
@@ -109,6 +108,7 @@ public sealed class DistributedApplication : IAsyncDisposable
         {
             throw new InvalidOperationException("The application is already started.");
         }
+        Options = BindOptions(_builder.Configuration);
         _orchestrator = new Orchestrator(Resources, Options, _builder.Configuration, Output);
         await _orchestrator.StartAsync(cancellationToken);
     }
@@ -128,6 +128,27 @@ public sealed class DistributedApplication : IAsyncDisposable
         {
             await _orchestrator.DisposeAsync();
         }
+    }
+
+    /// <summary>The <c>AppHost</c> section; a bad value stops the start with the key named.</summary>
+    private static AppHostOptions BindOptions(IConfiguration configuration)
+    {
+        AppHostOptions options;
+        try
+        {
+            options = configuration.GetSection(AppHostOptions.SectionName).Get<AppHostOptions>() ?? new AppHostOptions();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new AppHostException($"Invalid {AppHostOptions.SectionName} configuration: {e.Message}");
+        }
+        var errors = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(options, new ValidationContext(options), errors, validateAllProperties: true))
+        {
+            throw new AppHostException(string.Join(" ", errors.Select(e =>
+                $"Invalid configuration {AppHostOptions.SectionName}:{string.Join(",", e.MemberNames)}: {e.ErrorMessage}")));
+        }
+        return options;
     }
 
     private int Publish()

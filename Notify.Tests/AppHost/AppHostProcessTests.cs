@@ -14,7 +14,7 @@ public sealed class AppHostProcessTests
     [Fact]
     public async Task Run_SigtermToAppHost_StopsEveryChildAndExitsZero()
     {
-        await using var appHost = AppHostProcess.Start([]);
+        await using var appHost = AppHostProcess.Start(["--AppHost:UseMongod=false"]);
         await appHost.WaitForOutputAsync(l => l.StartsWith("Notify is running", StringComparison.Ordinal), Deadline);
         var children = ProcessTable.ChildrenOf(appHost.Pid);
         Assert.Equal(5, children.Count); // redis-server, 2 realtime, api, worker
@@ -31,7 +31,7 @@ public sealed class AppHostProcessTests
     public async Task Run_AppHostKilled_KernelKillsEveryChild()
     {
         Assert.SkipUnless(ProcessLauncher.TiesChildrenToParent, "needs Linux with util-linux setsid and setpriv");
-        await using var appHost = AppHostProcess.Start([]);
+        await using var appHost = AppHostProcess.Start(["--AppHost:UseMongod=false"]);
         await appHost.WaitForOutputAsync(l => l.StartsWith("Notify is running", StringComparison.Ordinal), Deadline);
         var children = ProcessTable.ChildrenOf(appHost.Pid);
         Assert.Equal(5, children.Count);

@@ -1,11 +1,12 @@
 using System.Net;
 using Notify.AppHost.Hosting;
+using Notify.Tests.Infrastructure;
 using Notify.Tests.Testing;
 
 namespace Notify.Tests.AppHost;
 
 /// <summary>The AppHost's graph started in the test process through the testing host.</summary>
-public sealed class OrchestratorTests
+public sealed class OrchestratorTests(RedisServer redis) : IClassFixture<RedisServer>
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
@@ -30,24 +31,36 @@ public sealed class OrchestratorTests
     }
 
     [Fact]
-    public async Task DisposeAsync_AfterReplicaCrashAndRestart_NoStartedProcessLives()
+    public async Task DisposeAsync_AfterCrashAndKillRestarts_NoStartedProcessLives()
     {
         var ct = TestContext.Current.CancellationToken;
-        var app = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Notify_AppHost>(o => o.WithReplicas("realtime", 2), ct);
+        var app = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Notify_AppHost>(o =>
+        {
+            o.Configuration["AppHost:UseMongod"] = "false";
+            o.WithReplicas("realtime", 2);
+        }, ct);
         List<ProcessTable.ProcessIdentity> started;
         try
         {
             await app.StartAsync(ct);
-            var crashed = app.GetProcessId("realtime", 1);
+            var crashed = app.GetProcessId("realtime", 0);
+            var killed = app.GetProcessId("realtime", 1);
 
+            ProcessLauncher.Signal(crashed, 9); // from outside: a crash the AppHost did not cause
             await app.KillReplicaAsync("realtime", 1);
+            await WaitUntilAsync(() => app.GetProcessId("realtime", 0) != crashed, ct);
+            await app.WaitForResourceHealthyAsync("realtime", 0, ct).WaitAsync(Deadline, ct);
             await app.WaitForResourceHealthyAsync("realtime", 1, ct).WaitAsync(Deadline, ct);
 
-            Assert.NotEqual(crashed, app.GetProcessId("realtime", 1));
-            Assert.Contains(app.GetLogs("apphost"), l => l.Contains("realtime-1 exited unexpectedly", StringComparison.Ordinal));
-            using var http = app.CreateHttpClient("realtime", 1);
-            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health", ct)).StatusCode);
-            Assert.Equal(6, app.GetProcessIds().Count); // redis, 2 realtime, api, worker, and the restarted realtime-1
+            Assert.NotEqual(killed, app.GetProcessId("realtime", 1));
+            Assert.Contains(app.GetLogs("apphost"), l => l.Contains("realtime-0 exited unexpectedly with code 137; restarting", StringComparison.Ordinal));
+            Assert.Contains(app.GetLogs("apphost"), l => l.Contains("realtime-1 was killed", StringComparison.Ordinal));
+            foreach (var replica in new[] { 0, 1 })
+            {
+                using var http = app.CreateHttpClient("realtime", replica);
+                Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health", ct)).StatusCode);
+            }
+            Assert.Equal(7, app.GetProcessIds().Count); // redis, 2 realtime, api, worker, and both restarted replicas
             started = [.. app.GetProcessIds().Select(ProcessTable.Identify).OfType<ProcessTable.ProcessIdentity>()];
             Assert.Equal(5, started.Count);
         }
@@ -58,6 +71,16 @@ public sealed class OrchestratorTests
 
         Assert.Empty(await ProcessTable.WaitAllExitedAsync(started, TimeSpan.FromSeconds(5)));
         Assert.DoesNotContain(ProcessTable.ChildrenOf(Environment.ProcessId), started.Contains);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, CancellationToken ct)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(Deadline);
+        while (!condition())
+        {
+            await Task.Delay(50, deadline.Token);
+        }
     }
 
     [Fact]
@@ -105,5 +128,62 @@ public sealed class OrchestratorTests
             Assert.Equal(app.GetSqlitePath(), env["Store__SqlitePath"]);
             Assert.False(env.ContainsKey("ConnectionStrings__notifydb"));
         }
+    }
+
+    [Fact]
+    public async Task StartAsync_ServiceCrashesAtStartWithNoRestartsLeft_ThrowsNamingItAndStopsEverything()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        // The worker is told to listen on a port this test holds: it dies at start, every time.
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        await using var app = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Notify_AppHost>(o =>
+        {
+            o.Configuration["AppHost:MaxRestarts"] = "0";
+            o.WithEnvironment("worker", "ASPNETCORE_URLS", $"http://127.0.0.1:{port}");
+        }, ct);
+
+        var error = await Assert.ThrowsAsync<AppHostException>(() => app.StartAsync(ct));
+
+        Assert.StartsWith("worker exited with code", error.Message, StringComparison.Ordinal);
+        Assert.True(error.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase), error.Message); // its last log lines are quoted
+        var started = app.GetProcessIds();
+        Assert.Contains(app.GetProcessId("redis"), started);
+        Assert.All(started, pid => Assert.Null(ProcessTable.Identify(pid) is { } p && ProcessTable.IsRunning(p) ? p : null));
+        Assert.All(app.GetStates().Where(s => s.Name != "mongo"), s => Assert.True(s.State is ResourceState.Stopped or ResourceState.Failed, $"{s.Name} is {s.State}"));
+    }
+
+    [Fact]
+    public async Task StartAsync_WithConnectionStringsRedis_UsesThatRedisAndStartsNoRedisServer()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var app = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Notify_AppHost>(o =>
+        {
+            o.Configuration["ConnectionStrings:redis"] = redis.ConnectionString;
+            o.Configuration["AppHost:UseMongod"] = "false";
+            o.WithReplicas("realtime", 1);
+        }, ct);
+
+        await app.StartAsync(ct);
+
+        Assert.Equal(ResourceState.External, app.GetState("redis"));
+        Assert.Equal(redis.ConnectionString, app.GetConnectionString("redis"));
+        Assert.Equal(3, app.GetProcessIds().Count); // realtime, api, worker: no redis-server of its own
+        using var http = app.CreateHttpClient("api");
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health", ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task StartAsync_InvalidAppHostOption_ThrowsNamingTheKeyAndStartsNothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var app = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Notify_AppHost>(
+            o => o.Configuration["AppHost:MaxRestarts"] = "-1", ct);
+
+        var error = await Assert.ThrowsAsync<AppHostException>(() => app.StartAsync(ct));
+
+        Assert.StartsWith("Invalid configuration AppHost:MaxRestarts:", error.Message, StringComparison.Ordinal);
+        Assert.Null(app.Orchestrator);
     }
 }

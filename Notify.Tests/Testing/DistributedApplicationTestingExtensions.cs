@@ -49,7 +49,7 @@ public static class DistributedApplicationTestingExtensions
     public static Task WaitForResourceHealthyAsync(this DistributedApplication app, string resource, int replica, CancellationToken cancellationToken) =>
         Instance(app, resource, replica).WaitHealthyAsync(cancellationToken);
 
-    /// <summary>Kills the replica's process (SIGKILL, a crash as its peers see it); the AppHost restarts it after the restart delay.</summary>
+    /// <summary>Kills the replica's process (SIGKILL, a crash as its peers see it); the AppHost restarts it after the restart delay, without counting it as a crash.</summary>
     public static Task KillReplicaAsync(this DistributedApplication app, string resource, int replica) =>
         Orchestrator(app).KillAsync(Instance(app, resource, replica));
 

@@ -76,7 +76,14 @@ internal sealed class Orchestrator : IAsyncDisposable
             deadline.CancelAfter(_options.StartupTimeout);
             try
             {
-                await Task.WhenAll(_instances.Select(i => i.WaitHealthyAsync(deadline.Token)));
+                // One at a time as they come, so a resource that fails for good ends the start at once.
+                var pending = _instances.Select(i => i.WaitHealthyAsync(deadline.Token)).ToList();
+                while (pending.Count > 0)
+                {
+                    var done = await Task.WhenAny(pending);
+                    pending.Remove(done);
+                    await done;
+                }
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
@@ -95,11 +102,8 @@ internal sealed class Orchestrator : IAsyncDisposable
     /// <summary>Stops every child (projects first, SIGTERM then SIGKILL after the stop timeout) and deletes the run's temp folder.</summary>
     public Task StopAsync(CancellationToken cancellationToken) => _stop.Value.WaitAsync(cancellationToken);
 
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync(CancellationToken.None);
-        _stopping.Dispose();
-    }
+    // The stopping source is not disposed: a late signal or the process-exit hook may still cancel it.
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None);
 
     /// <summary>Kills every child at once (a second Ctrl+C, or this process exiting).</summary>
     public void KillAll()
@@ -116,12 +120,13 @@ internal sealed class Orchestrator : IAsyncDisposable
         _instances.FirstOrDefault(i => string.Equals(i.Resource.Name, resource, StringComparison.OrdinalIgnoreCase) && i.Replica == replica)
         ?? throw new ArgumentException($"No resource '{resource}' replica {replica}; there are: {string.Join(", ", _instances.Select(i => i.Name))}.", nameof(resource));
 
-    /// <summary>Kills the instance's process, as a crash would; the supervisor restarts it under the restart policy.</summary>
+    /// <summary>Kills the instance's process, as a crash would; the supervisor restarts it after <see cref="AppHostOptions.RestartDelay"/> (not counted as a crash).</summary>
     public async Task KillAsync(ResourceInstance instance)
     {
         if (instance.CurrentProcess() is { HasExited: false } child)
         {
             instance.ResetHealth();
+            instance.KillRequested = true;
             child.Kill();
             await child.Exited;
         }
@@ -385,7 +390,18 @@ internal sealed class Orchestrator : IAsyncDisposable
                     continue;
                 }
                 var ran = Stopwatch.StartNew();
-                var child = instance.StartProcess(stopping, line => _output.ResourceLine(instance.Name, line));
+                ChildProcess? child;
+                try
+                {
+                    child = instance.StartProcess(stopping, line => _output.ResourceLine(instance.Name, line));
+                }
+                catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
+                {
+                    instance.Held = true;
+                    instance.MarkFailed($"{instance.Name} could not start: {e.Message}");
+                    _output.Error($"{instance.Name} could not start: {e.Message}");
+                    continue;
+                }
                 if (child is null)
                 {
                     return;
@@ -401,6 +417,15 @@ internal sealed class Orchestrator : IAsyncDisposable
                 {
                     instance.State = ResourceState.Stopped;
                     _output.Info($"{instance.Name} stopped (exit code {exitCode})");
+                    continue;
+                }
+                if (instance.KillRequested)
+                {
+                    // Killed on purpose (the testing host's crash): restarted, but not counted as a crash.
+                    instance.KillRequested = false;
+                    instance.State = ResourceState.Restarting;
+                    _output.Info($"{instance.Name} was killed (exit code {exitCode}); restarting in {_options.RestartDelay.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s");
+                    await Task.Delay(_options.RestartDelay, stopping);
                     continue;
                 }
                 inARow = ran.Elapsed > StableRun ? 1 : inARow + 1;
@@ -502,10 +527,26 @@ internal sealed class Orchestrator : IAsyncDisposable
         }
     }
 
+    /// <summary>The instance's last 20 lines, reaching back to its last error line (a stack trace follows it) within 60.</summary>
     private string LastLines(ResourceInstance instance)
     {
         var lines = _output.Recent(instance.Name);
-        return lines.Count == 0 ? "" : $"\nLast lines of {instance.Name}:\n  " + string.Join("\n  ", lines.TakeLast(20));
+        if (lines.Count == 0)
+        {
+            return "";
+        }
+        var from = Math.Max(0, lines.Count - 20);
+        for (var i = lines.Count - 1; i >= Math.Max(0, lines.Count - 60); i--)
+        {
+            if (lines[i].StartsWith("Unhandled exception", StringComparison.Ordinal)
+                || lines[i].StartsWith("fail:", StringComparison.Ordinal)
+                || lines[i].StartsWith("crit:", StringComparison.Ordinal))
+            {
+                from = Math.Min(from, i);
+                break;
+            }
+        }
+        return $"\nLast lines of {instance.Name}:\n  " + string.Join("\n  ", lines.Skip(from));
     }
 
     /// <summary>Temp folders of earlier runs whose AppHost is gone (it was killed before it could clean up).</summary>

@@ -57,8 +57,9 @@ internal static partial class ProcessLauncher
             {
                 result.SetResult(Process.Start(startInfo) ?? throw new InvalidOperationException($"{startInfo.FileName} did not start."));
             }
-            catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or IOException)
+            catch (Exception e)
             {
+                // This thread must never end early: its children would get SIGKILL with it.
                 result.SetException(e);
             }
         }

@@ -29,6 +29,9 @@ internal sealed class ResourceInstance(string name, IResource resource, int repl
     private readonly SemaphoreSlim _resume = new(0);
     private readonly List<int> _processIds = [];
     private TaskCompletionSource _healthy = NewSignal();
+    private volatile ResourceState _state = ResourceState.Waiting;
+    private volatile bool _held;
+    private volatile bool _killRequested;
 
     public string Name { get; } = name;
 
@@ -36,7 +39,11 @@ internal sealed class ResourceInstance(string name, IResource resource, int repl
 
     public int Replica { get; } = replica;
 
-    public ResourceState State { get; set; } = ResourceState.Waiting;
+    public ResourceState State
+    {
+        get => _state;
+        set => _state = value;
+    }
 
     /// <summary>The HTTP base address of a project replica.</summary>
     public Uri? Url { get; init; }
@@ -56,7 +63,18 @@ internal sealed class ResourceInstance(string name, IResource resource, int repl
     public ChildProcess? Process { get; private set; }
 
     /// <summary>Set while the instance is stopped on purpose: the supervisor does not restart it until resumed.</summary>
-    public bool Held { get; set; }
+    public bool Held
+    {
+        get => _held;
+        set => _held = value;
+    }
+
+    /// <summary>Set by a deliberate kill, so its exit is not counted as a crash.</summary>
+    public bool KillRequested
+    {
+        get => _killRequested;
+        set => _killRequested = value;
+    }
 
     /// <summary>Every pid this instance ever had, oldest first.</summary>
     public IReadOnlyList<int> ProcessIds
