@@ -12,13 +12,16 @@ internal static partial class ApiLog
     [LoggerMessage(3, LogLevel.Warning, "Publishing to user {UserId} failed; the change is stored and reaches clients on replay")]
     public static partial void PublishFailed(ILogger logger, Exception exception, string userId);
 
-    [LoggerMessage(4, LogLevel.Warning, "Request with an unknown API key rejected")]
+    [LoggerMessage(4, LogLevel.Information, "Request with an unknown API key rejected")]
     public static partial void ApiKeyRejected(ILogger logger);
 
     [LoggerMessage(5, LogLevel.Information, "Broadcast {PublicationId} published to {Channel}")]
     public static partial void Broadcast(ILogger logger, string publicationId, string channel);
 
-    [LoggerMessage(6, LogLevel.Information, "Rate limit hit by {Partition} on {Path}")]
+    [LoggerMessage(9, LogLevel.Error, "Broadcast to {Channel} failed: the message bus is unreachable")]
+    public static partial void BroadcastFailed(ILogger logger, Exception exception, string channel);
+
+    [LoggerMessage(6, LogLevel.Debug, "Rate limit hit by {Partition} on {Path}")]
     public static partial void RateLimited(ILogger logger, string partition, string path);
 
     [LoggerMessage(7, LogLevel.Warning, "Dev token issued for user {UserId}; dev tokens must be off in production")]

@@ -21,8 +21,13 @@ internal sealed partial class BadRequestExceptionHandler(IProblemDetailsService 
         var problem = new HttpValidationProblemDetails
         {
             Status = status,
-            Title = status == StatusCodes.Status413PayloadTooLarge ? "Payload Too Large" : "Bad Request",
-            Detail = status == StatusCodes.Status413PayloadTooLarge ? "The request body is larger than the limit." : "The request could not be read.",
+            Title = Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status),
+            Detail = status switch
+            {
+                StatusCodes.Status413PayloadTooLarge => "The request body is larger than the limit.",
+                StatusCodes.Status415UnsupportedMediaType => "The request body must be application/json.",
+                _ => "The request could not be read.",
+            },
         };
         if (bad.InnerException is JsonException json)
         {

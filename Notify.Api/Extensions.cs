@@ -25,7 +25,7 @@ internal static class Extensions
 
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<CorsSettings>().BindConfiguration(CorsSettings.SectionName)
-            .Validate(o => o.Origins.All(origin => Uri.TryCreate(origin, UriKind.Absolute, out _)), "Cors:Origins must be absolute origins such as http://localhost:5173.")
+            .Validate(o => o.Origins.All(origin => Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.AbsolutePath == "/" && !origin.EndsWith('/')), "Cors:Origins must be origins without a path or trailing slash, such as http://localhost:5173.")
             .ValidateOnStart();
         services.AddOptions<ChannelOptions>().BindConfiguration(ChannelOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 

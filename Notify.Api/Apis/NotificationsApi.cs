@@ -30,15 +30,18 @@ internal static class NotificationsApi
             .WithDescription("Publishes a `read_all` frame to the caller's other connections when anything changed.");
         api.MapGet("/{id}", GetAsync)
             .WithName("GetNotification")
-            .WithSummary("One of the caller's notifications");
+            .WithSummary("One of the caller's notifications")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/{id}/read", ReadAsync)
             .WithName("MarkRead")
             .WithSummary("Marks one notification read (idempotent)")
-            .WithDescription("Publishes a `read` frame to the caller's other connections.");
+            .WithDescription("Publishes a `read` frame to the caller's other connections.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapDelete("/{id}", DeleteAsync)
             .WithName("DeleteNotification")
             .WithSummary("Deletes one notification")
-            .WithDescription("Publishes a `deleted` frame to the caller's other connections.");
+            .WithDescription("Publishes a `deleted` frame to the caller's other connections.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }
 

@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -7,6 +6,7 @@ using Notify.Api.Notifications;
 using Notify.Core.Json;
 using Notify.Core.Messaging;
 using Notify.Core.Notifications;
+using StackExchange.Redis;
 
 namespace Notify.Api.Apis;
 
@@ -45,7 +45,8 @@ internal static class PublishApi
         api.MapPost("/broadcast", BroadcastAsync)
             .WithName("Broadcast")
             .WithSummary("Publishes a message to a channel or to every connected user")
-            .WithDescription("Kept in the channel's bounded history for resume (`since`). Answers the stream offset of the publication.");
+            .WithDescription("Kept in the channel's bounded history for resume (`since`). Answers the stream offset of the publication. 503 when Redis is unreachable (nothing was published).")
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return api;
     }
 
@@ -92,8 +93,8 @@ internal static class PublishApi
         return await CreateCoreAsync(draft, idempotencyKey, response, notifications, cancellationToken);
     }
 
-    public static async Task<Results<Accepted<BroadcastResponse>, ValidationProblem>> BroadcastAsync(
-        BroadcastRequest request, ClaimsPrincipal user, IMessageBus bus, ILoggerFactory loggers, CancellationToken cancellationToken)
+    public static async Task<Results<Accepted<BroadcastResponse>, ValidationProblem, ProblemHttpResult>> BroadcastAsync(
+        BroadcastRequest request, IMessageBus bus, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var errors = NotificationValidator.Validate(request);
         if (errors.Count > 0)
@@ -105,8 +106,20 @@ internal static class PublishApi
         var (topic, channelName) = request.Channel is { } channel
             ? (BusTopic.Channel(channel), channel)
             : (BusTopic.Broadcast, BroadcastChannelName);
-        var publication = await bus.PublishToChannelAsync(topic, channelName, payload, cancellationToken);
-        ApiLog.Broadcast(loggers.CreateLogger(typeof(PublishApi)), publication.Id, channelName);
+        var logger = loggers.CreateLogger(typeof(PublishApi));
+        ChannelPublication publication;
+        try
+        {
+            publication = await bus.PublishToChannelAsync(topic, channelName, payload, cancellationToken);
+        }
+        catch (RedisException ex)
+        {
+            // A broadcast lives only in Redis: without it nothing was kept, and the caller should retry.
+            ApiLog.BroadcastFailed(logger, ex, channelName);
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service Unavailable",
+                detail: "The message bus is unreachable; nothing was published.");
+        }
+        ApiLog.Broadcast(logger, publication.Id, channelName);
         return TypedResults.Accepted((string?)null, new BroadcastResponse(publication.Id, channelName, publication.CreatedAt));
     }
 

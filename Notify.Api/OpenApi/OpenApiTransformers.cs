@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 using Notify.Api.Auth;
+using Notify.Core.Notifications;
 
 namespace Notify.Api.OpenApi;
 
@@ -40,6 +41,15 @@ internal static class OpenApiTransformers
             return Task.CompletedTask;
         });
 
+        options.AddSchemaTransformer((schema, context, _) =>
+        {
+            if (context.JsonTypeInfo.Type == typeof(Notification))
+            {
+                schema.Examples = [JsonNode.Parse(NotificationExample)!];
+            }
+            return Task.CompletedTask;
+        });
+
         options.AddOperationTransformer((operation, context, _) =>
         {
             var metadata = context.Description.ActionDescriptor.EndpointMetadata;
@@ -68,6 +78,12 @@ internal static class OpenApiTransformers
         });
         return options;
     }
+
+    private const string NotificationExample = """
+        { "id": "01M89NW4NS23HJAR3R4ATPVBN5", "user_id": "alice", "type": "analysis", "title": "Analysis finished",
+          "content": "000001 is ready", "link": "/stocks/000001", "source": "analysis", "severity": "success",
+          "status": "unread", "created_at": "2026-11-25T15:41:02.012Z", "read_at": null, "metadata": { "symbol": "000001" } }
+        """;
 
     private static readonly Dictionary<string, string> Examples = new(StringComparer.Ordinal)
     {

@@ -79,8 +79,10 @@ public static class StoreExtensions
         {
             var options = sp.GetRequiredService<IOptions<StoreOptions>>().Value;
             var path = ResolveSqlitePath(options, contentRoot);
-            var database = new SqliteDatabase(path, options.SqliteBusyTimeout, options.SqliteMaxConnections, options.SqliteSynchronous);
-            StoreLog.StoreReady(sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StoreExtensions).FullName!), "sqlite", database.Path);
+            var database = new SqliteDatabase(
+                path, options.SqliteBusyTimeout, options.SqliteMaxConnections, options.SqliteSynchronous,
+                options.SqliteWriteQueueCapacity, options.SqliteMaxWriteBatch, options.SqliteMmapSize);
+            StoreLog.SqliteFile(sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StoreExtensions).FullName!), database.Path);
             return database;
         });
         builder.Services.AddSingleton<INotificationStore, SqliteNotificationStore>();

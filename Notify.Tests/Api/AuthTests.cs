@@ -4,7 +4,8 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Notify.Tests.Api;
 
-public sealed class AuthTests(ApiFixture api) : IClassFixture<ApiFixture>
+[Collection(ApiCollection.Name)]
+public sealed class AuthTests(ApiFixture api)
 {
     private const string Path = "/api/notifications/unread_count";
 
@@ -38,6 +39,16 @@ public sealed class AuthTests(ApiFixture api) : IClassFixture<ApiFixture>
         var past = new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(-3));
         var tokens = ApiFixture.CreateTokens(Infrastructure.TestEnvironment.SigningKey, past);
         using var response = await api.SendAsync(HttpMethod.Get, Path, tokens.Issue("alice", [], TimeSpan.FromHours(1)).Token);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task TokenForAnotherIssuer_Returns401()
+    {
+        var other = new Notify.Core.Auth.NotifyTokens(
+            Microsoft.Extensions.Options.Options.Create(new Notify.Core.Auth.AuthOptions { SigningKey = Infrastructure.TestEnvironment.SigningKey, Issuer = "someone-else" }),
+            TimeProvider.System);
+        using var response = await api.SendAsync(HttpMethod.Get, Path, other.Issue("alice", [], TimeSpan.FromHours(1)).Token);
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 

@@ -4,7 +4,8 @@ using Notify.Core.Messaging;
 
 namespace Notify.Tests.Api;
 
-public sealed class NotificationsApiTests(ApiFixture api) : IClassFixture<ApiFixture>
+[Collection(ApiCollection.Name)]
+public sealed class NotificationsApiTests(ApiFixture api)
 {
     [Fact]
     public async Task List_PagesNewestFirstWithCursorUntilNull()

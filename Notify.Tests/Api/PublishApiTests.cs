@@ -5,7 +5,8 @@ using Notify.Core.Messaging;
 
 namespace Notify.Tests.Api;
 
-public sealed class PublishApiTests(ApiFixture api) : IClassFixture<ApiFixture>
+[Collection(ApiCollection.Name)]
+public sealed class PublishApiTests(ApiFixture api)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -133,6 +134,23 @@ public sealed class PublishApiTests(ApiFixture api) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task Create_SequentialRetryWithSameKey_AnswersIdenticalBodyWithReplayHeader()
+    {
+        var user = ApiFixture.NewUser();
+        var admin = api.AdminToken();
+        var headers = new Dictionary<string, string> { ["Idempotency-Key"] = Guid.NewGuid().ToString("N") };
+        var body = new { user_id = user, type = "t", title = "retry me" };
+
+        using var first = await api.SendAsync(HttpMethod.Post, "/api/notifications", admin, body, headers);
+        using var retry = await api.SendAsync(HttpMethod.Post, "/api/notifications", admin, body, headers);
+
+        Assert.Equal(HttpStatusCode.Created, retry.StatusCode);
+        Assert.False(first.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal("true", retry.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(await first.Content.ReadAsStringAsync(Ct), await retry.Content.ReadAsStringAsync(Ct));
+    }
+
+    [Fact]
     public async Task Create_SameIdempotencyKeyForAnotherUser_CreatesSeparately()
     {
         var key = Guid.NewGuid().ToString("N");
@@ -211,6 +229,16 @@ public sealed class PublishApiTests(ApiFixture api) : IClassFixture<ApiFixture>
     {
         using var response = await api.SendAsync(HttpMethod.Post, "/api/notifications", api.AdminToken(), "{\"user_id\": \"a\", \"type\": ");
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Create_NonJsonContentType_Returns415Problem()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/notifications") { Content = new StringContent("user_id=a", Encoding.UTF8, "text/plain") };
+        request.Headers.Authorization = new("Bearer", api.AdminToken());
+        using var response = await api.Http.SendAsync(request, Ct);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
 

@@ -31,6 +31,7 @@ using var api = Start("dotnet", Path.GetDirectoryName(apiDll)!, new Dictionary<s
     ["Auth__SigningKey"] = "bench-signing-key-0123456789abcdef0123456789",
     ["Auth__ApiKeys__bench"] = apiKey,
     ["Api__ApiKeyCreatesPerWindow"] = "10000000",
+    ["Auth__EnableDevTokens"] = "true",
     ["Logging__LogLevel__Default"] = "Warning",
 }, apiDll);
 
@@ -55,8 +56,31 @@ try
         rows.Add(line);
     }
 
+    // Reads over HTTP on what the create phase stored (its rows spread over 1,000 users), with user tokens.
+    var tokens = new List<string>();
+    for (var u = 0; u < 200; u++)
+    {
+        using var tokenResponse = await http.PostAsync("/api/auth/dev-token",
+            new StringContent($$"""{"user_id":"bench-{{u}}","ttl_seconds":3600}""", Encoding.UTF8, "application/json"));
+        var json = await tokenResponse.Content.ReadAsStringAsync();
+        tokens.Add(System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("token").GetString()!);
+    }
+    var readRows = new List<string>();
+    foreach (var (name, path) in new[] { ("list first page (limit 20)", "/api/notifications?limit=20"), ("unread_count", "/api/notifications/unread_count") })
+    {
+        foreach (var concurrency in new[] { 1, 8 })
+        {
+            await ReadAsync(http, tokens, path, concurrency, TimeSpan.FromSeconds(warmup));
+            var r = await ReadAsync(http, tokens, path, concurrency, TimeSpan.FromSeconds(Math.Max(1, seconds / 2)));
+            var line = string.Create(CultureInfo.InvariantCulture,
+                $"| {name} | {concurrency} | {r.Count:N0} | {r.Errors} | {r.Count / r.Elapsed.TotalSeconds:N0} | {r.P(0.50):N2} | {r.P(0.99):N2} | {r.P(1.0):N2} |");
+            Console.WriteLine(line);
+            readRows.Add(line);
+        }
+    }
+
     var md = new StringBuilder();
-    md.AppendLine("# Api create benchmark");
+    md.AppendLine("# Api benchmark");
     md.AppendLine();
     md.AppendLine(CultureInfo.InvariantCulture, $"`POST /api/notifications` over HTTP/1.1 (keep-alive, `X-Api-Key`) to a real Notify.Api process ({configuration} build), ");
     md.AppendLine("which validates, stores the notification in SQLite (WAL, file on local disk) and then publishes the `notification` frame on Redis pub/sub.");
@@ -75,6 +99,17 @@ try
     {
         md.AppendLine(row);
     }
+    md.AppendLine();
+    md.AppendLine(CultureInfo.InvariantCulture, $"Reads over HTTP with user tokens (200 of the 1,000 users, chosen at random per request), on the {Totals.Created:N0} rows the create phase stored (≈ {Totals.Created / 1000:N0} per user):");
+    md.AppendLine();
+    md.AppendLine("| request | callers | requests | errors | requests/s | p50 ms | p99 ms | max ms |");
+    md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+    foreach (var row in readRows)
+    {
+        md.AppendLine(row);
+    }
+    md.AppendLine();
+    md.AppendLine("Store-only figures (no HTTP, 1,000,000 rows over 10,000 users) are in `store.md`.");
     Directory.CreateDirectory(Path.GetDirectoryName(output)!);
     await File.WriteAllTextAsync(output, md.ToString());
     Console.WriteLine($"written {output}");
@@ -108,6 +143,7 @@ static async Task<Result> RunAsync(HttpClient http, int concurrency, TimeSpan du
             if (response.StatusCode == HttpStatusCode.Created)
             {
                 mine.Add(ms);
+                Interlocked.Increment(ref Totals.Created);
             }
             else
             {
@@ -118,6 +154,38 @@ static async Task<Result> RunAsync(HttpClient http, int concurrency, TimeSpan du
     await Task.WhenAll(workers);
     var all = latencies.SelectMany(l => l).Order().ToArray();
     return new Result(all, errors, clock.Elapsed);
+}
+
+static async Task<Result> ReadAsync(HttpClient http, List<string> tokens, string path, int concurrency, TimeSpan duration)
+{
+    var latencies = new List<double>[concurrency];
+    var errors = 0;
+    var clock = Stopwatch.StartNew();
+    var deadline = clock.Elapsed + duration;
+    var workers = Enumerable.Range(0, concurrency).Select(worker => Task.Run(async () =>
+    {
+        var mine = latencies[worker] = new List<double>(100_000);
+        var random = new Random(1_000 + worker);
+        while (clock.Elapsed < deadline)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", tokens[random.Next(tokens.Count)]);
+            var start = Stopwatch.GetTimestamp();
+            using var response = await http.SendAsync(request);
+            await response.Content.LoadIntoBufferAsync();
+            var ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                mine.Add(ms);
+            }
+            else
+            {
+                Interlocked.Increment(ref errors);
+            }
+        }
+    })).ToArray();
+    await Task.WhenAll(workers);
+    return new Result(latencies.SelectMany(l => l).Order().ToArray(), errors, clock.Elapsed);
 }
 
 static async Task WaitAliveAsync(HttpClient http)
@@ -195,6 +263,11 @@ string? ArgText(string name)
 {
     var i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
+
+internal static class Totals
+{
+    public static long Created;
 }
 
 internal sealed record Result(double[] Sorted, int Errors, TimeSpan Elapsed)

@@ -1,0 +1,35 @@
+using System.Net;
+using Notify.Tests.Infrastructure;
+
+namespace Notify.Tests.Api;
+
+/// <summary>An Api whose Redis is unreachable: the store is the truth, the bus is best effort.</summary>
+public sealed class RedisDownApiFixture : ApiFixture
+{
+    protected override IEnumerable<KeyValuePair<string, string?>> ExtraEnvironment =>
+    [
+        new("ConnectionStrings__redis", $"127.0.0.1:{RedisServer.FreePort()},abortConnect=false,connectTimeout=200,syncTimeout=500,asyncTimeout=500"),
+    ];
+}
+
+public sealed class RedisDownApiTests(RedisDownApiFixture api) : IClassFixture<RedisDownApiFixture>
+{
+    [Fact]
+    public async Task Create_WithRedisDown_StillStoresAndAnswers201()
+    {
+        var user = ApiFixture.NewUser();
+        var created = await api.CreateAsync(user, title: "durable");
+
+        using var get = await api.SendAsync(HttpMethod.Get, $"/api/notifications/{created["id"]}", api.UserToken(user));
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        Assert.Equal("durable", (string?)(await ApiFixture.ReadJsonAsync(get))["title"]);
+    }
+
+    [Fact]
+    public async Task Broadcast_WithRedisDown_Returns503Problem()
+    {
+        using var response = await api.SendAsync(HttpMethod.Post, "/api/notifications/broadcast", api.AdminToken(), new { type = "t", content = "c" });
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+}
