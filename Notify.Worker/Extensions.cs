@@ -3,6 +3,7 @@ using Hangfire;
 using Hangfire.Redis.StackExchange;
 using Microsoft.Extensions.Options;
 using Notify.Core.Auth;
+using Notify.Core.Messaging;
 using Notify.Core.Storage;
 using Notify.Core.Tasks;
 using Notify.Worker.Dashboard;
@@ -35,6 +36,11 @@ internal static partial class Extensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<QueueOptions>, HandlersCoverKinds>();
+        // The admin channel's history (failure messages) is kept with the same limits as the Api's.
+        services.AddOptions<ChannelOptions>()
+            .BindConfiguration(ChannelOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
 
         // Task handlers by kind; add an ITaskHandler registration to add a kind (and list it in Queue:Kinds).
         services.AddSingleton<ITaskHandler, DemoTaskHandler>();

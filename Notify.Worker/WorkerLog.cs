@@ -12,7 +12,7 @@ internal static partial class WorkerLog
     [LoggerMessage(3, LogLevel.Debug, "Task {TaskId} ({Kind}) attempt {Attempt} started")]
     public static partial void TaskStarted(ILogger logger, string taskId, string kind, int attempt);
 
-    [LoggerMessage(4, LogLevel.Information, "Task {TaskId} ({Kind}) ended {Status} after attempt {Attempt}")]
+    [LoggerMessage(4, LogLevel.Debug, "Task {TaskId} ({Kind}) ended {Status} after attempt {Attempt}")]
     public static partial void TaskFinished(ILogger logger, string taskId, string kind, string status, int attempt);
 
     [LoggerMessage(5, LogLevel.Warning, "Task {TaskId} ({Kind}) attempt {Attempt} failed; queued for a retry")]

@@ -90,18 +90,23 @@ public interface ITaskQueue
 public readonly record struct QueueLimits(int PerUser, int Global, TimeSpan VisibilityTimeout, int MaxAttempts);
 
 /// <summary>The queue refused new tasks because a cap on waiting tasks is reached.</summary>
-public sealed class QueueFullException(string message) : Exception(message)
+public sealed class QueueFullException : Exception
 {
-    /// <summary>The caller's own cap (<see cref="QueueOptions.MaxQueuedPerUser"/>) was hit, not the queue's total.</summary>
-    public bool IsUserCap { get; init; }
-
     public QueueFullException()
-        : this("The queue is full.")
+        : base("The queue is full.")
+    {
+    }
+
+    public QueueFullException(string message)
+        : base(message)
     {
     }
 
     public QueueFullException(string message, Exception innerException)
-        : this(message + " " + innerException?.Message)
+        : base(message, innerException)
     {
     }
+
+    /// <summary>The caller's own cap (<see cref="QueueOptions.MaxQueuedPerUser"/>) was hit, not the queue's total.</summary>
+    public bool IsUserCap { get; init; }
 }

@@ -23,26 +23,20 @@ public sealed class TaskDispatcherTests(RedisServer redis) : IClassFixture<Redis
         });
         await Task.WhenAll(cluster.StartWorkerAsync(), cluster.StartWorkerAsync());
         var frames = await cluster.RecordTaskFramesAsync();
+        var batchFrames = await cluster.RecordBatchFramesAsync();
 
-        // In flight as the frames tell it: from the "running" frame to the terminal one.
+        // Every start and end as the frames tell it, in publish order; replayed once the owners are known.
         var owner = new ConcurrentDictionary<string, string>();
-        var inFlight = new Dictionary<string, string>();
-        var gate = new Lock();
-        int maxGlobal = 0, maxUser = 0;
+        var events = new ConcurrentQueue<(string TaskId, bool Start)>();
         frames.Received += (taskId, type, data) =>
         {
-            lock (gate)
+            if (type == "progress" && data.GetProperty("status").GetString() == "running")
             {
-                if (type == "progress" && data.GetProperty("status").GetString() == "running")
-                {
-                    inFlight.TryAdd(taskId, owner.GetValueOrDefault(taskId, "?"));
-                }
-                else if (type is "completed" or "error")
-                {
-                    inFlight.Remove(taskId);
-                }
-                maxGlobal = Math.Max(maxGlobal, inFlight.Count);
-                maxUser = Math.Max(maxUser, inFlight.Values.GroupBy(u => u).Select(g => g.Count()).DefaultIfEmpty(0).Max());
+                events.Enqueue((taskId, true));
+            }
+            else if (type is "completed" or "error")
+            {
+                events.Enqueue((taskId, false));
             }
         };
 
@@ -84,9 +78,25 @@ public sealed class TaskDispatcherTests(RedisServer redis) : IClassFixture<Redis
 
         await WorkerCluster.WaitUntilAsync(async () => (await cluster.Queue.GetStatsAsync(Ct)).Completed == 200, TimeSpan.FromSeconds(90), "200 tasks completed");
         await WorkerCluster.WaitUntilAsync(() => Task.FromResult(taskIds.All(id => frames.TerminalCount(id) == 1)), TimeSpan.FromSeconds(10), "a terminal frame per task");
+        await WorkerCluster.WaitUntilAsync(() => Task.FromResult(batches.All(b => batchFrames.For(b).Any(f => f.Type == "finished"))), TimeSpan.FromSeconds(10), "a finished frame per batch");
         await stopSampling.CancelAsync();
         await sampler;
 
+        var inFlight = new HashSet<string>();
+        int maxGlobal = 0, maxUser = 0;
+        foreach (var (taskId, start) in events)
+        {
+            if (start)
+            {
+                inFlight.Add(taskId);
+            }
+            else
+            {
+                inFlight.Remove(taskId);
+            }
+            maxGlobal = Math.Max(maxGlobal, inFlight.Count);
+            maxUser = Math.Max(maxUser, inFlight.GroupBy(id => owner[id]).Select(g => g.Count()).DefaultIfEmpty(0).Max());
+        }
         Assert.InRange(sampledUser, 1, 2);
         Assert.InRange(sampledGlobal, 2, 6);
         Assert.InRange(maxUser, 1, 2);
@@ -106,6 +116,13 @@ public sealed class TaskDispatcherTests(RedisServer redis) : IClassFixture<Redis
             var batch = (await cluster.Queue.GetBatchAsync(batchId, Ct))!;
             Assert.Equal(new BatchCounts(10, 0, 0, 10, 0, 0), batch.Counts);
             Assert.NotNull(batch.FinishedAt);
+            var published = batchFrames.For(batchId);
+            var finished = Assert.Single(published, f => f.Type == "finished").Data;
+            Assert.Equal(10, finished.GetProperty("completed").GetInt32());
+            Assert.Equal(100, finished.GetProperty("progress").GetDouble());
+            Assert.All(published.Where(f => f.Type == "progress"), f => Assert.Equal(10,
+                f.Data.GetProperty("queued").GetInt32() + f.Data.GetProperty("running").GetInt32() + f.Data.GetProperty("completed").GetInt32()
+                + f.Data.GetProperty("failed").GetInt32() + f.Data.GetProperty("cancelled").GetInt32()));
         }
     }
 

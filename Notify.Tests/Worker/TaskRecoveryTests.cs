@@ -63,6 +63,32 @@ public sealed class TaskRecoveryTests(RedisServer redis) : IClassFixture<RedisSe
         Assert.Equal(new QueueStats(0, 0, 1, 0, 0), await cluster.Queue.GetStatsAsync(Ct));
     }
 
+    [Fact]
+    public async Task Dispatcher_WorkerStoppedGracefully_HandsRunningTaskBackWithoutCountingAnAttempt()
+    {
+        await using var cluster = await WorkerCluster.CreateAsync(redis);
+        var frames = await cluster.RecordTaskFramesAsync();
+        var first = await cluster.StartWorkerAsync();
+
+        var task = await cluster.Queue.EnqueueAsync("fay-" + Guid.NewGuid().ToString("N"), "demo", Demo(4, 400), Ct);
+        await WaitForStepAsync(frames, task.Id, 2);
+        await first.StopAsync(TimeSpan.FromSeconds(20));
+        Assert.Contains(frames.For(task.Id), f => f.Type == "progress" && f.Data.GetProperty("status").GetString() == "queued"
+            && f.Data.GetProperty("message").GetString()!.Contains("worker stopping", StringComparison.Ordinal));
+        await cluster.StartWorkerAsync();
+        await WorkerCluster.WaitUntilAsync(() => Task.FromResult(frames.TerminalCount(task.Id) == 1), TimeSpan.FromSeconds(30), "task finished by the second worker");
+
+        var record = (await cluster.Queue.GetAsync(task.Id, Ct))!;
+        Assert.Equal(TaskState.Completed, record.Status);
+        Assert.Equal(1, record.Attempts);
+        var all = frames.For(task.Id);
+        var progress = all.Where(f => f.Type == "progress").Select(f => f.Data.GetProperty("progress").GetDouble()).ToList();
+        Assert.True(progress.SequenceEqual(progress.Order()), "progress went down:\n" + FrameRecorder.Describe(all));
+        var handedBack = all.ToList().FindIndex(f => f.Type == "progress" && f.Data.GetProperty("message").GetString()!.Contains("worker stopping", StringComparison.Ordinal));
+        var resumed = all.Skip(handedBack + 1).First(f => f.Type == "progress" && f.Data.GetProperty("status").GetString() == "running" && f.Data.GetProperty("total_steps").GetInt32() > 0);
+        Assert.True(resumed.Data.GetProperty("step").GetInt32() >= 2, FrameRecorder.Describe(all));
+    }
+
     private static bool IsResumed(JsonElement data) =>
         data.GetProperty("message").GetString()!.StartsWith("resumed", StringComparison.Ordinal);
 

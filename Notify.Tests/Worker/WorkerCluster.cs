@@ -114,11 +114,16 @@ internal sealed class WorkerCluster : IAsyncDisposable
     }
 
     /// <summary>Records every frame published on task topics (pattern subscription), by task id, in arrival order.</summary>
-    public async Task<FrameRecorder> RecordTaskFramesAsync()
+    public Task<FrameRecorder> RecordTaskFramesAsync() => RecordAsync(BusTopic.Task);
+
+    /// <summary>Records every frame published on batch topics, by batch id, in arrival order.</summary>
+    public Task<FrameRecorder> RecordBatchFramesAsync() => RecordAsync(BusTopic.Batch);
+
+    private async Task<FrameRecorder> RecordAsync(Func<string, BusTopic> topic)
     {
         var recorder = new FrameRecorder();
-        var pattern = RedisChannel.Pattern(Channels.For(BusTopic.Task("*")));
-        var prefix = Channels.For(BusTopic.Task(""));
+        var pattern = RedisChannel.Pattern(Channels.For(topic("*")));
+        var prefix = Channels.For(topic(""));
         await Redis.GetSubscriber().SubscribeAsync(pattern, (channel, value) =>
             recorder.Add(channel.ToString()[prefix.Length..], (byte[])value!));
         return recorder;

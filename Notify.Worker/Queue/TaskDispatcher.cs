@@ -125,10 +125,10 @@ internal sealed class TaskDispatcher(
     {
         var run = new Run(lease);
         _running[lease.Task.Id] = run;
-        run.Completion = Task.Run(() => ExecuteAsync(run), CancellationToken.None);
+        run.Completion = Task.Run(() => RunTaskAsync(run), CancellationToken.None);
     }
 
-    private async Task ExecuteAsync(Run run)
+    private async Task RunTaskAsync(Run run)
     {
         var lease = run.Lease;
         var task = lease.Task;
@@ -136,15 +136,62 @@ internal sealed class TaskDispatcher(
         TaskTransition? transition = null;
         try
         {
+            // Run the attempt, then settle it: ack, hand back, or (lease lost) leave it to its new holder.
+            var (outcome, error, result, failure) = await AttemptAsync(run, handler);
+            try
+            {
+                transition = run.Reason switch
+                {
+                    StopReason.LeaseLost => null,
+                    StopReason.Shutdown when outcome != TaskOutcome.Completed => await queue.ReleaseAsync(lease, CancellationToken.None),
+                    _ => await queue.AckAsync(lease, outcome, error, result, retryable: handler is not null && outcome == TaskOutcome.Failed, CancellationToken.None),
+                };
+            }
+            catch (Exception ackError)
+            {
+                // The lease expires and recovery puts the task back: retried, never lost.
+                WorkerLog.AckFailed(logger, ackError, task.Id);
+            }
+            if (run.Reason == StopReason.LeaseLost)
+            {
+                WorkerLog.LeaseLost(logger, task.Id);
+            }
+            else if (transition is { Kind: TransitionKind.Requeued } && failure is not null)
+            {
+                WorkerLog.TaskRetry(logger, failure, task.Id, task.Kind, task.Attempts);
+            }
+        }
+        finally
+        {
+            _running.TryRemove(task.Id, out _);
+            run.Dispose();
+            Signal();
+        }
+
+        if (transition is { Kind: TransitionKind.Finished })
+        {
+            WorkerLog.TaskFinished(logger, task.Id, task.Kind, transition.Status.ToString(), transition.Attempts);
+        }
+        if (transition is not null && transition.Kind != TransitionKind.None)
+        {
+            await notifier.OnTransitionAsync(transition, handler?.NotifyOwner ?? true, CancellationToken.None);
+        }
+    }
+
+    private async Task<(TaskOutcome Outcome, string? Error, JsonElement? Result, Exception? Failure)> AttemptAsync(Run run, ITaskHandler? handler)
+    {
+        var lease = run.Lease;
+        var task = lease.Task;
+        try
+        {
             WorkerLog.TaskStarted(logger, task.Id, task.Kind, task.Attempts);
-            if (lease.Task.BatchId is not null)
+            if (task.BatchId is not null)
             {
                 await notifier.OnDequeuedAsync(lease, run.Token);
             }
             if (handler is null)
             {
-                transition = await queue.AckAsync(lease, TaskOutcome.Failed, $"no handler for kind '{task.Kind}' on worker {WorkerId}", null, retryable: false, CancellationToken.None);
-                return;
+                return (TaskOutcome.Failed, $"no handler for kind '{task.Kind}' on worker {WorkerId}", null, null);
             }
 
             var previous = task.Attempts > 1 ? await progress.GetTaskAsync(task.Id, run.Token) : null;
@@ -162,51 +209,15 @@ internal sealed class TaskDispatcher(
             }, run.Token);
 
             var result = await handler.RunAsync(context, run.Token);
-            transition = await queue.AckAsync(lease, TaskOutcome.Completed, null, result, retryable: false, CancellationToken.None);
+            return (TaskOutcome.Completed, null, result, null);
         }
-        catch (Exception) when (run.Reason != StopReason.None)
+        catch (Exception) when (run.Reason == StopReason.CancelRequested)
         {
-            transition = run.Reason switch
-            {
-                StopReason.CancelRequested => await queue.AckAsync(lease, TaskOutcome.Cancelled, "cancelled", null, retryable: false, CancellationToken.None),
-                StopReason.Shutdown => await queue.ReleaseAsync(lease, CancellationToken.None),
-                _ => null,
-            };
-            if (run.Reason == StopReason.LeaseLost)
-            {
-                WorkerLog.LeaseLost(logger, task.Id);
-            }
+            return (TaskOutcome.Cancelled, "cancelled", null, null);
         }
         catch (Exception ex)
         {
-            try
-            {
-                transition = await queue.AckAsync(lease, TaskOutcome.Failed, ex.Message, null, retryable: true, CancellationToken.None);
-                if (transition.Kind == TransitionKind.Requeued)
-                {
-                    WorkerLog.TaskRetry(logger, ex, task.Id, task.Kind, task.Attempts);
-                }
-            }
-            catch (Exception ackError)
-            {
-                // The lease will expire and recovery will retry the task.
-                WorkerLog.AckFailed(logger, ackError, task.Id);
-            }
-        }
-        finally
-        {
-            _running.TryRemove(task.Id, out _);
-            run.Dispose();
-            Signal();
-        }
-
-        if (transition is { Kind: TransitionKind.Finished })
-        {
-            WorkerLog.TaskFinished(logger, task.Id, task.Kind, transition.Status.ToString(), transition.Attempts);
-        }
-        if (transition is not null && transition.Kind != TransitionKind.None)
-        {
-            await notifier.OnTransitionAsync(transition, handler?.NotifyOwner ?? true, CancellationToken.None);
+            return (TaskOutcome.Failed, ex.Message, null, ex);
         }
     }
 
