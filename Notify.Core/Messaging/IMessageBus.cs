@@ -27,8 +27,9 @@ public interface IMessageBus
     Task<ChannelHistory> ReadHistoryAsync(BusTopic topic, string since, int limit, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Subscribes <paramref name="handler"/> to a topic; disposing the result unsubscribes. The handler
-    /// runs on the bus's thread and must not block (enqueue and return).
+    /// Subscribes <paramref name="handler"/> to a topic; the subscription is active when the task
+    /// completes, and disposing the result unsubscribes. The handler is called for one message at a
+    /// time, in publish order, and must not block (enqueue and return).
     /// </summary>
     Task<IAsyncDisposable> SubscribeAsync(BusTopic topic, Action<BusTopic, ReadOnlyMemory<byte>> handler, CancellationToken cancellationToken);
 }

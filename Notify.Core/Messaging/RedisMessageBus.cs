@@ -101,11 +101,11 @@ public sealed class RedisMessageBus(
     public async Task<IAsyncDisposable> SubscribeAsync(BusTopic topic, Action<BusTopic, ReadOnlyMemory<byte>> handler, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var subscriber = redis.GetSubscriber();
-        var channel = RedisChannel.Literal(channels.For(topic));
-        Action<RedisChannel, RedisValue> callback = (_, value) => handler(topic, (byte[])value!);
-        await subscriber.SubscribeAsync(channel, callback);
-        return new Subscription(subscriber, channel, callback);
+        // A message queue per subscription (not the concurrent callback API): its handler runs for one
+        // message at a time in publish order, so a topic's frames reach connections in the order sent.
+        var queue = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(channels.For(topic)));
+        queue.OnMessage(message => handler(topic, (byte[])message.Message!));
+        return new Subscription(queue);
     }
 
     /// <summary>Orders two stream ids (<c>ms-seq</c>); a bare number counts as <c>ms-0</c>.</summary>
@@ -131,7 +131,7 @@ public sealed class RedisMessageBus(
         return long.TryParse(span, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) ? ms : 0;
     }
 
-    private sealed class Subscription(ISubscriber subscriber, RedisChannel channel, Action<RedisChannel, RedisValue> callback) : IAsyncDisposable
+    private sealed class Subscription(ChannelMessageQueue queue) : IAsyncDisposable
     {
         private int _disposed;
 
@@ -139,7 +139,7 @@ public sealed class RedisMessageBus(
         {
             if (Interlocked.Exchange(ref _disposed, 1) == 0)
             {
-                await subscriber.UnsubscribeAsync(channel, callback);
+                await queue.UnsubscribeAsync();
             }
         }
     }

@@ -9,7 +9,7 @@ namespace Notify.Realtime.Connections;
 internal static class ServerFrames
 {
     /// <summary>The bare-text answer to a bare <c>ping</c>.</summary>
-    public static ReadOnlyMemory<byte> BarePong { get; } = "pong"u8.ToArray();
+    public static byte[] BarePong { get; } = "pong"u8.ToArray();
 
     public static byte[] Connected(string userId, string connectionId, DateTimeOffset now, TimeSpan heartbeat, long unreadCount) =>
         Frames.Serialize("connected", new ConnectedData(userId, connectionId, now, heartbeat.TotalSeconds, unreadCount));

@@ -247,14 +247,14 @@ internal sealed class WebSocketTransport(
                     var answer = first.MessageType == WebSocketMessageType.Binary
                         ? ServerFrames.Error("bad_request", "binary frames are not supported")
                         : await HandleAsync(connection, buffer.AsMemory(0, count), abort);
-                    if (answer is { } reply)
+                    if (answer is not null)
                     {
-                        if (IsError(reply) && ++errors > o.MaxClientErrors)
+                        if (IsError(answer) && ++errors > o.MaxClientErrors)
                         {
                             connection.Close(CloseReason.RateLimited);
                             continue;
                         }
-                        connection.Enqueue(reply);
+                        connection.Enqueue(answer);
                     }
                 }
                 finally
@@ -268,10 +268,10 @@ internal sealed class WebSocketTransport(
         }
     }
 
-    private static bool IsError(ReadOnlyMemory<byte> frame) => frame.Span.StartsWith("{\"type\":\"error\""u8);
+    private static bool IsError(byte[] frame) => frame.AsSpan().StartsWith("{\"type\":\"error\""u8);
 
     /// <summary>One client message → the answer to queue (or null when the handler queued its own).</summary>
-    private async Task<ReadOnlyMemory<byte>?> HandleAsync(ClientConnection connection, ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    private async Task<byte[]?> HandleAsync(ClientConnection connection, ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
     {
         if (message.Span.SequenceEqual("ping"u8))
         {
@@ -306,13 +306,13 @@ internal sealed class WebSocketTransport(
                     {
                         return ServerFrames.Error("bad_request", "missing field: channel");
                     }
-                    return AsAnswer(await opener.SubscribeAsync(connection, channel, String(root, "since"), cancellationToken));
+                    return await opener.SubscribeAsync(connection, channel, String(root, "since"), cancellationToken);
                 case "unsubscribe":
                     if (String(root, "channel") is not { } leaving)
                     {
                         return ServerFrames.Error("bad_request", "missing field: channel");
                     }
-                    return AsAnswer(await opener.UnsubscribeAsync(connection, leaving, cancellationToken));
+                    return await opener.UnsubscribeAsync(connection, leaving, cancellationToken);
                 case "mark_read" when connection.Kind == StreamKind.Notifications:
                     if (String(root, "id") is not { } id)
                     {
@@ -325,8 +325,6 @@ internal sealed class WebSocketTransport(
         }
     }
 
-    // A null array must stay "no answer", not become an empty frame.
-    private static ReadOnlyMemory<byte>? AsAnswer(byte[]? frame) => frame is null ? null : frame;
 
     private static string? String(JsonElement root, string name) =>
         root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } s ? s : null;
