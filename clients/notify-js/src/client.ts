@@ -59,6 +59,12 @@ export interface NotifyClientOptions {
   lastId?: string | null;
   /** Page size of the REST reload after a `resync`. Default 50. */
   resyncPageSize?: number;
+  /**
+   * Where `online` events come from (browsers: `window`); when the network comes back while the
+   * client waits to reconnect, it reconnects at once instead of sleeping out its backoff.
+   * Default: the global object when it is an event target; `null` turns this off.
+   */
+  onlineEvents?: EventTarget | null;
   /** Implementations for runtimes without globals, and for tests. */
   WebSocket?: WebSocketConstructor;
   EventSource?: EventSourceConstructor;
@@ -110,6 +116,12 @@ export class NotifyClient extends Emitter<NotifyEvents> {
   private watchdogTimer: unknown = null;
   private upgradeTimer: unknown = null;
   private probeTimer: unknown = null;
+  private readonly onOnline = () => {
+    if (this._state !== "reconnecting" || this.reconnectTimer === null) return;
+    this.clock.clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    void this.openAttempt();
+  };
 
   constructor(private readonly options: NotifyClientOptions) {
     super();
@@ -166,6 +178,7 @@ export class NotifyClient extends Emitter<NotifyEvents> {
   /** Starts connecting (idempotent). */
   connect(): this {
     if (this._state === "idle" || this._state === "closed") {
+      this.onlineTarget()?.addEventListener("online", this.onOnline);
       this._attempt = 0;
       this.failures.websocket = this.failures.sse = this.failures.polling = 0;
       this.setState("connecting", {});
@@ -176,6 +189,7 @@ export class NotifyClient extends Emitter<NotifyEvents> {
 
   /** Closes the connection for good; `connect()` starts again. */
   close(): void {
+    this.onlineTarget()?.removeEventListener("online", this.onOnline);
     this.generation++;
     this.clearTimers();
     this.dropProbe();
@@ -246,6 +260,12 @@ export class NotifyClient extends Emitter<NotifyEvents> {
       preferred: (): TransportKind => this._transport ?? this.order[0]!,
       order: this.order,
     };
+  }
+
+  private onlineTarget(): EventTarget | null {
+    if (this.options.onlineEvents !== undefined) return this.options.onlineEvents;
+    const g = globalThis as unknown as Partial<EventTarget>;
+    return typeof g.addEventListener === "function" && typeof (globalThis as { document?: unknown }).document !== "undefined" ? (globalThis as unknown as EventTarget) : null;
   }
 
   private async currentToken(): Promise<string | null> {
