@@ -23,6 +23,20 @@ public sealed class TasksAndAdminPageTests(BrowserSystem system)
     }
 
     [Fact]
+    public async Task Tasks_DemoBatch_AggregateBarReachesHundred()
+    {
+        var (context, page) = await system.SignInAsync(BrowserSystem.NewUser("batch"));
+        await using var _ = context;
+
+        await page.ClickAsync("#start-batch");
+
+        var card = page.Locator("li.task[data-kind=batch]").First;
+        await Expect(card).ToHaveAttributeAsync("data-progress", "100", new() { Timeout = 90_000 });
+        await Expect(card).ToHaveAttributeAsync("data-status", "completed");
+        await Expect(card.Locator(".msg")).ToContainTextAsync("5 done");
+    }
+
+    [Fact]
     public async Task Screenshots_InboxAndAdminPage_SavedAsArtifacts()
     {
         var admin = BrowserSystem.NewUser("admin");

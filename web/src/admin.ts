@@ -1,4 +1,4 @@
-import type { NotifyClient, WsStats } from "../../clients/notify-js/src/index.js";
+import { NotifyClient, type ChannelMessage, type Frame, type WsStats } from "../../clients/notify-js/src/index.js";
 import { $, h, input, timeAgo } from "./dom.js";
 import type { Session } from "./session.js";
 import { freshToken } from "./session.js";
@@ -9,15 +9,15 @@ const FEED_MAX = 50;
 /** The admin page: live connection statistics, broadcasts, direct notifications and operations links. */
 export class Admin {
   private timer: ReturnType<typeof setInterval> | null = null;
+  private stream: NotifyClient | null = null;
 
-  constructor(private readonly client: NotifyClient, private readonly session: Session, private readonly workerUrl: string | null) {
-    this.client.subscribe("admin");
-    this.client.on("message", (m) => {
-      if (m.channel !== "admin" && !String(m.channel ?? "").startsWith("admin:")) return;
-      const feed = $("admin-feed");
-      feed.prepend(h("li", {}, `${timeAgo(m.created_at ?? new Date().toISOString())} · ${describe(m.payload)}`));
-      while (feed.children.length > FEED_MAX) feed.lastElementChild?.remove();
-    });
+  constructor(
+    private readonly client: NotifyClient,
+    private readonly session: Session,
+    private readonly workerUrl: string | null,
+    private readonly realtimeUrls: string[],
+    private readonly getToken: () => Promise<string>,
+  ) {
     $("bc-target").addEventListener("change", () => {
       $("bc-channel-label").hidden = ($("bc-target") as HTMLSelectElement).value !== "channel";
     });
@@ -33,6 +33,7 @@ export class Admin {
   }
 
   activate(): void {
+    this.openStream();
     if (this.timer !== null) return;
     void this.refresh();
     this.timer = setInterval(() => void this.refresh(), STATS_EVERY_MS);
@@ -42,6 +43,27 @@ export class Admin {
   deactivate(): void {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
+  }
+
+  /** The admin stream (`/api/ws/admin`): admin-channel publications and system messages, while the page is open. */
+  private openStream(): void {
+    if (this.stream) return;
+    const stream = new NotifyClient({ url: this.realtimeUrls, apiUrl: location.origin, path: "/api/ws/admin", transports: ["websocket"], getToken: this.getToken });
+    stream.on("message", (m: ChannelMessage) => this.feed(m.created_at, describe(m.payload)));
+    stream.on("frame", (f: Frame) => {
+      if (f.type !== "system_message") return;
+      const d = (f.data ?? {}) as { message?: string; level?: string; timestamp?: string };
+      this.feed(d.timestamp, `${d.level ?? "info"}: ${d.message ?? ""}`);
+    });
+    stream.on("connection", (e) => ($("admin-feed").dataset.state = e.state));
+    stream.connect();
+    this.stream = stream;
+  }
+
+  private feed(at: string | undefined, text: string): void {
+    const feed = $("admin-feed");
+    feed.prepend(h("li", {}, `${timeAgo(at ?? new Date().toISOString())} · ${text}`));
+    while (feed.children.length > FEED_MAX) feed.lastElementChild?.remove();
   }
 
   private async links(): Promise<void> {

@@ -105,7 +105,7 @@ function start(config: ClientConfig, session: Session): void {
     const p = (m.payload ?? {}) as { level?: string; title?: string };
     alerts.toast(p.title ?? (m.channel ? `#${m.channel}` : "Broadcast"), describe(m.payload), p.level ?? "info");
   });
-  const admin = session.admin ? new Admin(client, session, config.worker_url) : null;
+  const admin = session.admin ? new Admin(client, session, config.worker_url, realtime, () => freshToken(apiBase, session)) : null;
   $("bell").addEventListener("click", () => {
     location.hash = "#/";
   });

@@ -27,6 +27,8 @@ import { BatchWatch, TaskWatch, type WatchOptions } from "./watch.js";
 export interface NotifyClientOptions {
   /** The Realtime service's base URL (`http(s)://host:port`), or several replicas: attempts rotate through them. */
   url: string | string[];
+  /** The stream to open: `/api/ws/notifications` (default), or `/api/ws/admin` for the admin stream (WebSocket only). */
+  path?: string;
   /** The Api's base URL for REST calls. Default: the first `url`. */
   apiUrl?: string;
   /** A fixed token. Ignored when `getToken` is given. */
@@ -57,6 +59,12 @@ export interface NotifyClientOptions {
   lastId?: string | null;
   /** Page size of the REST reload after a `resync`. Default 50. */
   resyncPageSize?: number;
+  /**
+   * Where `online` events come from (browsers: `window`); when the network comes back while the
+   * client waits to reconnect, it reconnects at once instead of sleeping out its backoff.
+   * Default: the global object when it is an event target; `null` turns this off.
+   */
+  onlineEvents?: EventTarget | null;
   /** Implementations for runtimes without globals, and for tests. */
   WebSocket?: WebSocketConstructor;
   EventSource?: EventSourceConstructor;
@@ -108,6 +116,12 @@ export class NotifyClient extends Emitter<NotifyEvents> {
   private watchdogTimer: unknown = null;
   private upgradeTimer: unknown = null;
   private probeTimer: unknown = null;
+  private readonly onOnline = () => {
+    if (this._state !== "reconnecting" || this.reconnectTimer === null) return;
+    this.clock.clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    void this.openAttempt();
+  };
 
   constructor(private readonly options: NotifyClientOptions) {
     super();
@@ -164,6 +178,7 @@ export class NotifyClient extends Emitter<NotifyEvents> {
   /** Starts connecting (idempotent). */
   connect(): this {
     if (this._state === "idle" || this._state === "closed") {
+      this.onlineTarget()?.addEventListener("online", this.onOnline);
       this._attempt = 0;
       this.failures.websocket = this.failures.sse = this.failures.polling = 0;
       this.setState("connecting", {});
@@ -174,6 +189,7 @@ export class NotifyClient extends Emitter<NotifyEvents> {
 
   /** Closes the connection for good; `connect()` starts again. */
   close(): void {
+    this.onlineTarget()?.removeEventListener("online", this.onOnline);
     this.generation++;
     this.clearTimers();
     this.dropProbe();
@@ -222,12 +238,16 @@ export class NotifyClient extends Emitter<NotifyEvents> {
 
   /** Follows one task's progress (WebSocket, SSE or polling; see {@link TaskWatch}). */
   watchTask(taskId: string, options: WatchOptions = {}): TaskWatch {
-    return new TaskWatch(taskId, this.watchContext(), options);
+    const watch = new TaskWatch(taskId, this.watchContext(), options);
+    watch.on("progress", (p) => this.emit("progress", p));
+    return watch;
   }
 
   /** Follows a batch's aggregated progress (SSE, else polling). */
   watchBatch(batchId: string, options: WatchOptions = {}): BatchWatch {
-    return new BatchWatch(batchId, this.watchContext(), options);
+    const watch = new BatchWatch(batchId, this.watchContext(), options);
+    watch.on("progress", (p) => this.emit("batch_progress", p));
+    return watch;
   }
 
   private watchContext() {
@@ -240,6 +260,12 @@ export class NotifyClient extends Emitter<NotifyEvents> {
       preferred: (): TransportKind => this._transport ?? this.order[0]!,
       order: this.order,
     };
+  }
+
+  private onlineTarget(): EventTarget | null {
+    if (this.options.onlineEvents !== undefined) return this.options.onlineEvents;
+    const g = globalThis as unknown as Partial<EventTarget>;
+    return typeof g.addEventListener === "function" && typeof (globalThis as { document?: unknown }).document !== "undefined" ? (globalThis as unknown as EventTarget) : null;
   }
 
   private async currentToken(): Promise<string | null> {
@@ -282,7 +308,7 @@ export class NotifyClient extends Emitter<NotifyEvents> {
     let conn: TransportConnection | null = null;
     try {
       conn = this.factories[kind](
-        { kind, baseUrl: this.url, path: "/api/ws/notifications", token, lastId: this._lastId },
+        { kind, baseUrl: this.url, path: this.options.path ?? "/api/ws/notifications", token, lastId: this._lastId },
         {
           onOpen: () => {},
           onFrame: (frame) => this.onFrame(conn!, frame),
@@ -489,7 +515,7 @@ export class NotifyClient extends Emitter<NotifyEvents> {
     let probe: TransportConnection | null = null;
     try {
       probe = this.factories[kind](
-        { kind, baseUrl: this.url, path: "/api/ws/notifications", token, lastId: this._lastId },
+        { kind, baseUrl: this.url, path: this.options.path ?? "/api/ws/notifications", token, lastId: this._lastId },
         {
           onOpen: () => {},
           onFrame: (frame) => this.onFrame(probe!, frame),

@@ -118,6 +118,10 @@ export interface NotifyEvents {
   unsubscribed: { channel: string };
   /** A server `error` frame (the connection stays open) or a client-side failure. */
   error: ServerError;
+  /** Progress of any task watched with `watchTask` (also on the watch itself). */
+  progress: TaskProgress;
+  /** Progress of any batch watched with `watchBatch`. */
+  batch_progress: BatchProgress;
   /** Every raw frame, after de-duplication, for debugging and custom frame types. */
   frame: Frame;
 }

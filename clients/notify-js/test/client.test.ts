@@ -235,3 +235,36 @@ test("NotifyRest_wsStats_goesToTheRealtimeReplica", async () => {
   assert.equal(api.calls[0]!.href, "http://rt1:1/api/ws/stats");
   assert.equal(api.calls[0]!.headers.Authorization, "Bearer t0");
 });
+
+test("NotifyClient_pathOption_opensTheAdminStream", async () => {
+  const { client, transports } = setup({ path: "/api/ws/admin", transports: ["websocket"] });
+  const frames: string[] = [];
+  client.on("frame", (f) => frames.push(f.type));
+  client.connect();
+  await flush();
+  assert.equal(transports.last.request.path, "/api/ws/admin");
+  transports.last.connected();
+  transports.last.frame("system_message", { message: "disk full", level: "warning" });
+  assert.deepEqual(frames, ["connected", "system_message"]);
+});
+
+test("NotifyClient_networkBackWhileWaiting_reconnectsAtOnce", async () => {
+  const network = new EventTarget();
+  const { client, transports, clock, states } = setup({ onlineEvents: network, backoff: { baseMs: 20_000, maxMs: 20_000 } });
+  client.connect();
+  await flush();
+  transports.last.connected();
+  transports.last.serverClose(1006);
+  assert.equal(states.at(-1)?.state, "reconnecting");
+  assert.ok(states.at(-1)!.delayMs! >= 5_000);
+  network.dispatchEvent(new Event("online"));
+  await flush();
+  assert.equal(transports.opened.length, 2);
+  transports.last.connected();
+  await clock.advance(30_000);
+  assert.equal(transports.opened.length, 2, "the cancelled backoff timer does not open a second connection");
+  client.close();
+  network.dispatchEvent(new Event("online"));
+  await flush();
+  assert.equal(transports.opened.length, 2);
+});

@@ -16,7 +16,9 @@ test("watchTask_webSocketStream_emitsProgressThenCompletes", async () => {
   const { clock, transports, client } = setup();
   const w = client.watchTask("task-1");
   const progress: number[] = [];
+  const onClient: string[] = [];
   w.on("progress", (p) => progress.push(p.progress));
+  client.on("progress", (p) => onClient.push(`${p.task_id}:${p.progress}`));
   await clock.advance(0);
   const ws = transports.last;
   assert.equal(ws.kind, "websocket");
@@ -28,6 +30,7 @@ test("watchTask_webSocketStream_emitsProgressThenCompletes", async () => {
   const final = await w.done;
   assert.equal(final.progress, 100);
   assert.deepEqual(progress, [10, 60, 100]);
+  assert.deepEqual(onClient, ["task-1:10", "task-1:60", "task-1:100"]);
   assert.ok(ws.closedByClient);
 });
 

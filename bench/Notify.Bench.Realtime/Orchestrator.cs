@@ -1,0 +1,513 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Notify.Core.Json;
+using Notify.Core.Messaging;
+using Notify.Core.Notifications;
+using Notify.Core.Storage;
+using Notify.Core.Storage.Sqlite;
+using StackExchange.Redis;
+
+namespace Notify.Bench.Realtime;
+
+/// <summary>Runs every scenario against each target and writes the Markdown report.</summary>
+internal static class Orchestrator
+{
+    private const string SigningKey = "bench-signing-key-0123456789abcdef0123456789";
+    private const string ApiKey = "bench-api-key-0123456789abcdef0123456789";
+    private const int PerWorker = 5_000;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var connections = Int(args, "--connections", 19_000);
+        var fanout = Int(args, "--fanout", 10_000);
+        var seconds = Int(args, "--seconds", 10);
+        var rates = (Text(args, "--rates") ?? "500,1000,2000,4000").Split(',').Select(int.Parse).ToArray();
+        var targets = (Text(args, "--targets") ?? "notify,signalr").Split(',');
+        var root = FindRoot();
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
+        var output = Path.GetFullPath(Text(args, "--out") ?? Path.Combine(root, "bench", "results", "realtime.md"));
+        var apiDll = Text(args, "--api-dll");
+
+        var report = new StringBuilder();
+        report.AppendLine("# Realtime benchmark").AppendLine();
+        report.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; load clients on loopback, {PerWorker:N0} per load process.");
+        report.AppendLine(CultureInfo.InvariantCulture, $"Command: `dotnet run -c {configuration} --project bench/Notify.Bench.Realtime -- {string.Join(' ', args)}`");
+        report.AppendLine(CultureInfo.InvariantCulture, $"Run at {DateTimeOffset.UtcNow:u}.").AppendLine();
+
+        var results = new List<TargetResult>();
+        foreach (var target in targets)
+        {
+            Console.WriteLine($"=== {target}");
+            results.Add(await RunTargetAsync(target, root, configuration, connections, fanout, rates, seconds, apiDll));
+        }
+
+        report.AppendLine("| scenario | " + string.Join(" | ", results.Select(r => r.Name)) + " |");
+        report.AppendLine("|---|" + string.Concat(results.Select(_ => "---|")));
+        foreach (var key in results[0].Rows.Keys)
+        {
+            report.AppendLine("| " + key + " | " + string.Join(" | ", results.Select(r => r.Rows.GetValueOrDefault(key, "—"))) + " |");
+        }
+        report.AppendLine();
+        foreach (var result in results)
+        {
+            foreach (var note in result.Notes)
+            {
+                report.AppendLine(CultureInfo.InvariantCulture, $"- {result.Name}: {note}");
+            }
+        }
+        Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+        await File.WriteAllTextAsync(output, report.ToString());
+        Console.WriteLine(report);
+        return 0;
+    }
+
+    private static async Task<TargetResult> RunTargetAsync(string target, string root, string configuration, int connections, int fanout, int[] rates, int seconds, string? apiDll)
+    {
+        var result = new TargetResult(target == "notify" ? "Notify.Realtime" : "SignalR hub (in-memory)");
+        var work = Directory.CreateTempSubdirectory("notify-bench-rt-");
+        var processes = new List<Process>();
+        var workers = new List<Worker>();
+        ConnectionMultiplexer? redis = null;
+        SqliteDatabase? database = null;
+        try
+        {
+            var serverPort = FreePort();
+            int? apiPort = null;
+            Process server;
+            if (target == "notify")
+            {
+                var redisPort = FreePort();
+                processes.Add(Start("redis-server", work.FullName, [], "--port", $"{redisPort}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", work.FullName));
+                var redisConnection = $"127.0.0.1:{redisPort},abortConnect=false";
+                var sqlite = Path.Combine(work.FullName, "notify.db");
+                var dll = Path.Combine(root, "Notify.Realtime", "bin", configuration, "net10.0", "Notify.Realtime.dll");
+                server = Start("dotnet", Path.GetDirectoryName(dll)!, new()
+                {
+                    ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{serverPort}",
+                    ["ConnectionStrings__redis"] = redisConnection,
+                    ["Store__SqlitePath"] = sqlite,
+                    ["Auth__SigningKey"] = SigningKey,
+                    ["Realtime__HeartbeatInterval"] = "00:00:10",
+                    ["Logging__LogLevel__Default"] = "Warning",
+                }, dll);
+                processes.Add(server);
+                await WaitAliveAsync(serverPort);
+                redis = await ConnectionMultiplexer.ConnectAsync(redisConnection);
+                database = new SqliteDatabase(sqlite, TimeSpan.FromSeconds(10), 8, SqliteSynchronousMode.Normal);
+                if (apiDll is not null && File.Exists(apiDll))
+                {
+                    apiPort = FreePort();
+                    processes.Add(Start("dotnet", Path.GetDirectoryName(apiDll)!, new()
+                    {
+                        ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{apiPort}",
+                        ["ConnectionStrings__redis"] = redisConnection,
+                        ["Store__SqlitePath"] = sqlite,
+                        ["Auth__SigningKey"] = SigningKey,
+                        ["Auth__ApiKeys__bench"] = ApiKey,
+                        ["Api__ApiKeyCreatesPerWindow"] = "10000000",
+                        ["Logging__LogLevel__Default"] = "Warning",
+                    }, apiDll));
+                    try
+                    {
+                        await WaitAliveAsync(apiPort.Value);
+                    }
+                    catch (TimeoutException)
+                    {
+                        result.Notes.Add("the Api did not start; personal notifications were created in-process instead");
+                        apiPort = null;
+                    }
+                }
+            }
+            else
+            {
+                var dll = Path.Combine(root, "bench", "peers", "Notify.Bench.SignalRPeer", "bin", configuration, "net10.0", "Notify.Bench.SignalRPeer.dll");
+                server = Start("dotnet", Path.GetDirectoryName(dll)!, new() { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{serverPort}" }, dll);
+                processes.Add(server);
+                await WaitAliveAsync(serverPort);
+            }
+
+            await Task.Delay(3000);
+            var baseline = Rss(server.Id);
+            result.Notes.Add($"server RSS before connections {baseline / 1024.0:F1} MiB");
+
+            // Idle connections.
+            var selfDll = typeof(Orchestrator).Assembly.Location;
+            for (var from = 0; from < connections; from += PerWorker)
+            {
+                var count = Math.Min(PerWorker, connections - from);
+                var process = Start("dotnet", AppContext.BaseDirectory, [], selfDll, "worker", "--kind", target, "--port", $"{serverPort}", "--from", $"{from}", "--count", $"{count}", "--key", SigningKey);
+                processes.Add(process);
+                workers.Add(new Worker(process, count));
+            }
+            var openWatch = Stopwatch.StartNew();
+            var opened = await AllAsync(workers, "open");
+            var ok = opened.Sum(r => long.Parse(r[1], CultureInfo.InvariantCulture));
+            var failed = opened.Sum(r => long.Parse(r[2], CultureInfo.InvariantCulture));
+            result.Rows["connections opened (failed)"] = $"{ok:N0} ({failed:N0}) in {openWatch.Elapsed.TotalSeconds:F1} s";
+            Console.WriteLine($"opened {ok} failed {failed}");
+
+            // Hold them through at least one heartbeat round (Notify every 10 s; SignalR pings every 15 s).
+            await Task.Delay(TimeSpan.FromSeconds(target == "notify" ? 22 : 32));
+            var beats = await AllAsync(workers, "hb");
+            var withBeat = beats.Sum(r => long.Parse(r[1], CultureInfo.InvariantCulture));
+            var stillOpen = beats.Sum(r => long.Parse(r[3], CultureInfo.InvariantCulture));
+            var rss = Rss(server.Id);
+            result.Rows["idle: connections still open after hold / got a heartbeat"] = $"{stillOpen:N0} / {withBeat:N0}";
+            result.Rows[$"idle: server RSS at {connections:N0} connections"] = $"{rss / 1024.0:F1} MiB";
+            result.Rows["idle: RSS growth per connection"] = ok == 0 ? "—" : $"{(rss - baseline) / (double)ok:F1} KiB";
+
+            // Down to the fan-out population.
+            var keepEach = SplitEvenly(fanout, workers);
+            await Task.WhenAll(workers.Select((w, i) => w.AskAsync($"keep {keepEach[i]}")));
+            await Task.Delay(2000);
+            var population = fanout;
+
+            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = new Uri($"http://127.0.0.1:{serverPort}") };
+            Func<long, Task> broadcast = target == "notify"
+                ? ts => redis!.GetSubscriber().PublishAsync(RedisChannel.Literal(new RedisChannels().For(BusTopic.Broadcast)),
+                    Encoding.UTF8.GetBytes($"{{\"type\":\"message\",\"data\":{{\"channel\":\"broadcast\",\"id\":\"0-0\",\"payload\":{{\"bench_t\":{ts}}},\"created_at\":\"{DateTimeOffset.UtcNow:O}\"}}}}"))
+                : async ts => (await http.PostAsync("/broadcast", new StringContent($"{{\"bench_t\":{ts}}}"))).EnsureSuccessStatusCode();
+
+            // Fan-out latency: one broadcast at a time, 20 of them.
+            await AllAsync(workers, "reset");
+            for (var i = 0; i < 20; i++)
+            {
+                await broadcast(Stopwatch.GetTimestamp());
+                await WaitCountAsync(workers, (long)population * (i + 1), TimeSpan.FromSeconds(30), messages: true);
+            }
+            var latencies = await LatenciesAsync(workers, work.FullName);
+            result.Rows[$"fan-out to {population:N0}, one broadcast at a time: p50 / p99 / max"] = Percentiles(latencies);
+
+            // Fan-out throughput: 50 broadcasts back to back.
+            await AllAsync(workers, "reset");
+            var burst = Stopwatch.StartNew();
+            for (var i = 0; i < 50; i++)
+            {
+                await broadcast(Stopwatch.GetTimestamp());
+            }
+            var delivered = await WaitCountAsync(workers, (long)population * 50, TimeSpan.FromSeconds(120), messages: true);
+            var burstTime = burst.Elapsed;
+            latencies = await LatenciesAsync(workers, work.FullName);
+            result.Rows[$"fan-out throughput: 50 broadcasts × {population:N0}"] = $"{delivered / burstTime.TotalSeconds:N0} deliveries/s ({delivered:N0} of {population * 50L:N0} in {burstTime.TotalSeconds:F2} s)";
+            result.Rows["fan-out throughput: latency p50 / p99 / max"] = Percentiles(latencies);
+
+            // Personal notifications at steady rates.
+            var store = database is null ? null : new SqliteNotificationStore(database);
+            var bus = redis is null ? null : new RedisMessageBus(redis, new RedisChannels(), new StaticOptions<ChannelOptions>(new ChannelOptions()), TimeProvider.System);
+            var ids = new NotificationIds(TimeProvider.System);
+            using var api = apiPort is null ? null : new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 128 }) { BaseAddress = new Uri($"http://127.0.0.1:{apiPort}") };
+            api?.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
+            result.Notes.Add(target == "notify"
+                ? api is null ? "personal: created in the store and published on Redis in the load process (the Api's steps, without its HTTP hop)" : "personal: REST POST /api/notifications on a real Api → store → Redis → WebSocket"
+                : "personal: POST /notify/{user} → Clients.User(user) (no store)");
+            var held = 0;
+            foreach (var rate in rates)
+            {
+                await AllAsync(workers, "reset");
+                var (sent, errors, elapsed) = await SendPersonalAsync(rate, seconds, population, target, http, api, store, bus, ids);
+                var got = await WaitCountAsync(workers, sent, TimeSpan.FromSeconds(15), messages: false);
+                latencies = await LatenciesAsync(workers, work.FullName);
+                var achieved = sent / elapsed.TotalSeconds;
+                var ok2 = errors == 0 && got == sent && achieved >= rate * 0.95;
+                if (ok2)
+                {
+                    held = rate;
+                }
+                result.Rows[$"personal {rate:N0}/s for {seconds} s: p50 / p99 / max"] = $"{Percentiles(latencies)}; sent {achieved:N0}/s, received {got:N0}/{sent:N0}, errors {errors}";
+                Console.WriteLine($"rate {rate}: {result.Rows[$"personal {rate:N0}/s for {seconds} s: p50 / p99 / max"]}");
+            }
+            result.Rows["personal: highest rate held without loss or error"] = held == 0 ? "none of the rates" : $"{held:N0}/s";
+
+            // Every client first sees one notification, so each has a last id to resume from.
+            await AllAsync(workers, "reset");
+            await SendPersonalAsync(rate: 5_000, seconds: 0, population, target, http, api, store, bus, ids, oncePerUser: true);
+            await WaitCountAsync(workers, population, TimeSpan.FromSeconds(30), messages: false);
+
+            // Reconnect storm: everyone drops, one notification each is created meanwhile, everyone reconnects with last_id.
+            await AllAsync(workers, "drop");
+            await Task.Delay(1000);
+            var (stormSent, stormErrors, _) = await SendPersonalAsync(rate: 5_000, seconds: 0, population, target, http, api, store, bus, ids, oncePerUser: true);
+            var stormTimeout = target == "notify" ? 60 : 10;
+            var storm = await AllAsync(workers, $"reconnect 1 {stormTimeout}");
+            var reconnected = storm.Sum(r => long.Parse(r[1], CultureInfo.InvariantCulture));
+            var reconnectMs = storm.Max(r => long.Parse(r[3], CultureInfo.InvariantCulture));
+            var caughtUpMs = storm.Max(r => long.Parse(r[4], CultureInfo.InvariantCulture));
+            var caughtUp = storm.Sum(r => long.Parse(r[5], CultureInfo.InvariantCulture));
+            var duplicates = storm.Sum(r => long.Parse(r[6], CultureInfo.InvariantCulture));
+            result.Rows[$"reconnect storm: {population:N0} reconnect at once"] = $"{reconnected:N0} back in {reconnectMs / 1000.0:F1} s";
+            result.Rows["reconnect storm: missed notification delivered (lost, duplicates)"] = caughtUp == population
+                ? $"all {caughtUp:N0} caught up in {caughtUpMs / 1000.0:F1} s (0 lost, {duplicates} duplicates)"
+                : $"{caughtUp:N0} caught up; {population - caughtUp:N0} lost after {stormTimeout} s ({duplicates} duplicates; {stormErrors} send errors of {stormSent})";
+
+            await AllAsync(workers, "exit");
+        }
+        finally
+        {
+            foreach (var process in processes)
+            {
+                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            }
+            redis?.Dispose();
+            database?.Dispose();
+            try { work.Delete(recursive: true); } catch (IOException) { }
+        }
+        return result;
+    }
+
+    private static async Task<(long Sent, long Errors, TimeSpan Elapsed)> SendPersonalAsync(
+        int rate, int seconds, int population, string target, HttpClient http, HttpClient? api,
+        SqliteNotificationStore? store, RedisMessageBus? bus, NotificationIds ids, bool oncePerUser = false)
+    {
+        var total = oncePerUser ? population : rate * seconds;
+        long sent = 0, errors = 0, next = -1;
+        var watch = Stopwatch.StartNew();
+        var senders = Enumerable.Range(0, 16).Select(async _ =>
+        {
+            while (true)
+            {
+                var i = Interlocked.Increment(ref next);
+                if (i >= total)
+                {
+                    return;
+                }
+                // Paced: item i is due at i / rate seconds.
+                var due = TimeSpan.FromSeconds(i / (double)rate);
+                var wait = due - watch.Elapsed;
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait);
+                }
+                var user = "u" + (oncePerUser ? i : Random.Shared.Next(population)).ToString(CultureInfo.InvariantCulture);
+                var ts = Stopwatch.GetTimestamp();
+                try
+                {
+                    if (target == "signalr")
+                    {
+                        using var response = await http.PostAsync($"/notify/{user}", new StringContent($"{{\"bench_t\":{ts},\"personal\":true}}"));
+                        response.EnsureSuccessStatusCode();
+                    }
+                    else if (api is not null)
+                    {
+                        using var content = new StringContent($"{{\"user_id\":\"{user}\",\"type\":\"bench\",\"title\":\"bench\",\"content\":\"x\",\"metadata\":{{\"bench_t\":{ts}}}}}", Encoding.UTF8, "application/json");
+                        using var response = await api.PostAsync("/api/notifications", content);
+                        response.EnsureSuccessStatusCode();
+                    }
+                    else
+                    {
+                        var notification = new Notification
+                        {
+                            Id = ids.Next(), UserId = user, Type = "bench", Title = "bench", Content = "x",
+                            CreatedAt = DateTimeOffset.UtcNow, Metadata = JsonDocument.Parse($"{{\"bench_t\":{ts}}}").RootElement,
+                        };
+                        var stored = (await store!.CreateAsync(notification, null, CancellationToken.None)).Notification;
+                        await bus!.PublishAsync(BusTopic.User(user), Frames.Serialize("notification", stored), CancellationToken.None);
+                    }
+                    Interlocked.Increment(ref sent);
+                }
+                catch (Exception ex) when (ex is HttpRequestException or RedisException or Microsoft.Data.Sqlite.SqliteException or TaskCanceledException)
+                {
+                    Interlocked.Increment(ref errors);
+                }
+            }
+        }).ToArray();
+        await Task.WhenAll(senders);
+        return (sent, errors, watch.Elapsed);
+    }
+
+    private static async Task<long> WaitCountAsync(List<Worker> workers, long expected, TimeSpan timeout, bool messages)
+    {
+        var watch = Stopwatch.StartNew();
+        long total = 0;
+        while (watch.Elapsed < timeout)
+        {
+            var counts = await AllAsync(workers, "count");
+            total = counts.Sum(r => long.Parse(r[messages ? 1 : 2], CultureInfo.InvariantCulture));
+            if (total >= expected)
+            {
+                return total;
+            }
+            await Task.Delay(50);
+        }
+        return total;
+    }
+
+    private static async Task<long[]> LatenciesAsync(List<Worker> workers, string dir)
+    {
+        var files = workers.Select((_, i) => Path.Combine(dir, $"lat-{i}.txt")).ToArray();
+        await Task.WhenAll(workers.Select((w, i) => w.AskAsync($"lat {files[i]}")));
+        var all = new List<long>();
+        foreach (var file in files)
+        {
+            all.AddRange((await File.ReadAllLinesAsync(file)).Where(l => l.Length > 0).Select(l => long.Parse(l, CultureInfo.InvariantCulture)));
+        }
+        all.Sort();
+        return [.. all];
+    }
+
+    private static string Percentiles(long[] sorted)
+    {
+        if (sorted.Length == 0)
+        {
+            return "no samples";
+        }
+        string Ms(double q) => (sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))] / 1000.0).ToString("F1", CultureInfo.InvariantCulture);
+        return $"{Ms(0.50)} / {Ms(0.99)} / {(sorted[^1] / 1000.0).ToString("F1", CultureInfo.InvariantCulture)} ms";
+    }
+
+    private static int[] SplitEvenly(int total, List<Worker> workers)
+    {
+        var shares = new int[workers.Count];
+        var left = total;
+        for (var i = 0; i < workers.Count; i++)
+        {
+            shares[i] = Math.Min(workers[i].Count, (int)Math.Ceiling(left / (double)(workers.Count - i)));
+            left -= shares[i];
+        }
+        return shares;
+    }
+
+    private static async Task<string[][]> AllAsync(List<Worker> workers, string command) =>
+        await Task.WhenAll(workers.Select(w => w.AskAsync(command)));
+
+    private static long Rss(int pid)
+    {
+        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+            }
+        }
+        return 0;
+    }
+
+    private static async Task WaitAliveAsync(int port)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            try
+            {
+                using var response = await http.GetAsync($"http://127.0.0.1:{port}/alive");
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+            }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"port {port} never became alive");
+    }
+
+    private static Process Start(string file, string workingDirectory, Dictionary<string, string> environment, params string[] arguments)
+    {
+        var psi = new ProcessStartInfo(file)
+        {
+            WorkingDirectory = workingDirectory,
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var argument in arguments)
+        {
+            psi.ArgumentList.Add(argument);
+        }
+        foreach (var (key, value) in environment)
+        {
+            psi.Environment[key] = value;
+        }
+        var process = Process.Start(psi)!;
+        if (file != "dotnet" || !arguments.Contains("worker"))
+        {
+            process.OutputDataReceived += (_, _) => { };
+            process.BeginOutputReadLine();
+        }
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is { Length: > 0 } line)
+            {
+                Console.Error.WriteLine($"[{process.Id}] {line}");
+            }
+        };
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string FindRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Notify.sln")))
+        {
+            dir = dir.Parent;
+        }
+        return dir?.FullName ?? throw new InvalidOperationException("Notify.sln not found");
+    }
+
+    private static int Int(string[] args, string name, int fallback) => Text(args, name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+
+    private static string? Text(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    private sealed class Worker(Process process, int count)
+    {
+        private readonly SemaphoreSlim _gate = new(1, 1);
+
+        public int Count => count;
+
+        public async Task<string[]> AskAsync(string command)
+        {
+            await _gate.WaitAsync();
+            try
+            {
+                await process.StandardInput.WriteLineAsync(command);
+                await process.StandardInput.FlushAsync();
+                while (true)
+                {
+                    var line = await process.StandardOutput.ReadLineAsync() ?? throw new InvalidOperationException($"worker {process.Id} exited");
+                    if (line.StartsWith('@'))
+                    {
+                        return line[1..].Split(' ');
+                    }
+                }
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+    }
+
+    private sealed record TargetResult(string Name)
+    {
+        public Dictionary<string, string> Rows { get; } = [];
+        public List<string> Notes { get; } = [];
+    }
+
+    private sealed class StaticOptions<T>(T value) : IOptionsMonitor<T>
+    {
+        public T CurrentValue => value;
+        public T Get(string? name) => value;
+        public IDisposable? OnChange(Action<T, string?> listener) => null;
+    }
+}
