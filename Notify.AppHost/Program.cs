@@ -16,21 +16,23 @@ var realtime = builder.AddProject<Projects.Notify_Realtime>("realtime")
     .WithEnvironment("Auth__SigningKey", signingKey)
     .WithReplicas(2);
 
-// The Api serves the web UI, which connects browsers to Realtime.
+var worker = builder.AddProject<Projects.Notify_Worker>("worker")
+    .WithExternalHttpEndpoints()
+    .WithReference(redis).WaitFor(redis)
+    .WithReference(notifydb).WaitFor(notifydb)
+    .WithEnvironment("Auth__SigningKey", signingKey)
+    .WithUrl("/hangfire", "Hangfire dashboard");
+
+// The Api serves the web UI, which connects browsers to Realtime and links admins to the Worker's dashboard.
 var api = builder.AddProject<Projects.Notify_Api>("api")
     .WithExternalHttpEndpoints()
     .WithReference(redis).WaitFor(redis)
     .WithReference(notifydb).WaitFor(notifydb)
     .WithReference(realtime)
+    .WithReference(worker)
     .WithEnvironment("Auth__SigningKey", signingKey)
     .WithUrl("/", "web UI")
     .WithUrl("/scalar", "OpenAPI reference");
-
-var worker = builder.AddProject<Projects.Notify_Worker>("worker")
-    .WithReference(redis).WaitFor(redis)
-    .WithReference(notifydb).WaitFor(notifydb)
-    .WithEnvironment("Auth__SigningKey", signingKey)
-    .WithUrl("/hangfire", "Hangfire dashboard");
 
 if (builder.ExecutionContext.IsRunMode)
 {
