@@ -1,4 +1,5 @@
 using Notify.Api;
+using Notify.Api.Apis;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -8,5 +9,6 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.MapStatsApi();
 
 app.Run();
