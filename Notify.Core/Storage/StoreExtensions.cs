@@ -19,8 +19,9 @@ public static class StoreExtensions
     public const string MongoConnectionName = "notifydb";
 
     /// <summary>
-    /// Registers <see cref="INotificationStore"/>, <see cref="ISettingsStore"/>, <see cref="NotificationIds"/>
-    /// and <see cref="StoreOptions"/> (section <c>Store</c>, validated at start). With
+    /// Registers <see cref="INotificationStore"/>, <see cref="ISettingsStore"/>, <see cref="RuntimeSettings"/>
+    /// (refreshed in the background), <see cref="NotificationIds"/> and <see cref="StoreOptions"/>
+    /// (section <c>Store</c>, validated at start). With
     /// <c>ConnectionStrings:notifydb</c> set the backend is MongoDB (through <c>AddMongoDBClient</c>);
     /// otherwise it is the SQLite file at <see cref="StoreOptions.SqlitePath"/>. A hosted service creates
     /// the schema and indexes at start-up.
@@ -46,6 +47,14 @@ public static class StoreExtensions
         }
 
         services.AddHostedService<StoreInitializer>();
+
+        services.AddOptions<RuntimeSettingsOptions>()
+            .BindConfiguration(RuntimeSettingsOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.TryAddSingleton<RuntimeSettings>();
+        // Registered after the initializer, so the first read finds the schema.
+        services.AddHostedService<RuntimeSettingsRefresher>();
         return builder;
     }
 
@@ -70,8 +79,10 @@ public static class StoreExtensions
         {
             var options = sp.GetRequiredService<IOptions<StoreOptions>>().Value;
             var path = ResolveSqlitePath(options, contentRoot);
-            var database = new SqliteDatabase(path, options.SqliteBusyTimeout, options.SqliteMaxConnections, options.SqliteSynchronous);
-            StoreLog.StoreReady(sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StoreExtensions).FullName!), "sqlite", database.Path);
+            var database = new SqliteDatabase(
+                path, options.SqliteBusyTimeout, options.SqliteMaxConnections, options.SqliteSynchronous,
+                options.SqliteWriteQueueCapacity, options.SqliteMaxWriteBatch, options.SqliteMmapSize);
+            StoreLog.SqliteFile(sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StoreExtensions).FullName!), database.Path);
             return database;
         });
         builder.Services.AddSingleton<INotificationStore, SqliteNotificationStore>();

@@ -10,7 +10,7 @@ namespace Notify.Core.Storage;
 /// Creates the store's schema and indexes before the service takes traffic, retrying while the database
 /// is not reachable yet (for up to <see cref="StoreOptions.InitializeTimeout"/>), then failing start-up.
 /// </summary>
-internal sealed partial class StoreInitializer(
+internal sealed class StoreInitializer(
     INotificationStore notifications,
     ISettingsStore settings,
     IOptions<StoreOptions> options,
@@ -27,6 +27,7 @@ internal sealed partial class StoreInitializer(
             {
                 await notifications.InitializeAsync(cancellationToken);
                 await settings.InitializeAsync(cancellationToken);
+                StoreLog.StoreReady(logger, notifications.GetType().Name);
                 return;
             }
             catch (Exception ex) when (ex is not OperationCanceledException && time.GetUtcNow() + delay < deadline)

@@ -27,6 +27,24 @@ public sealed class StoreOptions
     public int SqliteMaxConnections { get; set; } = 16;
 
     /// <summary>
+    /// Most writes (creates, mark-reads, deletes) waiting for SQLite's single writer; further callers wait
+    /// for room. Default 10,000.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int SqliteWriteQueueCapacity { get; set; } = 10_000;
+
+    /// <summary>Most queued writes committed together in one transaction (group commit). Default 256.</summary>
+    [Range(1, 10_000)]
+    public int SqliteMaxWriteBatch { get; set; } = 256;
+
+    /// <summary>
+    /// Bytes of the SQLite file each connection reads through memory mapping (<c>mmap_size</c>) instead
+    /// of read calls; 0 turns it off. Default 256 MiB.
+    /// </summary>
+    [Range(0L, 1L << 40)]
+    public long SqliteMmapSize { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>
     /// SQLite's <c>synchronous</c> pragma. <see cref="SqliteSynchronousMode.Normal"/> (default) survives a
     /// process crash but may lose the last commits on power loss; <see cref="SqliteSynchronousMode.Full"/>
     /// syncs every commit to disk and is slower.

@@ -107,6 +107,22 @@ public abstract class NotificationStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CreateAsync_SubMillisecondTimes_ReturnsWhatAReadReturns()
+    {
+        var user = NewUser();
+        var at = Time.GetUtcNow().AddTicks(1_234_567);
+        var notification = NewNotification(user, createdAt: at) with { Status = NotificationStatus.Read, ReadAt = at.AddTicks(5_555) };
+
+        var created = await Store.CreateAsync(notification, "precise", Ct);
+        var retried = await Store.CreateAsync(NewNotification(user, createdAt: at), "precise", Ct);
+        var read = await Store.GetAsync(user, notification.Id, Ct);
+
+        Assert.Equal(read, created.Notification);
+        Assert.Equal(read, retried.Notification);
+        Assert.Equal(at.ToUnixTimeMilliseconds(), read!.CreatedAt.ToUnixTimeMilliseconds());
+    }
+
+    [Fact]
     public async Task GetAsync_OtherUsersId_ReturnsNull()
     {
         var owner = NewUser();
@@ -347,6 +363,35 @@ public abstract class NotificationStoreContractTests : IAsyncLifetime
 
         Assert.Null(await Store.GetAsync(owner, created[0].Id, Ct));
         Assert.NotNull(await Store.GetAsync(owner, created[1].Id, Ct));
+    }
+
+    [Fact]
+    public async Task EveryMethod_CalledByAnotherUser_NeverSeesOrChangesTheOwnersRows()
+    {
+        var owner = NewUser();
+        var intruder = NewUser();
+        var rows = await SeedAsync(owner, 4);
+        var keyed = await Store.CreateAsync(NewNotification(owner), "owner-key", Ct);
+
+        foreach (var row in rows)
+        {
+            Assert.Null(await Store.GetAsync(intruder, row.Id, Ct));
+            Assert.False(await Store.MarkReadAsync(intruder, row.Id, Time.GetUtcNow(), Ct));
+            Assert.False(await Store.DeleteAsync(intruder, row.Id, Ct));
+        }
+        Assert.Empty((await Store.ListAsync(intruder, new NotificationQuery { Limit = 100 }, Ct)).Items);
+        Assert.Empty((await Store.ListAsync(intruder, new NotificationQuery { Before = "\uffff" }, Ct)).Items);
+        Assert.Empty(await Store.ListAfterAsync(intruder, "", 100, Ct));
+        Assert.Equal(0, await Store.CountUnreadAsync(intruder, Ct));
+        Assert.Equal(0, await Store.MarkAllReadAsync(intruder, Time.GetUtcNow(), Ct));
+        var intruderKeyed = await Store.CreateAsync(NewNotification(intruder), "owner-key", Ct);
+
+        Assert.True(intruderKeyed.Created);
+        Assert.NotEqual(keyed.Notification.Id, intruderKeyed.Notification.Id);
+        Assert.Equal(5, await Store.CountUnreadAsync(owner, Ct));
+        Assert.Equal(
+            rows.Select(n => n.Id).Append(keyed.Notification.Id),
+            (await Store.ListAfterAsync(owner, "", 100, Ct)).Select(n => n.Id));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using MongoDB.Bson;
 using MongoDB.Driver;
 using Notify.Core.Notifications;
+using Notify.Core.Storage.Sqlite;
 
 namespace Notify.Core.Storage.Mongo;
 
@@ -67,7 +68,7 @@ public sealed class MongoNotificationStore : INotificationStore
             try
             {
                 await _collection.InsertOneAsync(document, options: null, cancellationToken);
-                return new CreateResult(notification, Created: true);
+                return new CreateResult(SqliteNotificationStore.AsStored(notification), Created: true);
             }
             catch (MongoWriteException ex) when (idempotencyKey is not null && ex.WriteError?.Category == ServerErrorCategory.DuplicateKey)
             {

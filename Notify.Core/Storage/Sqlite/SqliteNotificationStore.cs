@@ -71,7 +71,7 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
     private const int RetentionUserPage = 500;
 
     public Task InitializeAsync(CancellationToken cancellationToken) =>
-        database.WriteAsync(session =>
+        database.ExclusiveWriteAsync(session =>
         {
             var command = session.Command(SchemaSql);
             return command.ExecuteNonQuery();
@@ -99,7 +99,7 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
             p.AddWithValue("$key", (object?)idempotencyKey ?? DBNull.Value);
             if (insert.ExecuteNonQuery() == 1)
             {
-                return new CreateResult(notification, Created: true);
+                return new CreateResult(AsStored(notification), Created: true);
             }
 
             var byKey = session.Command(ByKeySql);
@@ -221,7 +221,7 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
         int changed;
         do
         {
-            changed = await database.WriteAsync(session =>
+            changed = await database.ExclusiveWriteAsync(session =>
             {
                 var delete = session.Command(DeleteOlderSql);
                 delete.Parameters.AddWithValue("$cutoff", cutoff);
@@ -255,21 +255,40 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
                 return list;
             }, cancellationToken);
 
-            foreach (var user in users)
+            // Users share a transaction until it has deleted batchSize rows: short transactions, but
+            // not one commit per user when many users are a little over the cap.
+            var pending = new Queue<string>(users);
+            while (pending.Count > 0)
             {
-                do
+                deleted += await database.ExclusiveWriteAsync(session =>
                 {
-                    changed = await database.WriteAsync(session =>
+                    using var transaction = session.Connection.BeginTransaction(deferred: false);
+                    session.Transaction = transaction;
+                    try
                     {
-                        var delete = session.Command(DeleteBeyondCapSql);
-                        delete.Parameters.AddWithValue("$user", user);
-                        delete.Parameters.AddWithValue("$keep", cap);
-                        delete.Parameters.AddWithValue("$batch", batchSize);
-                        return delete.ExecuteNonQuery();
-                    }, cancellationToken);
-                    deleted += changed;
-                }
-                while (changed == batchSize);
+                        long inBatch = 0;
+                        while (pending.Count > 0 && inBatch < batchSize)
+                        {
+                            var budget = batchSize - inBatch;
+                            var delete = session.Command(DeleteBeyondCapSql);
+                            delete.Parameters.AddWithValue("$user", pending.Peek());
+                            delete.Parameters.AddWithValue("$keep", cap);
+                            delete.Parameters.AddWithValue("$batch", budget);
+                            var count = delete.ExecuteNonQuery();
+                            inBatch += count;
+                            if (count < budget)
+                            {
+                                pending.Dequeue();
+                            }
+                        }
+                        transaction.Commit();
+                        return inBatch;
+                    }
+                    finally
+                    {
+                        session.Transaction = null;
+                    }
+                }, cancellationToken);
             }
 
             if (users.Count < RetentionUserPage)
@@ -356,6 +375,13 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
         using var document = JsonDocument.Parse(json);
         return document.RootElement.Clone();
     }
+
+    /// <summary>The notification as a read returns it: times cut to the stored millisecond precision.</summary>
+    internal static Notification AsStored(Notification notification) => notification with
+    {
+        CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(notification.CreatedAt.ToUnixTimeMilliseconds()),
+        ReadAt = notification.ReadAt is { } readAt ? DateTimeOffset.FromUnixTimeMilliseconds(readAt.ToUnixTimeMilliseconds()) : null,
+    };
 
     internal static string SeverityName(NotificationSeverity severity) => severity switch
     {

@@ -20,7 +20,7 @@ public sealed class SqliteSettingsStore(SqliteDatabase database) : ISettingsStor
     private const string UpdateSql = "UPDATE runtime_settings SET version = version + 1, updated_at = $updated, settings = $settings WHERE id = 1 AND version = $expected";
 
     public Task InitializeAsync(CancellationToken cancellationToken) =>
-        database.WriteAsync(session => session.Command(SchemaSql).ExecuteNonQuery(), cancellationToken).AsTask();
+        database.ExclusiveWriteAsync(session => session.Command(SchemaSql).ExecuteNonQuery(), cancellationToken).AsTask();
 
     public async Task<StoredSettings> GetAsync(CancellationToken cancellationToken) =>
         await database.ReadAsync(session =>
