@@ -16,6 +16,7 @@ app.MapNotificationsApi();
 app.MapPublishApi();
 app.MapSettingsApi();
 app.MapTasksApi();
+app.MapStatsApi();
 app.MapClientConfigApi();
 app.MapApiReference();
 

@@ -14,6 +14,9 @@ namespace Notify.Realtime;
 
 internal static class Extensions
 {
+    /// <summary>The CORS policy for the configured web origins (<c>Cors:Origins</c>).</summary>
+    public const string CorsPolicy = "web";
+
     /// <summary>Everything the Realtime service needs besides the service defaults.</summary>
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
@@ -39,6 +42,9 @@ internal static class Extensions
         builder.Services.AddOptions<HostOptions>().Configure(o =>
             o.ShutdownTimeout = builder.Configuration.GetSection(RealtimeOptions.SectionName).Get<RealtimeOptions>()?.ShutdownTimeout ?? new RealtimeOptions().ShutdownTimeout);
         builder.Services.ConfigureHttpJsonOptions(o => NotifyJson.Configure(o.SerializerOptions));
+        // The web UI is served by the Api on another origin; its SSE streams and stats calls need CORS (WebSocket does not).
+        var origins = builder.Configuration.GetSection("Cors:Origins").Get<string[]>() ?? [];
+        builder.Services.AddCors(o => o.AddPolicy(CorsPolicy, p => p.WithOrigins(origins).AllowAnyHeader().AllowAnyMethod()));
         // The request line carries ?token=; it must never reach the logs.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
 

@@ -9,6 +9,7 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
+app.UseCors(Notify.Realtime.Extensions.CorsPolicy);
 app.UseAuthentication();
 app.UseAuthorization();
 

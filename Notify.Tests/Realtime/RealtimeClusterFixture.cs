@@ -26,8 +26,8 @@ public sealed class RealtimeClusterFixture : IAsyncLifetime
             ("Realtime__MaxClientErrors", "3"),
             ("Channels__HistorySize", "50"),
             ("Sse__HeartbeatIntervalSeconds", "2"),
-            ("Sse__TaskMaxIdleSeconds", "2"),
-            ("Sse__BatchMaxIdleSeconds", "2"),
+            ("Sse__TaskMaxIdleSeconds", "10"),
+            ("Sse__BatchMaxIdleSeconds", "10"),
             ("Sse__PollTimeoutSeconds", "1"),
         ];
         var a = RealtimeHost.StartAsync(_redis, _sqlitePath, settings);

@@ -143,7 +143,7 @@ internal static class Orchestrator
                 var count = Math.Min(PerWorker, connections - from);
                 var process = Start("dotnet", AppContext.BaseDirectory, [], selfDll, "worker", "--kind", target, "--port", $"{serverPort}", "--from", $"{from}", "--count", $"{count}", "--key", SigningKey);
                 processes.Add(process);
-                workers.Add(new Worker(process, count));
+                workers.Add(new Worker(process, from, count));
             }
             var openWatch = Stopwatch.StartNew();
             var opened = await AllAsync(workers, "open");
@@ -166,7 +166,9 @@ internal static class Orchestrator
             var keepEach = SplitEvenly(fanout, workers);
             await Task.WhenAll(workers.Select((w, i) => w.AskAsync($"keep {keepEach[i]}")));
             await Task.Delay(2000);
-            var population = fanout;
+            // The users whose connections stay open (each load process keeps its first clients).
+            var users = workers.SelectMany((w, i) => Enumerable.Range(w.From, keepEach[i])).ToArray();
+            var population = users.Length;
 
             using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = new Uri($"http://127.0.0.1:{serverPort}") };
             Func<long, Task> broadcast = target == "notify"
@@ -210,7 +212,7 @@ internal static class Orchestrator
             foreach (var rate in rates)
             {
                 await AllAsync(workers, "reset");
-                var (sent, errors, elapsed) = await SendPersonalAsync(rate, seconds, population, target, http, api, store, bus, ids);
+                var (sent, errors, elapsed) = await SendPersonalAsync(rate, seconds, users, target, http, api, store, bus, ids);
                 var got = await WaitCountAsync(workers, sent, TimeSpan.FromSeconds(15), messages: false);
                 latencies = await LatenciesAsync(workers, work.FullName);
                 var achieved = sent / elapsed.TotalSeconds;
@@ -226,13 +228,13 @@ internal static class Orchestrator
 
             // Every client first sees one notification, so each has a last id to resume from.
             await AllAsync(workers, "reset");
-            await SendPersonalAsync(rate: 5_000, seconds: 0, population, target, http, api, store, bus, ids, oncePerUser: true);
+            await SendPersonalAsync(rate: 5_000, seconds: 0, users, target, http, api, store, bus, ids, oncePerUser: true);
             await WaitCountAsync(workers, population, TimeSpan.FromSeconds(30), messages: false);
 
             // Reconnect storm: everyone drops, one notification each is created meanwhile, everyone reconnects with last_id.
             await AllAsync(workers, "drop");
             await Task.Delay(1000);
-            var (stormSent, stormErrors, _) = await SendPersonalAsync(rate: 5_000, seconds: 0, population, target, http, api, store, bus, ids, oncePerUser: true);
+            var (stormSent, stormErrors, _) = await SendPersonalAsync(rate: 5_000, seconds: 0, users, target, http, api, store, bus, ids, oncePerUser: true);
             var stormTimeout = target == "notify" ? 60 : 10;
             var storm = await AllAsync(workers, $"reconnect 1 {stormTimeout}");
             var reconnected = storm.Sum(r => long.Parse(r[1], CultureInfo.InvariantCulture));
@@ -261,10 +263,10 @@ internal static class Orchestrator
     }
 
     private static async Task<(long Sent, long Errors, TimeSpan Elapsed)> SendPersonalAsync(
-        int rate, int seconds, int population, string target, HttpClient http, HttpClient? api,
+        int rate, int seconds, int[] users, string target, HttpClient http, HttpClient? api,
         SqliteNotificationStore? store, RedisMessageBus? bus, NotificationIds ids, bool oncePerUser = false)
     {
-        var total = oncePerUser ? population : rate * seconds;
+        var total = oncePerUser ? users.Length : rate * seconds;
         long sent = 0, errors = 0, next = -1;
         var watch = Stopwatch.StartNew();
         var senders = Enumerable.Range(0, 16).Select(async _ =>
@@ -283,7 +285,7 @@ internal static class Orchestrator
                 {
                     await Task.Delay(wait);
                 }
-                var user = "u" + (oncePerUser ? i : Random.Shared.Next(population)).ToString(CultureInfo.InvariantCulture);
+                var user = "u" + users[oncePerUser ? (int)i : Random.Shared.Next(users.Length)].ToString(CultureInfo.InvariantCulture);
                 var ts = Stopwatch.GetTimestamp();
                 try
                 {
@@ -363,11 +365,17 @@ internal static class Orchestrator
     private static int[] SplitEvenly(int total, List<Worker> workers)
     {
         var shares = new int[workers.Count];
-        var left = total;
-        for (var i = 0; i < workers.Count; i++)
+        var left = Math.Min(total, workers.Sum(w => w.Count));
+        while (left > 0)
         {
-            shares[i] = Math.Min(workers[i].Count, (int)Math.Ceiling(left / (double)(workers.Count - i)));
-            left -= shares[i];
+            var open = Enumerable.Range(0, workers.Count).Where(i => shares[i] < workers[i].Count).ToArray();
+            var each = Math.Max(1, left / open.Length);
+            foreach (var i in open)
+            {
+                var add = Math.Min(Math.Min(each, workers[i].Count - shares[i]), left);
+                shares[i] += add;
+                left -= add;
+            }
         }
         return shares;
     }
@@ -469,9 +477,11 @@ internal static class Orchestrator
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
-    private sealed class Worker(Process process, int count)
+    private sealed class Worker(Process process, int from, int count)
     {
         private readonly SemaphoreSlim _gate = new(1, 1);
+
+        public int From => from;
 
         public int Count => count;
 
