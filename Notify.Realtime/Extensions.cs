@@ -51,6 +51,7 @@ internal static class Extensions
         builder.Services.TryAddSingleton(new RedisChannels());
         builder.Services.TryAddSingleton<IMessageBus, RedisMessageBus>();
         builder.Services.AddSingleton<IPresence, RedisPresence>();
+        builder.Services.AddSingleton<StreamSettings>();
         builder.Services.AddSingleton<InstanceIdentity>();
         builder.Services.AddSingleton<ConnectionRegistry>();
         builder.Services.AddSingleton<StreamOpener>();

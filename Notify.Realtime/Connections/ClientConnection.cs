@@ -44,6 +44,9 @@ internal sealed class ClientConnection
     /// <summary>When the token expires; the connection is closed with 4001 then.</summary>
     public DateTimeOffset? ExpiresAt { get; }
 
+    /// <summary>Whether the stream is Server-Sent Events (its heartbeat period is the SSE one).</summary>
+    public bool IsSse { get; init; }
+
     /// <summary>Heartbeat period of this stream (WebSocket and SSE differ).</summary>
     public TimeSpan HeartbeatInterval { get; set; }
 

@@ -1,5 +1,4 @@
 using Notify.Realtime.Options;
-using Microsoft.Extensions.Options;
 
 namespace Notify.Realtime.Connections;
 
@@ -10,6 +9,7 @@ namespace Notify.Realtime.Connections;
 /// </summary>
 internal sealed class ConnectionMonitor(
     ConnectionRegistry registry,
+    StreamSettings settings,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
     ILogger<ConnectionMonitor> logger) : BackgroundService
@@ -40,8 +40,20 @@ internal sealed class ConnectionMonitor(
     internal void Sweep(DateTimeOffset now)
     {
         ReadOnlyMemory<byte>? heartbeat = null;
+        // Read once per pass: a changed runtime setting applies to live connections at their next beat.
+        var webSocketBeat = settings.WebSocketHeartbeat;
+        var sseBeat = settings.SseHeartbeat;
         foreach (var connection in registry.Connections)
         {
+            var interval = connection.IsSse ? sseBeat : webSocketBeat;
+            if (interval != connection.HeartbeatInterval)
+            {
+                connection.HeartbeatInterval = interval;
+                if (connection.NextHeartbeat - now > interval)
+                {
+                    connection.NextHeartbeat = now + interval;
+                }
+            }
             if (connection.ExpiresAt is { } expires && expires <= now)
             {
                 connection.Close(CloseReason.Unauthorized);

@@ -21,6 +21,7 @@ internal sealed class SseTransport(
     NotifyTokens tokens,
     IOptionsMonitor<RealtimeOptions> options,
     IOptionsMonitor<SseOptions> sseOptions,
+    StreamSettings settings,
     TimeProvider time,
     ILogger<SseTransport> logger)
 {
@@ -50,15 +51,16 @@ internal sealed class SseTransport(
 
         var sse = sseOptions.CurrentValue;
         var now = time.GetUtcNow();
-        var heartbeat = TimeSpan.FromSeconds(sse.HeartbeatIntervalSeconds);
+        var heartbeat = settings.SseHeartbeat;
         var connection = new ClientConnection(Guid.NewGuid().ToString("N"), identity.UserId, identity.IsAdmin, kind, options.CurrentValue.SendQueueCapacity, identity.ExpiresAt, now)
         {
+            IsSse = true,
             HeartbeatInterval = heartbeat,
             NextHeartbeat = now + heartbeat,
             IdleLimit = kind switch
             {
-                StreamKind.Task => TimeSpan.FromSeconds(sse.TaskMaxIdleSeconds),
-                StreamKind.Batch => TimeSpan.FromSeconds(sse.BatchMaxIdleSeconds),
+                StreamKind.Task => settings.TaskMaxIdle,
+                StreamKind.Batch => settings.BatchMaxIdle,
                 _ => null,
             },
         };
@@ -80,8 +82,7 @@ internal sealed class SseTransport(
             if (kind is StreamKind.Task or StreamKind.Batch)
             {
                 await opener.OpenProgressAsync(connection, resourceId!, connection.Closing);
-                var poll = kind == StreamKind.Task ? sse.PollTimeoutSeconds : sse.BatchPollIntervalSeconds;
-                await opener.WatchProgressAsync(connection, resourceId!, TimeSpan.FromSeconds(poll));
+                await opener.WatchProgressAsync(connection, resourceId!, kind == StreamKind.Task ? settings.TaskPollTimeout : settings.BatchPollInterval);
             }
             else
             {

@@ -20,7 +20,7 @@ internal sealed class WebSocketTransport(
     StreamOpener opener,
     NotifyTokens tokens,
     IOptionsMonitor<RealtimeOptions> options,
-    IOptionsMonitor<SseOptions> sseOptions,
+    StreamSettings settings,
     TimeProvider time,
     ILogger<WebSocketTransport> logger)
 {
@@ -61,8 +61,8 @@ internal sealed class WebSocketTransport(
         var now = time.GetUtcNow();
         var connection = new ClientConnection(Guid.NewGuid().ToString("N"), identity.UserId, identity.IsAdmin, kind, o.SendQueueCapacity, identity.ExpiresAt, now)
         {
-            HeartbeatInterval = o.HeartbeatInterval,
-            NextHeartbeat = now + o.HeartbeatInterval,
+            HeartbeatInterval = settings.WebSocketHeartbeat,
+            NextHeartbeat = now + settings.WebSocketHeartbeat,
         };
         RealtimeLog.Opened(logger, connection.Id, connection.UserId, kind.ToString(), "websocket");
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
@@ -74,7 +74,7 @@ internal sealed class WebSocketTransport(
             if (kind is StreamKind.Task or StreamKind.Batch)
             {
                 await opener.OpenProgressAsync(connection, resourceId!, connection.Closing);
-                watcher = opener.WatchProgressAsync(connection, resourceId!, TimeSpan.FromSeconds(sseOptions.CurrentValue.PollTimeoutSeconds));
+                watcher = opener.WatchProgressAsync(connection, resourceId!, settings.TaskPollTimeout);
             }
             else
             {

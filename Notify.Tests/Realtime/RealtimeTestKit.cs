@@ -96,6 +96,15 @@ internal sealed class TestBackplane : IAsyncDisposable
         return stored;
     }
 
+    /// <summary>Stores runtime settings as <c>PUT /api/admin/settings</c> does (replacing the stored set).</summary>
+    public async Task StoreSettingsAsync(IReadOnlyDictionary<string, string> values)
+    {
+        var settings = new Notify.Core.Storage.Sqlite.SqliteSettingsStore(_database);
+        await settings.InitializeAsync(CancellationToken.None);
+        var current = await settings.GetAsync(CancellationToken.None);
+        await settings.TryPutAsync(values, current.Version, TimeProvider.System.GetUtcNow(), CancellationToken.None);
+    }
+
     public Task<ChannelPublication> PublishToChannelAsync(string channel, object payload) =>
         Bus.PublishToChannelAsync(BusTopic.Channel(channel), channel, JsonSerializer.SerializeToElement(payload, NotifyJson.Options), CancellationToken.None);
 

@@ -198,10 +198,34 @@ public sealed class ScaleOutTests : IAsyncLifetime
         Assert.DoesNotContain(token[..40], a.RecentLog, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task RuntimeSettings_StoredHeartbeat_AppliesWithoutRestart()
+    {
+        var (a, _) = await StartTwoAsync(startSecond: false);
+        await using (var before = await WsClient.ConnectAsync(a, "/api/ws/notifications", TestTokens.For("ivan")))
+        {
+            Assert.Equal(30, (await before.NextAsync()).Data.GetProperty("heartbeat_interval_s").GetDouble());
+        }
+
+        await _backplane.StoreSettingsAsync(new Dictionary<string, string> { ["Realtime:HeartbeatIntervalSeconds"] = "5" });
+
+        var deadline = Stopwatch.StartNew();
+        double interval;
+        var attempt = 0;
+        do
+        {
+            await using var client = await WsClient.ConnectAsync(a, "/api/ws/notifications", TestTokens.For($"ivan{attempt++}"));
+            interval = (await client.NextAsync()).Data.GetProperty("heartbeat_interval_s").GetDouble();
+        }
+        while (interval != 5 && deadline.Elapsed < RealtimeHost.Wait);
+        Assert.Equal(5, interval);
+    }
+
     private async Task<(ServiceProcess A, ServiceProcess B)> StartTwoAsync(bool startSecond = true)
     {
-        var a = RealtimeHost.StartAsync(_redis, _sqlitePath);
-        var b = startSecond ? RealtimeHost.StartAsync(_redis, _sqlitePath) : null;
+        (string, string) refresh = ("RuntimeSettings__RefreshInterval", "00:00:00.500");
+        var a = RealtimeHost.StartAsync(_redis, _sqlitePath, refresh);
+        var b = startSecond ? RealtimeHost.StartAsync(_redis, _sqlitePath, refresh) : null;
         _services.Add(await a);
         if (b is not null)
         {
