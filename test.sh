@@ -61,7 +61,8 @@ for trx in "$results"/*.trx; do
   [ -n "$counters" ] || continue
   passed=$((passed + $(counter passed "$counters")))
   failed=$((failed + $(counter failed "$counters") + $(counter error "$counters") + $(counter timeout "$counters") + $(counter aborted "$counters")))
-  skipped=$((skipped + $(counter notExecuted "$counters")))
+  # Skipped tests are counted as total - executed (VSTest leaves notExecuted at 0 for them).
+  skipped=$((skipped + $(counter total "$counters") - $(counter executed "$counters")))
 done
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   echo "the test run failed (exit code $status) without a failed test in its results: a crash or hang of the test host"

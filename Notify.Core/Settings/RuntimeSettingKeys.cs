@@ -9,7 +9,7 @@ public static class RuntimeSettingKeys
 {
     /// <summary>Seconds between WebSocket <c>heartbeat</c> frames (the <c>heartbeat_interval_s</c> of <c>connected</c>).</summary>
     public static readonly RuntimeSetting RealtimeHeartbeatInterval = new(
-        "Realtime:HeartbeatIntervalSeconds", 30, 1, 600, SettingUnit.Seconds,
+        "Realtime:HeartbeatIntervalSeconds", 30, 5, 600, SettingUnit.Seconds,
         "Seconds between WebSocket heartbeat frames.");
 
     /// <summary>Seconds between SSE <c>heartbeat</c> events (seed: SSE_HEARTBEAT_INTERVAL_SECONDS).</summary>
@@ -24,7 +24,7 @@ public static class RuntimeSettingKeys
 
     /// <summary>A task's SSE stream ends after this many seconds without an update (seed: SSE_TASK_MAX_IDLE_SECONDS).</summary>
     public static readonly RuntimeSetting SseTaskMaxIdle = new(
-        "Sse:TaskMaxIdleSeconds", 300, 1, 86_400, SettingUnit.Seconds,
+        "Sse:TaskMaxIdleSeconds", 300, 10, 86_400, SettingUnit.Seconds,
         "A task's SSE stream ends after this many seconds without an update.");
 
     /// <summary>Seconds between progress computations of a batch's SSE stream (seed: SSE_BATCH_POLL_INTERVAL_SECONDS).</summary>
@@ -34,7 +34,7 @@ public static class RuntimeSettingKeys
 
     /// <summary>A batch's SSE stream ends after this many seconds without progress (seed: SSE_BATCH_MAX_IDLE_SECONDS).</summary>
     public static readonly RuntimeSetting SseBatchMaxIdle = new(
-        "Sse:BatchMaxIdleSeconds", 600, 1, 86_400, SettingUnit.Seconds,
+        "Sse:BatchMaxIdleSeconds", 600, 10, 86_400, SettingUnit.Seconds,
         "A batch's SSE stream ends after this many seconds without progress.");
 
     /// <summary>Retention deletes notifications older than this many days.</summary>

@@ -19,7 +19,7 @@ public sealed class OrchestratorTests(RedisServer redis) : IClassFixture<RedisSe
         await app.StartAsync(ct);
 
         var states = app.GetStates();
-        Assert.Equal(["redis", "mongo", "realtime-0", "realtime-1", "api", "worker"], states.Select(s => s.Name));
+        Assert.Equal(["redis", "mongo", "realtime-0", "realtime-1", "worker", "api"], states.Select(s => s.Name));
         Assert.All(states, s => Assert.True(s.State is ResourceState.Healthy or ResourceState.Skipped, $"{s.Name} is {s.State}"));
         Assert.NotEqual(app.GetEndpoint("realtime", 0), app.GetEndpoint("realtime", 1));
         foreach (var (resource, replica) in new[] { ("realtime", 0), ("realtime", 1), ("api", 0), ("worker", 0) })
