@@ -44,6 +44,10 @@ internal static class Extensions
         builder.Services.ConfigureHttpJsonOptions(o => NotifyJson.Configure(o.SerializerOptions));
         // The web UI is served by the Api on another origin; its SSE streams and stats calls need CORS (WebSocket does not).
         var origins = builder.Configuration.GetSection("Cors:Origins").Get<string[]>() ?? [];
+        if (origins.FirstOrDefault(o => !Uri.TryCreate(o, UriKind.Absolute, out _)) is { } badOrigin)
+        {
+            throw new InvalidOperationException($"Cors:Origins must be absolute origins such as http://localhost:5173; got '{badOrigin}'.");
+        }
         builder.Services.AddCors(o => o.AddPolicy(CorsPolicy, p => p.WithOrigins(origins).AllowAnyHeader().AllowAnyMethod()));
         // The request line carries ?token=; it must never reach the logs.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);

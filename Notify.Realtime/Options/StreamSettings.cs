@@ -10,8 +10,14 @@ namespace Notify.Realtime.Options;
 /// </summary>
 internal sealed class StreamSettings(IOptionsMonitor<RealtimeOptions> realtime, IOptionsMonitor<SseOptions> sse, RuntimeSettings runtime)
 {
+    /// <summary>
+    /// A stored value wins; then <c>Realtime:HeartbeatIntervalSeconds</c> when configured (the catalogue's key, so
+    /// the value <c>GET /api/admin/settings</c> shows is the one in effect); then <c>Realtime:HeartbeatInterval</c>.
+    /// </summary>
     public TimeSpan WebSocketHeartbeat =>
-        Stored(RuntimeSettingKeys.RealtimeHeartbeatInterval) is { } seconds ? TimeSpan.FromSeconds(seconds) : realtime.CurrentValue.HeartbeatInterval;
+        Stored(RuntimeSettingKeys.RealtimeHeartbeatInterval, RuntimeSettingSource.Configuration) is { } seconds
+            ? TimeSpan.FromSeconds(seconds)
+            : realtime.CurrentValue.HeartbeatInterval;
 
     public TimeSpan SseHeartbeat => Seconds(RuntimeSettingKeys.SseHeartbeatInterval, sse.CurrentValue.HeartbeatIntervalSeconds);
 
@@ -25,13 +31,13 @@ internal sealed class StreamSettings(IOptionsMonitor<RealtimeOptions> realtime, 
 
     private TimeSpan Seconds(RuntimeSetting setting, int configured) => TimeSpan.FromSeconds(Stored(setting) ?? configured);
 
-    private long? Stored(RuntimeSetting setting)
+    private long? Stored(RuntimeSetting setting, RuntimeSettingSource? alsoFrom = null)
     {
         foreach (var value in runtime.Describe().Settings)
         {
             if (value.Key == setting.Key)
             {
-                return value.Source == RuntimeSettingSource.Database ? value.Value : null;
+                return value.Source == RuntimeSettingSource.Database || value.Source == alsoFrom ? value.Value : null;
             }
         }
         return null;

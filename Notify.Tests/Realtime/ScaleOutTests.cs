@@ -221,6 +221,17 @@ public sealed class ScaleOutTests : IAsyncLifetime
         Assert.Equal(5, interval);
     }
 
+    [Fact]
+    public async Task Heartbeat_ConfiguredWithTheRuntimeSettingKey_IsTheAnnouncedInterval()
+    {
+        var service = await RealtimeHost.StartAsync(_redis, _sqlitePath, ("Realtime__HeartbeatIntervalSeconds", "7"));
+        _services.Add(service);
+
+        await using var client = await WsClient.ConnectAsync(service, "/api/ws/notifications", TestTokens.For("judy"));
+
+        Assert.Equal(7, (await client.NextAsync()).Data.GetProperty("heartbeat_interval_s").GetDouble());
+    }
+
     private async Task<(ServiceProcess A, ServiceProcess B)> StartTwoAsync(bool startSecond = true)
     {
         (string, string) refresh = ("RuntimeSettings__RefreshInterval", "00:00:00.500");
