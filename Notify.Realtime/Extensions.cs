@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Notify.Core.Auth;
 using Notify.Core.Json;
@@ -22,6 +24,22 @@ internal static class Extensions
     {
         builder.AddRedisClient("redis");
         builder.AddNotifyAuthentication();
+        // Stream endpoints are anonymous in routing and validate their token themselves; they live for
+        // hours, and a principal the JWT handler built for them too would stay referenced by the request
+        // (claims, parsed token: about 2 KiB per connection). So the handler skips them.
+        builder.Services.PostConfigure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, jwt =>
+        {
+            var received = jwt.Events.OnMessageReceived;
+            jwt.Events.OnMessageReceived = context =>
+            {
+                if (context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<IAllowAnonymous>() is not null)
+                {
+                    context.NoResult();
+                    return Task.CompletedTask;
+                }
+                return received(context);
+            };
+        });
         builder.AddNotificationStore();
         builder.AddTaskQueue();
 

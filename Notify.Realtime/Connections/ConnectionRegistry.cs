@@ -229,7 +229,9 @@ internal sealed class ConnectionRegistry(IMessageBus bus, IOptionsMonitor<Realti
 
     private sealed class TopicReceivers
     {
-        public ConcurrentDictionary<ClientConnection, byte> Connections { get; } = new();
+        // Most topics (a user's, a task's) have one or two receivers: start with the smallest table and
+        // one lock (writers are serialized by the topic's gate anyway); it grows for the broadcast topic.
+        public ConcurrentDictionary<ClientConnection, byte> Connections { get; } = new(concurrencyLevel: 1, capacity: 1);
         public IAsyncDisposable? Subscription { get; set; }
     }
 }

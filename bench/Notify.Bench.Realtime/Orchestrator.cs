@@ -33,6 +33,7 @@ internal static class Orchestrator
         var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
         var output = Path.GetFullPath(Text(args, "--out") ?? Path.Combine(root, "bench", "results", "realtime.md"));
         var apiDll = Text(args, "--api-dll");
+        var idleOnly = args.Contains("--idle-only");
 
         var report = new StringBuilder();
         report.AppendLine("# Realtime benchmark").AppendLine();
@@ -44,7 +45,7 @@ internal static class Orchestrator
         foreach (var target in targets)
         {
             Console.WriteLine($"=== {target}");
-            results.Add(await RunTargetAsync(target, root, configuration, connections, fanout, rates, seconds, apiDll));
+            results.Add(await RunTargetAsync(target, root, configuration, connections, fanout, rates, seconds, apiDll, idleOnly));
         }
 
         report.AppendLine("| scenario | " + string.Join(" | ", results.Select(r => r.Name)) + " |");
@@ -67,7 +68,7 @@ internal static class Orchestrator
         return 0;
     }
 
-    private static async Task<TargetResult> RunTargetAsync(string target, string root, string configuration, int connections, int fanout, int[] rates, int seconds, string? apiDll)
+    private static async Task<TargetResult> RunTargetAsync(string target, string root, string configuration, int connections, int fanout, int[] rates, int seconds, string? apiDll, bool idleOnly)
     {
         var result = new TargetResult(target == "notify" ? "Notify.Realtime" : "SignalR hub (in-memory)");
         var work = Directory.CreateTempSubdirectory("notify-bench-rt-");
@@ -161,6 +162,10 @@ internal static class Orchestrator
             result.Rows["idle: connections still open after hold / got a heartbeat"] = $"{stillOpen:N0} / {withBeat:N0}";
             result.Rows[$"idle: server RSS at {connections:N0} connections"] = $"{rss / 1024.0:F1} MiB";
             result.Rows["idle: RSS growth per connection"] = ok == 0 ? "—" : $"{(rss - baseline) / (double)ok:F1} KiB";
+            if (idleOnly)
+            {
+                return result;
+            }
 
             // Down to the fan-out population.
             var keepEach = SplitEvenly(fanout, workers);

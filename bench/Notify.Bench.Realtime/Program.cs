@@ -2,7 +2,7 @@
 // under test; clients spread over several load processes (each below the 20,000-file limit).
 //
 //   dotnet run -c Release --project bench/Notify.Bench.Realtime -- [--connections 19000] [--fanout 10000]
-//       [--rates 500,1000,2000,4000] [--seconds 10] [--targets notify,signalr] [--api-dll path] [--out bench/results/realtime.md]
+//       [--rates 500,1000,2000,4000] [--seconds 10] [--targets notify,signalr] [--api-dll path] [--idle-only] [--out bench/results/realtime.md]
 //
 // Worker mode (started by the orchestrator): dotnet Notify.Bench.Realtime.dll worker ...
 using Notify.Bench.Realtime;
