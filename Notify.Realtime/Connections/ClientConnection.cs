@@ -17,6 +17,9 @@ internal sealed class ClientConnection
     private readonly Lock _gate = new();
     private List<(BusTopic Topic, ReadOnlyMemory<byte> Frame)>? _pending;
     private BusTopic? _gatedTopic;
+    // Filters that outlive a released gate: a frame replay already sent can still arrive live just after
+    // the gate opens (its publish was in flight on the subscriber connection while replay read it).
+    private List<(BusTopic? Topic, Func<ReadOnlyMemory<byte>, bool> AlreadySent, DateTimeOffset Until)>? _echoFilters;
     private CloseReason? _closeReason;
 
     public ClientConnection(string id, string userId, bool isAdmin, StreamKind kind, int queueCapacity, DateTimeOffset? expiresAt, DateTimeOffset now)
@@ -95,8 +98,30 @@ internal sealed class ClientConnection
                 _pending.Add((topic, frame));
                 return;
             }
+            if (_echoFilters is not null && IsReplayEcho(topic, frame, now))
+            {
+                return;
+            }
             Enqueue(frame);
         }
+    }
+
+    private bool IsReplayEcho(BusTopic topic, ReadOnlyMemory<byte> frame, DateTimeOffset now)
+    {
+        _echoFilters!.RemoveAll(f => f.Until < now);
+        if (_echoFilters.Count == 0)
+        {
+            _echoFilters = null;
+            return false;
+        }
+        foreach (var (filterTopic, alreadySent, _) in _echoFilters)
+        {
+            if ((filterTopic is null || filterTopic == topic) && alreadySent(frame))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>Queues a frame made for this connection alone (answers, heartbeats); overflow is a slow consumer too.</summary>
@@ -125,14 +150,22 @@ internal sealed class ClientConnection
         }
     }
 
-    /// <summary>Queues the buffered live frames in arrival order, except those <paramref name="alreadySent"/> says replay delivered; then goes live.</summary>
-    public void ReleaseGate(Func<ReadOnlyMemory<byte>, bool>? alreadySent)
+    /// <summary>
+    /// Queues the buffered live frames in arrival order, except those <paramref name="alreadySent"/> says
+    /// replay delivered; then goes live, still dropping live frames <paramref name="alreadySent"/> matches
+    /// until <paramref name="echoUntil"/>.
+    /// </summary>
+    public void ReleaseGate(Func<ReadOnlyMemory<byte>, bool>? alreadySent, DateTimeOffset? echoUntil = null)
     {
         lock (_gate)
         {
             if (_pending is null)
             {
                 return;
+            }
+            if (alreadySent is not null && echoUntil is { } until)
+            {
+                (_echoFilters ??= []).Add((_gatedTopic, alreadySent, until));
             }
             foreach (var (_, frame) in _pending)
             {

@@ -25,6 +25,12 @@ internal sealed partial class StreamOpener(
     ILogger<StreamOpener> logger)
 {
     /// <summary>
+    /// How long after a replay live frames that replay already sent are still dropped. A publish that was
+    /// in flight while replay read the store arrives within milliseconds; this is a generous bound.
+    /// </summary>
+    private static readonly TimeSpan ReplayEchoWindow = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// Registers a notification or admin stream: its topics, <c>connected</c>, the replay after
     /// <paramref name="lastId"/> (or <c>resync</c> beyond <c>Realtime:MaxReplay</c>), then live delivery.
     /// The connection's writer must already be draining its queue.
@@ -62,17 +68,20 @@ internal sealed partial class StreamOpener(
             connection.ReleaseGate(null);
             return;
         }
-        var cutoff = lastId;
+        // Exactly what the client has: everything up to last_id, and what replay sends now. (An id below the
+        // last replayed one that replay did not see was created concurrently and must still be delivered.)
+        var replayed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var notification in missed)
         {
             await connection.EnqueueReplayAsync(ServerFrames.Notification(notification), cancellationToken);
-            cutoff = notification.Id;
+            replayed.Add(notification.Id);
         }
         connection.ReleaseGate(frame =>
         {
             var info = FrameInfo.Read(frame.Span);
-            return info.Type == "notification" && info.Id is not null && string.CompareOrdinal(info.Id, cutoff) <= 0;
-        });
+            return info.Type == "notification" && info.Id is not null
+                && (string.CompareOrdinal(info.Id, lastId) <= 0 || replayed.Contains(info.Id));
+        }, time.GetUtcNow() + ReplayEchoWindow);
     }
 
     /// <summary>
@@ -132,7 +141,7 @@ internal sealed partial class StreamOpener(
             {
                 var info = FrameInfo.Read(frame.Span);
                 return info.Type == "message" && info.Id is not null && RedisMessageBus.CompareIds(info.Id, cutoff) <= 0;
-            });
+            }, time.GetUtcNow() + ReplayEchoWindow);
             return null;
         }
         finally
