@@ -21,6 +21,8 @@ export class Inbox {
   private generation = 0;
   private unread = 0;
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Bumped by every live change of the count, so a REST count requested before it is never applied over it. */
+  private liveEpoch = 0;
   private readonly sync: BroadcastChannel | null = typeof BroadcastChannel !== "undefined" ? new BroadcastChannel("notify.inbox") : null;
 
   constructor(private readonly client: NotifyClient, private readonly alerts: Alerts) {}
@@ -115,7 +117,12 @@ export class Inbox {
   }
 
   private onLive(n: Notification): void {
-    if (this.items.has(n.id)) return;
+    this.liveEpoch++;
+    if (this.items.has(n.id)) {
+      // The list already showed it (a page loaded while it was created): the count may not include it yet.
+      this.scheduleRefresh(0);
+      return;
+    }
     if (n.status !== "read") this.setUnread(this.unread + 1);
     this.alerts.notify(n);
     if (this.matches(n)) {
@@ -181,6 +188,7 @@ export class Inbox {
   }
 
   private applyRead(id: string): void {
+    this.liveEpoch++;
     const n = this.items.get(id);
     if (!n || n.status === "read") return;
     n.status = "read";
@@ -190,6 +198,7 @@ export class Inbox {
   }
 
   private applyDelete(id: string): void {
+    this.liveEpoch++;
     const n = this.items.get(id);
     if (!n) return;
     this.items.delete(id);
@@ -210,7 +219,11 @@ export class Inbox {
     this.refreshTimer = setTimeout(async () => {
       this.refreshTimer = null;
       try {
-        this.setUnread(await this.client.rest.unreadCount());
+        const epoch = this.liveEpoch;
+        const count = await this.client.rest.unreadCount();
+        // A live event changed the count while the request was in flight: its answer may predate it, so ask again.
+        if (epoch !== this.liveEpoch) this.scheduleRefresh(0);
+        else this.setUnread(count);
       } catch {
         /* the next event refreshes again */
       }
