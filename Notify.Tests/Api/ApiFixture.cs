@@ -57,10 +57,7 @@ public class ApiFixture : IAsyncLifetime
             await _api.DisposeAsync();
         }
         await _redis.DisposeAsync();
-        foreach (var suffix in new[] { "", "-wal", "-shm" })
-        {
-            try { File.Delete(_sqlitePath + suffix); } catch (IOException) { }
-        }
+        TestEnvironment.DeleteSqliteFiles(_sqlitePath);
         GC.SuppressFinalize(this);
     }
 

@@ -14,4 +14,13 @@ public static class TestEnvironment
         ["Auth__SigningKey"] = SigningKey,
         ["Auth__EnableDevTokens"] = "true",
     };
+
+    /// <summary>Deletes a SQLite database file with its WAL and shared-memory files; missing or busy files are left.</summary>
+    public static void DeleteSqliteFiles(string path)
+    {
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        {
+            try { File.Delete(path + suffix); } catch (IOException) { }
+        }
+    }
 }

@@ -52,10 +52,7 @@ public sealed class RealtimeClusterFixture : IAsyncLifetime
             await B.DisposeAsync();
         }
         await _redis.DisposeAsync();
-        foreach (var suffix in new[] { "", "-wal", "-shm" })
-        {
-            File.Delete(_sqlitePath + suffix);
-        }
+        TestEnvironment.DeleteSqliteFiles(_sqlitePath);
     }
 
     /// <summary>A user id no other test uses.</summary>

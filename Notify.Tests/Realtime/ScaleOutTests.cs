@@ -31,10 +31,7 @@ public sealed class ScaleOutTests : IAsyncLifetime
         }
         await _backplane.DisposeAsync();
         await _redis.DisposeAsync();
-        foreach (var suffix in new[] { "", "-wal", "-shm" })
-        {
-            File.Delete(_sqlitePath + suffix);
-        }
+        TestEnvironment.DeleteSqliteFiles(_sqlitePath);
     }
 
     [Fact]

@@ -30,10 +30,7 @@ public sealed class SlowConsumerTests : IAsyncLifetime
             await _backplane.DisposeAsync();
         }
         await _redis.DisposeAsync();
-        foreach (var suffix in new[] { "", "-wal", "-shm" })
-        {
-            File.Delete(_sqlitePath + suffix);
-        }
+        TestEnvironment.DeleteSqliteFiles(_sqlitePath);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Notify.Tests.Infrastructure;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -37,10 +38,7 @@ public sealed class RuntimeSettingsTests : IDisposable
         {
             database.Dispose();
         }
-        foreach (var suffix in new[] { "", "-wal", "-shm" })
-        {
-            File.Delete(_path + suffix);
-        }
+        TestEnvironment.DeleteSqliteFiles(_path);
     }
 
     [Fact]

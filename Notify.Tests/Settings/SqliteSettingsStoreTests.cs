@@ -1,3 +1,4 @@
+using Notify.Tests.Infrastructure;
 using Notify.Core.Settings;
 using Notify.Core.Storage;
 using Notify.Core.Storage.Sqlite;
@@ -18,10 +19,7 @@ public sealed class SqliteSettingsStoreTests : SettingsStoreContractTests
     public override async ValueTask DisposeAsync()
     {
         _database?.Dispose();
-        foreach (var suffix in new[] { "", "-wal", "-shm" })
-        {
-            File.Delete(_path + suffix);
-        }
+        TestEnvironment.DeleteSqliteFiles(_path);
         await base.DisposeAsync();
     }
 }

@@ -1,3 +1,4 @@
+using Notify.Tests.Infrastructure;
 using Notify.Core.Storage;
 using Notify.Core.Storage.Sqlite;
 
@@ -17,10 +18,7 @@ public sealed class SqliteDatabaseTests : IDisposable
     public void Dispose()
     {
         _database.Dispose();
-        foreach (var suffix in new[] { "", "-wal", "-shm" })
-        {
-            File.Delete(_path + suffix);
-        }
+        TestEnvironment.DeleteSqliteFiles(_path);
     }
 
     private Task CreateTableAsync() =>

@@ -1,3 +1,4 @@
+using Notify.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
 using Notify.Core.Notifications;
 using Notify.Core.Storage;
@@ -26,10 +27,7 @@ public sealed class SqliteNotificationStoreTests : NotificationStoreContractTest
         {
             database.Dispose();
         }
-        foreach (var suffix in new[] { "", "-wal", "-shm" })
-        {
-            File.Delete(_path + suffix);
-        }
+        TestEnvironment.DeleteSqliteFiles(_path);
         await base.DisposeAsync();
     }
 

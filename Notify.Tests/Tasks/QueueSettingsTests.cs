@@ -1,3 +1,4 @@
+using Notify.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -31,10 +32,7 @@ public sealed class QueueSettingsTests : IDisposable
         {
             database.Dispose();
         }
-        foreach (var suffix in new[] { "", "-wal", "-shm" })
-        {
-            File.Delete(_path + suffix);
-        }
+        TestEnvironment.DeleteSqliteFiles(_path);
     }
 
     [Fact]

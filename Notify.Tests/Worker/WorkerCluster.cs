@@ -139,10 +139,7 @@ internal sealed class WorkerCluster : IAsyncDisposable
         }
         _database?.Dispose();
         await Redis.DisposeAsync();
-        foreach (var suffix in new[] { "", "-wal", "-shm" })
-        {
-            try { File.Delete(SqlitePath + suffix); } catch (IOException) { }
-        }
+        TestEnvironment.DeleteSqliteFiles(SqlitePath);
     }
 
     private sealed class Fixed<T>(T value) : IOptionsMonitor<T>
