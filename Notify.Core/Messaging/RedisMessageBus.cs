@@ -42,7 +42,7 @@ public sealed class RedisMessageBus(
     public async Task PublishAsync(BusTopic topic, ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        using var activity = Source.StartActivity("publish", ActivityKind.Producer);
+        using var activity = StartPublish(topic);
         var message = TraceParent(activity) is { } traceParent ? Prepend(traceParent, frame.Span) : frame;
         await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(channels.For(topic)), message);
     }
@@ -55,7 +55,7 @@ public sealed class RedisMessageBus(
         var suffix = "\",\"payload\":" + payload.GetRawText() + ",\"created_at\":" + JsonSerializer.Serialize(createdAt, NotifyJson.Options) + "}}";
         var current = options.CurrentValue;
         var ttlMs = (long)current.HistoryTtlSeconds * 1000;
-        using var activity = Source.StartActivity("publish", ActivityKind.Producer);
+        using var activity = StartPublish(topic);
 
         var result = await redis.GetDatabase().ScriptEvaluateAsync(
             PublishScript,
@@ -134,8 +134,19 @@ public sealed class RedisMessageBus(
             return;
         }
         ActivityContext.TryParse(Encoding.ASCII.GetString(message, 0, newline), null, out var parent);
-        using var activity = Source.StartActivity("deliver", ActivityKind.Consumer, parent);
+        using var activity = Source.StartActivity("redis deliver", ActivityKind.Consumer, parent);
+        activity?.SetTag("messaging.system", "redis");
+        activity?.SetTag("messaging.operation.type", "process");
         handler(topic, message.AsMemory(newline + 1));
+    }
+
+    private static Activity? StartPublish(BusTopic topic)
+    {
+        var activity = Source.StartActivity("redis publish", ActivityKind.Producer);
+        activity?.SetTag("messaging.system", "redis");
+        activity?.SetTag("messaging.operation.type", "publish");
+        activity?.SetTag("notify.topic.kind", topic.Kind.ToString());
+        return activity;
     }
 
     /// <summary>The W3C traceparent of <paramref name="activity"/>, or null when no trace is recorded.</summary>

@@ -17,7 +17,7 @@ namespace Notify.Tests.Browser;
 /// </summary>
 public sealed class BrowserSystem : DistributedApplicationFixture, IAsyncLifetime, IAsyncDisposable
 {
-    private static readonly string[] ChromiumArgs =
+    public static readonly string[] ChromiumArgs =
     [
         "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
