@@ -11,7 +11,8 @@ public sealed class MissingPrerequisiteException(string message) : Exception(mes
 public static class Prerequisites
 {
     public const string MissingRedis =
-        "redis-server was not found on PATH. Install it (Debian/Ubuntu: sudo apt-get install -y redis-server) and run the AppHost again.";
+        "redis-server was not found on PATH. Install it (Debian/Ubuntu: sudo apt-get install -y redis-server) " +
+        "or point ConnectionStrings__redis at an existing Redis (e.g. ConnectionStrings__redis=localhost:6379,password=...).";
 
     /// <summary>The full path of <paramref name="program"/> on PATH, or null.</summary>
     public static string? FindOnPath(string program) =>

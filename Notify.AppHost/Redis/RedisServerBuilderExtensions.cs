@@ -1,4 +1,5 @@
 using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Aspire.Hosting;
@@ -7,7 +8,7 @@ public static class RedisServerBuilderExtensions
 {
     /// <summary>
     /// Redis as the services need it. Publish mode: the stock Aspire Redis container resource (<c>AddRedis</c>).
-    /// Run mode: <c>redis-server</c> from PATH (installed with apt-get when missing, see <see cref="Prerequisites"/>)
+    /// Run mode with <c>ConnectionStrings:redis</c> in the AppHost's configuration: that Redis. Otherwise: <c>redis-server</c> from PATH (installed with apt-get when missing, see <see cref="Prerequisites"/>)
     /// on a port DCP allocates, with a generated password, append-only persistence under
     /// <c>&lt;AppHost:DataDirectory&gt;/redis</c> (a restarted server keeps the task queue and Hangfire's state) and a PING
     /// health check, so <c>WaitFor(redis)</c> waits until it answers.
@@ -18,6 +19,11 @@ public static class RedisServerBuilderExtensions
         if (builder.ExecutionContext.IsPublishMode)
         {
             return builder.AddRedis(name);
+        }
+        if (builder.Configuration.GetConnectionString(name) is { Length: > 0 })
+        {
+            // An existing Redis (ConnectionStrings:redis in the AppHost's configuration): nothing to start.
+            return builder.AddConnectionString(name);
         }
 
         var redisServer = Prerequisites.RedisServer(builder.Configuration);

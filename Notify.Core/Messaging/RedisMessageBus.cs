@@ -120,24 +120,36 @@ public sealed class RedisMessageBus(
         return new Subscription(queue);
     }
 
-    private static void Deliver(BusTopic topic, byte[] message, Action<BusTopic, ReadOnlyMemory<byte>> handler)
+    /// <summary>
+    /// The frame of a raw pub/sub message published through this bus, without the trace context that may
+    /// precede it: for readers that subscribe to the Redis channels themselves.
+    /// </summary>
+    public static ReadOnlyMemory<byte> FrameOf(byte[] message) => Split(message).Frame;
+
+    private static (int TraceParentLength, ReadOnlyMemory<byte> Frame) Split(byte[] message)
     {
+        ArgumentNullException.ThrowIfNull(message);
         if (message.Length == 0 || message[0] == (byte)'{')
         {
-            handler(topic, message);
-            return;
+            return (0, message);
         }
         var newline = Array.IndexOf(message, (byte)'\n', 0, Math.Min(message.Length, 128));
-        if (newline < 0)
+        return newline < 0 ? (0, message) : (newline, message.AsMemory(newline + 1));
+    }
+
+    private static void Deliver(BusTopic topic, byte[] message, Action<BusTopic, ReadOnlyMemory<byte>> handler)
+    {
+        var (traceParentLength, frame) = Split(message);
+        if (traceParentLength == 0)
         {
-            handler(topic, message);
+            handler(topic, frame);
             return;
         }
-        ActivityContext.TryParse(Encoding.ASCII.GetString(message, 0, newline), null, out var parent);
+        ActivityContext.TryParse(Encoding.ASCII.GetString(message, 0, traceParentLength), null, out var parent);
         using var activity = Source.StartActivity("redis deliver", ActivityKind.Consumer, parent);
         activity?.SetTag("messaging.system", "redis");
         activity?.SetTag("messaging.operation.type", "process");
-        handler(topic, message.AsMemory(newline + 1));
+        handler(topic, frame);
     }
 
     private static Activity? StartPublish(BusTopic topic)

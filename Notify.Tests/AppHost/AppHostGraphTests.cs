@@ -151,7 +151,7 @@ public sealed class AppHostFaultTests
 
         await app.ExecuteAsync(victim, KnownResourceCommands.StartCommand, ct);
 
-        await app.WaitForReplicaAsync("realtime", victim, e => e.Snapshot.HealthStatus == HealthStatus.Healthy, ct).WaitAsync(Deadline, ct);
+        await app.WaitForReplicaAsync("realtime", victim, e => e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.HealthStatus == HealthStatus.Healthy, ct).WaitAsync(Deadline, ct);
         Assert.NotEqual(pid, app.ProcessId(victim));
     }
 
@@ -173,7 +173,7 @@ public sealed class AppHostFaultTests
         Assert.Equal(0, Signals.Kill(app.ProcessId(id)!.Value, Signals.SigKill));
         await app.WaitForReplicaAsync("redis", id, e => e.Snapshot.State?.Text is "Exited" or "Finished", ct).WaitAsync(Deadline, ct);
         await app.ExecuteAsync(id, KnownResourceCommands.StartCommand, ct);
-        await app.WaitForReplicaAsync("redis", id, e => e.Snapshot.HealthStatus == HealthStatus.Healthy, ct).WaitAsync(Deadline, ct);
+        await app.WaitForReplicaAsync("redis", id, e => e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.HealthStatus == HealthStatus.Healthy, ct).WaitAsync(Deadline, ct);
 
         Assert.Equal(connectionString, await app.GetConnectionStringAsync("redis", ct));
         await using (var redis = await ConnectionMultiplexer.ConnectAsync(connectionString!))
@@ -185,6 +185,22 @@ public sealed class AppHostFaultTests
             using var http = app.CreateHttpClient(project, "http");
             await HealthyAsync(http, ct).WaitAsync(Deadline, ct);
         }
+    }
+
+    [Fact]
+    public async Task Start_WithConnectionStringsRedis_UsesThatRedisAndStartsNoRedisServer()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var external = new RedisServer();
+        await external.InitializeAsync();
+        var builder = await NotifyApp.CreateBuilderAsync([$"--ConnectionStrings:redis={external.ConnectionString}"], ct);
+        await using var app = await NotifyApp.StartAsync(builder, ct, "realtime", "worker", "api");
+
+        Assert.Equal(external.ConnectionString, await app.GetConnectionStringAsync("redis", ct));
+        Assert.Null(app.ProcessId("redis"));
+        Assert.Equal(external.ConnectionString, (await app.EnvironmentOfAsync("worker"))["ConnectionStrings__redis"]);
+        using var http = app.CreateHttpClient("api", "http");
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health", ct)).StatusCode);
     }
 
     [Fact]
@@ -204,8 +220,10 @@ public sealed class AppHostFaultTests
             }
             Assert.Equal(5, started.Count); // redis-server, 2 realtime, worker, api
             var victim = app.ReplicaIds("realtime")[1];
+            var before = app.ProcessId(victim);
             await app.ExecuteAsync(victim, KnownResourceCommands.RestartCommand, ct);
-            await app.WaitForReplicaAsync("realtime", victim, e => e.Snapshot.HealthStatus == HealthStatus.Healthy, ct).WaitAsync(Deadline, ct);
+            // The current snapshot may still be the old, healthy one: wait for the new process.
+            await WaitUntilAsync(() => app.ProcessId(victim) is { } pid && pid != before && app.Snapshot(victim).HealthStatus == HealthStatus.Healthy, ct).WaitAsync(Deadline, ct);
             var restarted = app.ProcessId(victim);
             Assert.NotNull(restarted);
             started.Add(ProcessTable.Identify(restarted.Value)!.Value);
@@ -216,6 +234,14 @@ public sealed class AppHostFaultTests
         }
 
         Assert.Empty(await ProcessTable.WaitAllExitedAsync(started, TimeSpan.FromSeconds(30)));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, CancellationToken ct)
+    {
+        while (!condition())
+        {
+            await Task.Delay(100, ct);
+        }
     }
 
     private static async Task HealthyAsync(HttpClient http, CancellationToken ct)

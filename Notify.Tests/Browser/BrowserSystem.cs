@@ -89,7 +89,7 @@ public sealed class BrowserSystem : DistributedApplicationFixture, IAsyncLifetim
     {
         var id = App.ReplicaIds("realtime")[replica];
         await App.ExecuteAsync(id, Aspire.Hosting.ApplicationModel.KnownResourceCommands.StartCommand, CancellationToken.None);
-        await App.WaitForReplicaAsync("realtime", id, e => e.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, CancellationToken.None)
+        await App.WaitForReplicaAsync("realtime", id, e => e.Snapshot.State?.Text == Aspire.Hosting.ApplicationModel.KnownResourceStates.Running && e.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, CancellationToken.None)
             .WaitAsync(TimeSpan.FromSeconds(90));
     }
 

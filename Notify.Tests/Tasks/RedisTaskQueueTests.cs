@@ -249,7 +249,7 @@ public sealed class RedisTaskQueueTests(RedisServer redis) : IClassFixture<Redis
         var messages = await ctx.Redis.GetSubscriber().SubscribeAsync(StackExchange.Redis.RedisChannel.Literal(ctx.Channels.For(BusTopic.Task(task.Id))));
         messages.OnMessage(message =>
         {
-            var text = (string)message.Message!;
+            var text = System.Text.Encoding.UTF8.GetString(RedisMessageBus.FrameOf((byte[])message.Message!).Span);
             frames.Enqueue(text);
             if (text.Contains("\"completed\"", StringComparison.Ordinal))
             {

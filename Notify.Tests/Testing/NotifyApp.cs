@@ -40,8 +40,9 @@ public static class NotifyApp
     /// Builds and starts the graph and waits until every replica of every service is healthy; disposes it on failure.
     /// Every resource event is recorded from before the start (<see cref="Events"/>).
     /// </summary>
-    public static async Task<DistributedApplication> StartAsync(IDistributedApplicationTestingBuilder builder, CancellationToken cancellationToken)
+    public static async Task<DistributedApplication> StartAsync(IDistributedApplicationTestingBuilder builder, CancellationToken cancellationToken, params string[] awaited)
     {
+        awaited = awaited is [] ? Services : awaited;
         var app = await builder.BuildAsync(cancellationToken);
         var events = Recorded.GetValue(app, _ => new ConcurrentQueue<ResourceEvent>());
         var stopping = app.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
@@ -63,7 +64,7 @@ public static class NotifyApp
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(StartTimeout);
             await app.StartAsync(deadline.Token);
-            while (!Services.All(service => AllReplicasHealthy(app, service)))
+            while (!awaited.All(service => AllReplicasHealthy(app, service)))
             {
                 await Task.Delay(50, deadline.Token);
             }

@@ -127,7 +127,7 @@ internal sealed class WorkerCluster : IAsyncDisposable
         // A message queue (not a handler) so frames are recorded one at a time in publish order:
         // StackExchange.Redis runs plain handlers concurrently, with no order guarantee.
         var messages = await Redis.GetSubscriber().SubscribeAsync(pattern);
-        messages.OnMessage(message => recorder.Add(message.Channel.ToString()[prefix.Length..], (byte[])message.Message!));
+        messages.OnMessage(message => recorder.Add(message.Channel.ToString()[prefix.Length..], RedisMessageBus.FrameOf((byte[])message.Message!).ToArray()));
         return recorder;
     }
 

@@ -157,7 +157,7 @@ async Task<LatencyResult> LatencyAsync(ConnectionMultiplexer mux, RedisChannels 
     Action<RedisChannel, RedisValue> handler = (channel, value) =>
     {
         var now = Stopwatch.GetTimestamp();
-        if (!((string)value!).Contains("\"started\"", StringComparison.Ordinal))
+        if (!System.Text.Encoding.UTF8.GetString(RedisMessageBus.FrameOf((byte[])value!).Span).Contains("\"started\"", StringComparison.Ordinal))
         {
             return;
         }
