@@ -77,6 +77,7 @@ internal static class Extensions
         builder.Services.AddSingleton<InstanceIdentity>();
         builder.Services.AddSingleton<ConnectionRegistry>();
         builder.Services.AddSingleton<StreamOpener>();
+        builder.Services.AddSingleton<StreamRunner>();
         builder.Services.AddSingleton<WebSocketTransport>();
         builder.Services.AddSingleton<SseTransport>();
         builder.Services.AddHostedService<ConnectionMonitor>();
