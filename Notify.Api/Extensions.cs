@@ -6,6 +6,7 @@ using Notify.Api.Notifications;
 using Notify.Api.OpenApi;
 using Notify.Core.Json;
 using Notify.Core.Messaging;
+using Notify.Core.Presence;
 using Notify.Core.Storage;
 using Scalar.AspNetCore;
 using Notify.Api.Apis;
@@ -32,6 +33,8 @@ internal static class Extensions
         // Ports and their adapters.
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(new RedisChannels());
+        services.TryAddSingleton<IPresence, RedisPresence>();
+        services.TryAddSingleton<PresenceStatsCache>();
         services.TryAddSingleton<IMessageBus, RedisMessageBus>();
         services.AddSingleton<NotificationService>();
 

@@ -86,6 +86,33 @@ public sealed class ConnectionLimitTests(RealtimeLimitsFixture instance) : IClas
         }
     }
 
+    [Fact]
+    public async Task OnlineCount_CalledFiftyTimes_ReadsPresenceFromRedisAtMostOncePerSecond()
+    {
+        var redis = instance.Backplane.Redis.GetDatabase();
+        using var http = new HttpClient { BaseAddress = instance.Service.BaseAddress, Timeout = RealtimeHost.Wait };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestTokens.For(NewUser("count")));
+        var before = await PresenceReadsAsync(redis);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        for (var i = 0; i < 50; i++)
+        {
+            using var response = await http.GetAsync("/api/notifications/online-count", TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var reads = await PresenceReadsAsync(redis) - before;
+        Assert.InRange(reads, 1, (long)Math.Ceiling(watch.Elapsed.TotalSeconds) + 1);
+    }
+
+    /// <summary>How often Redis served a read of the presence index (one per presence snapshot read).</summary>
+    private static async Task<long> PresenceReadsAsync(StackExchange.Redis.IDatabase redis)
+    {
+        var info = (string)(await redis.ExecuteAsync("INFO", "commandstats"))!;
+        var line = info.Split('\n').FirstOrDefault(l => l.StartsWith("cmdstat_zrangebyscore:", StringComparison.Ordinal));
+        return line is null ? 0 : long.Parse(line.Split("calls=")[1].Split(',')[0], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>Connects once the instance has given back a closed stream's slot (bounded wait).</summary>
     private async Task<WsClient> ConnectWhenRoomAsync(string token)
     {
