@@ -172,6 +172,12 @@ internal sealed class ConnectionRegistry(IMessageBus bus, IOptionsMonitor<Realti
             {
                 return;
             }
+            // The slots first: once presence shows the connection gone, its user may connect again.
+            if (_user is not null)
+            {
+                registry.ReleaseUser(_user);
+            }
+            Interlocked.Decrement(ref registry._admitted);
             try
             {
                 if (_connection is not null)
@@ -182,14 +188,6 @@ internal sealed class ConnectionRegistry(IMessageBus bus, IOptionsMonitor<Realti
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 RealtimeLog.ReleaseFailed(registry.Logger, ex, _connection!.Id);
-            }
-            finally
-            {
-                if (_user is not null)
-                {
-                    registry.ReleaseUser(_user);
-                }
-                Interlocked.Decrement(ref registry._admitted);
             }
         }
     }
