@@ -78,7 +78,7 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         }
 
         // Tied to the test process: a test host that dies takes its services with it.
-        var process = Notify.AppHost.Hosting.ProcessLauncher.Start(psi);
+        var process = ProcessLauncher.Start(psi);
         var service = new ServiceProcess(project, chosenPort, process);
         Live[process.Id] = process;
         process.OutputDataReceived += (_, e) => service.Append(e.Data);

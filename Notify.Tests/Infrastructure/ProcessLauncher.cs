@@ -1,18 +1,18 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using Aspire.Hosting;
 
-namespace Notify.AppHost.Hosting;
+namespace Notify.Tests.Infrastructure;
 
 /// <summary>
 /// Starts child processes so that they cannot outlive this process, however it ends (even SIGKILL).
 /// On Linux each child is started as <c>setsid setpriv --pdeathsig KILL -- program args</c> (util-linux):
 /// both exec in place, so the pid is the program's own; the child leads its own session (a terminal's
-/// Ctrl+C reaches only the AppHost, which then stops the children in order); and the kernel sends it
-/// SIGKILL when its parent dies. The kernel's "parent" is the thread that forked, so every fork happens
+/// Ctrl+C reaches only the test host); and the kernel sends it SIGKILL when its parent dies. The kernel's "parent" is the thread that forked, so every fork happens
 /// on one dedicated thread that lives as long as the process.
 /// </summary>
-internal static partial class ProcessLauncher
+public static partial class ProcessLauncher
 {
     private static readonly BlockingCollection<(ProcessStartInfo StartInfo, TaskCompletionSource<Process> Result)> Requests = new();
     private static readonly string? Setsid = Prerequisites.FindOnPath("setsid") ?? ExistingOrNull("/usr/bin/setsid");
