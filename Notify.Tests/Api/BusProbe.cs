@@ -25,7 +25,9 @@ public sealed class BusProbe : IAsyncDisposable
         var channel = RedisChannel.Literal(new RedisChannels().For(topic));
         await probe._redis.GetSubscriber().SubscribeAsync(channel, (_, value) =>
         {
-            var frame = JsonNode.Parse((string)value!)!.AsObject();
+            // A recorded trace travels ahead of the frame as "traceparent\n" (RedisMessageBus).
+            var text = (string)value!;
+            var frame = JsonNode.Parse(text.StartsWith('{') ? text : text[(text.IndexOf('\n', StringComparison.Ordinal) + 1)..])!.AsObject();
             probe._onFrame?.Invoke(frame);
             probe._frames.Writer.TryWrite(frame);
         });
