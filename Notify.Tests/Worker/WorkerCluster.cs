@@ -159,7 +159,9 @@ internal sealed class FrameRecorder
 
     public void Add(string taskId, byte[] frame)
     {
-        using var doc = JsonDocument.Parse(frame);
+        // A recorded trace travels ahead of the frame as "traceparent\n" (RedisMessageBus).
+        var start = frame.Length > 0 && frame[0] != (byte)'{' ? Array.IndexOf(frame, (byte)'\n') + 1 : 0;
+        using var doc = JsonDocument.Parse(frame.AsMemory(start));
         var type = doc.RootElement.GetProperty("type").GetString()!;
         var data = doc.RootElement.GetProperty("data").Clone();
         _frames.GetOrAdd(taskId, _ => new()).Enqueue((type, data));
