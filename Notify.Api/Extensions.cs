@@ -4,8 +4,10 @@ using Microsoft.Extensions.Options;
 using Notify.Api.Auth;
 using Notify.Api.Notifications;
 using Notify.Api.OpenApi;
+using Notify.Core.Http;
 using Notify.Core.Json;
 using Notify.Core.Messaging;
+using Notify.Core.Presence;
 using Notify.Core.Storage;
 using Scalar.AspNetCore;
 using Notify.Api.Apis;
@@ -25,13 +27,15 @@ internal static class Extensions
 
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<CorsSettings>().BindConfiguration(CorsSettings.SectionName)
-            .Validate(o => o.Origins.All(origin => Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.AbsolutePath == "/" && !origin.EndsWith('/')), "Cors:Origins must be origins without a path or trailing slash, such as http://localhost:5173.")
+            .Validate(o => o.Origins.All(CorsOrigins.IsOrigin), CorsOrigins.Rule)
             .ValidateOnStart();
         services.AddOptions<ChannelOptions>().BindConfiguration(ChannelOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
         // Ports and their adapters.
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(new RedisChannels());
+        services.TryAddSingleton<IPresence, RedisPresence>();
+        services.TryAddSingleton<PresenceStatsCache>();
         services.TryAddSingleton<IMessageBus, RedisMessageBus>();
         services.AddSingleton<NotificationService>();
 

@@ -33,10 +33,13 @@ public static class NotifyAuthExtensions
             {
                 jwt.MapInboundClaims = false;
                 jwt.TokenValidationParameters = tokens.ValidationParameters;
-                if (!string.IsNullOrEmpty(auth.Value.Authority))
+                if (tokens.ConfigurationManager is { } keys)
                 {
+                    // The same key source as every other validation of this process: one cache, one refresh.
                     jwt.Authority = auth.Value.Authority;
-                    jwt.RequireHttpsMetadata = !auth.Value.Authority.StartsWith("http://", StringComparison.OrdinalIgnoreCase);
+                    jwt.MetadataAddress = NotifyTokens.MetadataAddressOf(auth.Value);
+                    jwt.RequireHttpsMetadata = jwt.MetadataAddress.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+                    jwt.ConfigurationManager = keys;
                 }
                 jwt.Events = new JwtBearerEvents
                 {

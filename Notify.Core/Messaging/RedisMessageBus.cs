@@ -69,6 +69,10 @@ public sealed class RedisMessageBus(
     public async Task<ChannelHistory> ReadHistoryAsync(BusTopic topic, string since, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        if (!IsOffset(since))
+        {
+            throw new ArgumentException($"'{since}' is not a channel offset.", nameof(since));
+        }
         cancellationToken.ThrowIfCancellationRequested();
         var db = redis.GetDatabase();
         var key = channels.History(topic);
@@ -172,6 +176,19 @@ public sealed class RedisMessageBus(
         message[written] = (byte)'\n';
         frame.CopyTo(message.AsSpan(written + 1));
         return message;
+    }
+
+    /// <summary>Whether <paramref name="value"/> is a channel offset: a stream id <c>ms-seq</c> or a bare <c>ms</c>, both unsigned 64-bit.</summary>
+    public static bool IsOffset(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var dash = value.IndexOf('-', StringComparison.Ordinal);
+        return dash < 0
+            ? IsUInt64(value)
+            : IsUInt64(value.AsSpan(0, dash)) && IsUInt64(value.AsSpan(dash + 1));
+
+        static bool IsUInt64(ReadOnlySpan<char> digits) =>
+            digits.Length > 0 && ulong.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out _);
     }
 
     /// <summary>Orders two stream ids (<c>ms-seq</c>); a bare number counts as <c>ms-0</c>.</summary>

@@ -347,6 +347,21 @@ public sealed class PublishApiTests(ApiFixture api)
     }
 
     [Fact]
+    public async Task Broadcast_ToUserChannel_Returns202AndPublishesOnThatUsersChannel()
+    {
+        var channel = "user:" + ApiFixture.NewUser("chan");
+        await using var probe = await BusProbe.StartAsync(api, BusTopic.Channel(channel));
+        using var response = await api.SendAsync(HttpMethod.Post, "/api/notifications/broadcast", body: new { type = "export_ready", content = "Your export is ready", channel },
+            headers: new Dictionary<string, string> { ["X-Api-Key"] = ApiFixture.ApiKey });
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var frame = await probe.NextAsync();
+        Assert.Equal("message", (string?)frame["type"]);
+        Assert.Equal(channel, (string?)frame["data"]!["channel"]);
+        Assert.Equal("export_ready", (string?)frame["data"]!["payload"]!["type"]);
+    }
+
+    [Fact]
     public async Task Broadcast_WithoutChannel_PublishesToEveryoneWithDefaults()
     {
         await using var probe = await BusProbe.StartAsync(api, BusTopic.Broadcast);
@@ -367,7 +382,8 @@ public sealed class PublishApiTests(ApiFixture api)
     }
 
     [Theory]
-    [InlineData("channel", "user:alice")]
+    [InlineData("channel", "private:alice")]
+    [InlineData("channel", "user:")]
     [InlineData("channel", "UPPER")]
     [InlineData("level", "fatal")]
     [InlineData("type", "")]
