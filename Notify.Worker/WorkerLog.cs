@@ -38,4 +38,10 @@ internal static partial class WorkerLog
 
     [LoggerMessage(12, LogLevel.Error, "Task {TaskId}: ack failed")]
     public static partial void AckFailed(ILogger logger, Exception exception, string taskId);
+
+    [LoggerMessage(13, LogLevel.Warning, "Task {TaskId}: its lease could not be renewed before {ProvenUntil}; the handler was stopped so the task never runs twice at once")]
+    public static partial void LeaseUnproven(ILogger logger, string taskId, DateTimeOffset provenUntil);
+
+    [LoggerMessage(14, LogLevel.Warning, "Lease renewal of {Count} running tasks failed; retrying in {Delay}")]
+    public static partial void RenewFailed(ILogger logger, Exception exception, int count, TimeSpan delay);
 }

@@ -43,7 +43,8 @@ internal sealed class QueueTestContext : IAsyncDisposable
 
     public ValueTask DisposeAsync() => Redis.DisposeAsync();
 
-    private sealed class StaticOptions<T>(T value) : IOptionsMonitor<T>
+    /// <summary>Options that never change, for adapters built by hand in tests.</summary>
+    internal sealed class StaticOptions<T>(T value) : IOptionsMonitor<T>
     {
         public T CurrentValue => value;
         public T Get(string? name) => value;
