@@ -44,4 +44,7 @@ internal static partial class WorkerLog
 
     [LoggerMessage(14, LogLevel.Warning, "Lease renewal of {Count} running tasks failed; retrying in {Delay}")]
     public static partial void RenewFailed(ILogger logger, Exception exception, int count, TimeSpan delay);
+
+    [LoggerMessage(15, LogLevel.Warning, "{Count} recurring jobs were missing from Hangfire's storage (Redis flushed or restarted without persistence); registered again")]
+    public static partial void RecurringJobsRestored(ILogger logger, int count);
 }
