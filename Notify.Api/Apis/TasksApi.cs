@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Notify.Core.Auth;
 using Notify.Core.Json;
@@ -39,11 +40,17 @@ internal static class TasksApi
         users.MapPost("/tasks", CreateTaskAsync)
             .WithName("CreateTask")
             .WithSummary("Queues a task: 202 with its id")
-            .WithDescription("`kind` must be one of `Queue:Kinds`; `params` (any JSON) at most `Queue:MaxParamsBytes` serialized. 429 when the caller has `Queue:MaxQueuedPerUser` tasks waiting.");
+            .WithDescription("`kind` must be an enabled kind (`Queue:Kinds`, plus `demo` and `noop` when `Queue:EnableDemoKinds`); `params` (any JSON) at most `Queue:MaxParamsBytes` serialized (413 beyond). 429 with `Retry-After` beyond `Api:UserTaskCreatesPerWindow` creates per window or when the caller has `Queue:MaxQueuedPerUser` tasks waiting.")
+            .RequireRateLimiting(RateLimits.TaskCreatesPolicy)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         users.MapPost("/batches", CreateBatchAsync)
             .WithName("CreateBatch")
             .WithSummary("Queues one task per item as a batch: 202 with the batch id and task ids")
-            .WithDescription("1 to `Queue:MaxBatchItems` items, each at most `Queue:MaxParamsBytes` serialized; all or none are queued.");
+            .WithDescription("1 to `Queue:MaxBatchItems` items (413 beyond), each at most `Queue:MaxParamsBytes` serialized (413 beyond); all or none are queued. Rate limited and capped like `POST /api/tasks`.")
+            .RequireRateLimiting(RateLimits.TaskCreatesPolicy)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         users.MapGet("/tasks/{id}", GetTaskAsync)
             .WithName("GetTask")
             .WithSummary("A task with its current progress snapshot");
@@ -68,7 +75,8 @@ internal static class TasksApi
     public sealed record CreateBatchRequest(string? Kind, JsonElement[]? Items);
 
     public static async Task<Results<JsonHttpResult<object>, ValidationProblem, ProblemHttpResult>> CreateTaskAsync(
-        CreateTaskRequest request, ClaimsPrincipal user, ITaskQueue queue, IOptionsMonitor<QueueOptions> options, CancellationToken cancellationToken)
+        CreateTaskRequest request, ClaimsPrincipal user, ITaskQueue queue, IOptionsMonitor<QueueOptions> options,
+        IOptions<ApiOptions> api, HttpResponse response, CancellationToken cancellationToken)
     {
         var o = options.CurrentValue;
         if (ValidateKind(request.Kind, o) is { } badKind)
@@ -76,9 +84,9 @@ internal static class TasksApi
             return badKind;
         }
         var parameters = Normalize(request.Params);
-        if (TooLarge(parameters, o))
+        if (TooLarge(parameters, o) is { } size)
         {
-            return Field("params", $"params must be at most {o.MaxParamsBytes} bytes serialized.");
+            return ParamsTooLarge("params", size, o);
         }
         try
         {
@@ -87,12 +95,13 @@ internal static class TasksApi
         }
         catch (QueueFullException full)
         {
-            return Full(full);
+            return Full(full, o, api.Value, response);
         }
     }
 
     public static async Task<Results<JsonHttpResult<object>, ValidationProblem, ProblemHttpResult>> CreateBatchAsync(
-        CreateBatchRequest request, ClaimsPrincipal user, ITaskQueue queue, IOptionsMonitor<QueueOptions> options, CancellationToken cancellationToken)
+        CreateBatchRequest request, ClaimsPrincipal user, ITaskQueue queue, IOptionsMonitor<QueueOptions> options,
+        IOptions<ApiOptions> api, HttpResponse response, CancellationToken cancellationToken)
     {
         var o = options.CurrentValue;
         if (ValidateKind(request.Kind, o) is { } badKind)
@@ -105,15 +114,16 @@ internal static class TasksApi
         }
         if (items.Length > o.MaxBatchItems)
         {
-            return Field("items", $"items may hold at most {o.MaxBatchItems} entries (got {items.Length}).");
+            return Limit(StatusCodes.Status413PayloadTooLarge, "items", "Queue:MaxBatchItems", o.MaxBatchItems,
+                $"items may hold at most {o.MaxBatchItems} entries (Queue:MaxBatchItems); got {items.Length}.");
         }
         var parameters = new JsonElement?[items.Length];
         for (var i = 0; i < items.Length; i++)
         {
             parameters[i] = Normalize(items[i]);
-            if (TooLarge(parameters[i], o))
+            if (TooLarge(parameters[i], o) is { } size)
             {
-                return Field($"items[{i}]", $"each item must be at most {o.MaxParamsBytes} bytes serialized.");
+                return ParamsTooLarge($"items[{i}]", size, o);
             }
         }
         try
@@ -123,7 +133,7 @@ internal static class TasksApi
         }
         catch (QueueFullException full)
         {
-            return Full(full);
+            return Full(full, o, api.Value, response);
         }
     }
 
@@ -225,19 +235,44 @@ internal static class TasksApi
 
     private static ValidationProblem? ValidateKind(string? kind, QueueOptions o) =>
         string.IsNullOrWhiteSpace(kind) ? Field("kind", "kind is required.")
-        : !o.Kinds.Contains(kind, StringComparer.Ordinal) ? Field("kind", $"Unknown kind '{Shorten(kind)}'; known kinds: {string.Join(", ", o.Kinds)}.")
+        : !o.EnabledKinds.Contains(kind, StringComparer.Ordinal)
+            ? Field("kind", $"Unknown kind '{Shorten(kind)}'; known kinds: {(o.EnabledKinds.Count == 0 ? "none" : string.Join(", ", o.EnabledKinds))}.")
         : null;
 
     private static JsonElement? Normalize(JsonElement? value) =>
         value is { ValueKind: not (JsonValueKind.Undefined or JsonValueKind.Null) } v ? v : null;
 
-    private static bool TooLarge(JsonElement? value, QueueOptions o) =>
-        value is { } v && System.Text.Encoding.UTF8.GetByteCount(v.GetRawText()) > o.MaxParamsBytes;
+    /// <summary>The serialized size of <paramref name="value"/> when it is over the limit, else null.</summary>
+    private static int? TooLarge(JsonElement? value, QueueOptions o) =>
+        value is { } v && System.Text.Encoding.UTF8.GetByteCount(v.GetRawText()) is var size && size > o.MaxParamsBytes ? size : null;
 
-    private static ProblemHttpResult Full(QueueFullException full) => TypedResults.Problem(
-        statusCode: full.IsUserCap ? StatusCodes.Status429TooManyRequests : StatusCodes.Status503ServiceUnavailable,
-        title: full.IsUserCap ? "Too Many Requests" : "Service Unavailable",
-        detail: full.Message);
+    private static ProblemHttpResult ParamsTooLarge(string field, int size, QueueOptions o) =>
+        Limit(StatusCodes.Status413PayloadTooLarge, field, "Queue:MaxParamsBytes", o.MaxParamsBytes,
+            $"{field} is {size} bytes serialized; at most {o.MaxParamsBytes} (Queue:MaxParamsBytes).");
+
+    /// <summary>
+    /// 429 (the caller's own cap on waiting tasks) or 503 (the whole queue's), both with <c>Retry-After</c>:
+    /// waiting tasks drain as they run, so trying again after a rate-limit window is reasonable.
+    /// </summary>
+    private static ProblemHttpResult Full(QueueFullException full, QueueOptions o, ApiOptions api, HttpResponse response)
+    {
+        response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(api.RateLimitWindow.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var (status, limit, max) = full.IsUserCap
+            ? (StatusCodes.Status429TooManyRequests, "Queue:MaxQueuedPerUser", o.MaxQueuedPerUser)
+            : (StatusCodes.Status503ServiceUnavailable, "Queue:MaxQueuedTotal", o.MaxQueuedTotal);
+        return TypedResults.Problem(statusCode: status, title: ReasonPhrases.GetReasonPhrase(status), detail: full.Message,
+            extensions: new Dictionary<string, object?> { ["limit"] = limit, ["max"] = max });
+    }
+
+    /// <summary>A problem naming the field and the configuration key of the limit it went over.</summary>
+    private static ProblemHttpResult Limit(int status, string field, string limit, long max, string detail) =>
+        TypedResults.Problem(statusCode: status, title: ReasonPhrases.GetReasonPhrase(status), detail: detail,
+            extensions: new Dictionary<string, object?>
+            {
+                ["limit"] = limit,
+                ["max"] = max,
+                ["errors"] = new Dictionary<string, string[]> { [field] = [detail] },
+            });
 
     private static ValidationProblem Field(string field, string message) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] });

@@ -69,7 +69,8 @@ public sealed partial class ServiceProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         psi.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{chosenPort}";
-        psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
+        // Development, as a local run: dev tokens and the demo task kinds exist only there (a test can override it).
+        psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         psi.Environment["OTEL_SERVICE_NAME"] = project;
         psi.Environment["DOTNET_NOLOGO"] = "1";
         foreach (var (key, value) in environment)
