@@ -140,6 +140,10 @@ internal static class TasksApi
     public static async Task<Results<JsonHttpResult<object>, ProblemHttpResult>> GetTaskAsync(
         string id, ClaimsPrincipal user, ITaskQueue queue, IProgressStore progress, CancellationToken cancellationToken)
     {
+        if (!TaskIds.IsWellFormed(id))
+        {
+            return MalformedId("Task");
+        }
         var task = await queue.GetAsync(id, cancellationToken);
         if (task is null || !CanSee(user, task.UserId))
         {
@@ -152,6 +156,10 @@ internal static class TasksApi
     public static async Task<Results<JsonHttpResult<object>, ProblemHttpResult>> GetBatchAsync(
         string id, ClaimsPrincipal user, ITaskQueue queue, CancellationToken cancellationToken)
     {
+        if (!TaskIds.IsWellFormed(id))
+        {
+            return MalformedId("Batch");
+        }
         var batch = await queue.GetBatchAsync(id, cancellationToken);
         if (batch is null || !CanSee(user, batch.UserId))
         {
@@ -180,6 +188,10 @@ internal static class TasksApi
     public static async Task<Results<JsonHttpResult<object>, ProblemHttpResult>> CancelTaskAsync(
         string id, ClaimsPrincipal user, ITaskQueue queue, TaskEvents events, CancellationToken cancellationToken)
     {
+        if (!TaskIds.IsWellFormed(id))
+        {
+            return MalformedId("Task");
+        }
         var task = await queue.GetAsync(id, cancellationToken);
         if (task is null || !CanSee(user, task.UserId))
         {
@@ -276,6 +288,14 @@ internal static class TasksApi
 
     private static ValidationProblem Field(string field, string message) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] });
+
+    /// <summary>400 naming <c>id</c>: it cannot be a task or batch id (26 lowercase characters of a ULID).</summary>
+    private static ProblemHttpResult MalformedId(string what)
+    {
+        var message = $"is not a {what.ToLowerInvariant()} id (26 lowercase characters, as returned on create).";
+        return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Bad Request", detail: $"{what} id {message}",
+            extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["id"] = [message] } });
+    }
 
     private static ProblemHttpResult NotFound(string what) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not Found", detail: $"{what} not found.");

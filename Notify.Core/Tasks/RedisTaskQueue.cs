@@ -85,6 +85,10 @@ public sealed class RedisTaskQueue(
     public async Task<TaskRecord?> GetAsync(string taskId, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (!TaskIds.IsWellFormed(taskId))
+        {
+            return null;
+        }
         var entries = await Db.HashGetAllAsync($"{Prefix}:task:{taskId}");
         if (entries.Length == 0)
         {
@@ -113,6 +117,10 @@ public sealed class RedisTaskQueue(
     public async Task<BatchRecord?> GetBatchAsync(string batchId, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (!TaskIds.IsWellFormed(batchId))
+        {
+            return null;
+        }
         var key = $"{Prefix}:batch:{batchId}";
         var db = Db;
         var hashTask = db.HashGetAllAsync(key);
@@ -305,6 +313,10 @@ public sealed class RedisTaskQueue(
     public async Task<TaskTransition> CancelAsync(string taskId, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (!TaskIds.IsWellFormed(taskId))
+        {
+            return TaskTransition.Nothing(taskId);
+        }
         var o = options.CurrentValue;
         var now = time.GetUtcNow();
         var previous = await GetTaskAsync(taskId, cancellationToken);

@@ -56,6 +56,8 @@ public sealed class PublishApiTests(ApiFixture api)
         using var response = await api.SendAsync(HttpMethod.Post, "/api/notifications", body: new { user_id = "x", type = "t", title = "t" },
             headers: new Dictionary<string, string> { ["X-Api-Key"] = ApiFixture.ApiKey + "x" });
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("ApiKey header=\"X-Api-Key\"", Assert.Single(response.Headers.WwwAuthenticate).ToString());
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
 
     [Fact]

@@ -108,6 +108,8 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         {
             if (_process.HasExited)
             {
+                // Until its output streams close, the last lines it wrote may still be on their way.
+                await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
                 throw new InvalidOperationException($"{Name} exited with {_process.ExitCode}:\n{RecentLog}");
             }
             try

@@ -339,4 +339,20 @@ public sealed class RedisTaskQueueTests(RedisServer redis) : IClassFixture<Redis
         Assert.Equal(3, await ctx.Redis.GetDatabase().SortedSetLengthAsync(index));
         Assert.NotNull(await ctx.Redis.GetDatabase().KeyTimeToLiveAsync(index));
     }
+
+    [Fact]
+    public async Task Lookups_IdsThatAddressOtherKeys_FindNothingInsteadOfFailing()
+    {
+        await using var ctx = await QueueTestContext.CreateAsync(redis);
+        var batch = await ctx.Queue.EnqueueBatchAsync("alice", "demo", [Params(1)], Ct);
+
+        // batch:{id}:tasks is a list and task ids are hashes: read as the wrong type, Redis would refuse.
+        Assert.Null(await ctx.Queue.GetBatchAsync(batch.Id + ":tasks", Ct));
+        Assert.Null(await ctx.Progress.GetBatchAsync(batch.Id + ":tasks", Ct));
+        Assert.Null(await ctx.Queue.GetAsync(batch.Id + ":tasks", Ct));
+        Assert.Null(await ctx.Progress.GetTaskAsync(batch.TaskIds[0].ToUpperInvariant(), Ct));
+        Assert.Equal(TransitionKind.None, (await ctx.Queue.CancelAsync("../" + batch.TaskIds[0], Ct)).Kind);
+        Assert.NotNull(await ctx.Queue.GetBatchAsync(batch.Id, Ct));
+        Assert.NotNull(await ctx.Progress.GetTaskAsync(batch.TaskIds[0], Ct));
+    }
 }

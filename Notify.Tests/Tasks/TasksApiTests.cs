@@ -70,7 +70,7 @@ public sealed class TasksApiTests(RedisServer redis) : IClassFixture<RedisServer
         Assert.Equal("queued", task.GetProperty("progress").GetProperty("status").GetString());
         Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(http, Request(HttpMethod.Get, $"/api/tasks/{id}", "bob"))).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(http, Request(HttpMethod.Post, $"/api/tasks/{id}/cancel", "bob"))).Status);
-        Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(http, Request(HttpMethod.Get, "/api/tasks/nope", alice))).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(http, Request(HttpMethod.Get, "/api/tasks/01kaz0000000000000000000zz", alice))).Status);
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(http, Request(HttpMethod.Get, $"/api/tasks/{id}", "root", admin: true))).Status);
         Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(http, Request(HttpMethod.Get, $"/api/tasks/{id}", null))).Status);
 
@@ -178,6 +178,51 @@ public sealed class TasksApiTests(RedisServer redis) : IClassFixture<RedisServer
                 Assert.True(body.GetProperty("errors").TryGetProperty("kind", out _), body.ToString());
             }
         }
+    }
+
+    [Fact]
+    public async Task TasksApi_MalformedIds_400NamingIdAndNeverA500()
+    {
+        var (api, http) = await StartApiAsync();
+        await using var apiProcess = api;
+        using var client = http;
+        const string user = "mia";
+        var (_, batch) = await SendAsync(http, Request(HttpMethod.Post, "/api/batches", user, new { kind = "noop", items = new object[] { 1 } }));
+        var batchId = batch.GetProperty("batch_id").GetString()!;
+        var taskId = batch.GetProperty("task_ids")[0].GetString()!;
+
+        // Ids that address other Redis keys of the same task or batch, or nothing at all.
+        foreach (var id in new[] { batchId + ":tasks", taskId + ":x", "nope", taskId.ToUpperInvariant(), new string('a', 500), "%2F..%2F" })
+        {
+            foreach (var (method, path) in new[] { (HttpMethod.Get, $"/api/tasks/{id}"), (HttpMethod.Get, $"/api/batches/{id}"), (HttpMethod.Post, $"/api/tasks/{id}/cancel") })
+            {
+                var (status, problem) = await SendAsync(http, Request(method, path, user));
+                Assert.True(status == HttpStatusCode.BadRequest, $"{method} {path}: {(int)status} {problem}");
+                Assert.True(problem.GetProperty("errors").TryGetProperty("id", out _), problem.ToString());
+            }
+        }
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(http, Request(HttpMethod.Get, $"/api/batches/{batchId}", user))).Status);
+    }
+
+    [Fact]
+    public async Task TasksApi_TokenInQueryString_RefusedWith400EvenBesideAValidHeader()
+    {
+        var (api, http) = await StartApiAsync();
+        await using var apiProcess = api;
+        using var client = http;
+        var token = Tokens.Issue("nina", [], TimeSpan.FromMinutes(5)).Token;
+        var (_, created) = await SendAsync(http, Request(HttpMethod.Post, "/api/tasks", "nina", new { kind = "noop" }));
+        var id = created.GetProperty("task_id").GetString()!;
+
+        foreach (var (method, path) in new[] { (HttpMethod.Get, $"/api/tasks/{id}"), (HttpMethod.Post, "/api/tasks"), (HttpMethod.Get, $"/api/batches/{id}"), (HttpMethod.Get, "/api/notifications") })
+        {
+            var anonymous = await SendAsync(http, Request(method, $"{path}?token={token}", null, method == HttpMethod.Post ? new { kind = "noop" } : null));
+            var withHeader = await SendAsync(http, Request(method, $"{path}?token={token}", "nina", method == HttpMethod.Post ? new { kind = "noop" } : null));
+            Assert.Equal(HttpStatusCode.BadRequest, anonymous.Status);
+            Assert.Equal(HttpStatusCode.BadRequest, withHeader.Status);
+            Assert.True(withHeader.Body.GetProperty("errors").TryGetProperty("token", out _), withHeader.Body.ToString());
+        }
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(http, Request(HttpMethod.Get, $"/api/tasks/{id}", "nina"))).Status);
     }
 
     [Fact]
