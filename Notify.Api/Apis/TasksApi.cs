@@ -2,18 +2,21 @@ using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Notify.Core.Auth;
 using Notify.Core.Json;
 using Notify.Core.Tasks;
+
+using static Notify.Api.Apis.Problems;
+using static Notify.Api.Apis.TaskProblems;
 
 namespace Notify.Api.Apis;
 
 /// <summary>
 /// Tasks and batches (seed 001's queue, PROTOCOL.md §6): create, read, cancel, queue stats. A user
 /// sees and cancels only their own tasks (someone else's id is 404); admins see and cancel every task.
-/// Progress streams live in the Realtime service (<c>/api/ws/tasks/{id}</c>, <c>/api/sse/tasks/{id}</c>).
+/// Progress streams live in the Realtime service (<c>/api/ws/tasks/{id}</c>, <c>/api/sse/tasks/{id}</c>,
+/// <c>/api/sse/batches/{id}</c>); these routes answer JSON only.
 /// </summary>
 internal static class TasksApi
 {
@@ -53,10 +56,12 @@ internal static class TasksApi
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
         users.MapGet("/tasks/{id}", GetTaskAsync)
             .WithName("GetTask")
-            .WithSummary("A task with its current progress snapshot");
+            .WithSummary("A task with its current progress snapshot")
+            .WithDescription("JSON only: an `Accept` of `text/event-stream` alone is 406 naming the stream (`/api/sse/tasks/{id}` on the Realtime service).");
         users.MapGet("/batches/{id}", GetBatchAsync)
             .WithName("GetBatch")
-            .WithSummary("A batch with its counts and task ids");
+            .WithSummary("A batch with its counts and task ids")
+            .WithDescription("JSON only: an `Accept` of `text/event-stream` alone is 406 naming the stream (`/api/sse/batches/{id}` on the Realtime service).");
         users.MapPost("/tasks/{id}/cancel", CancelTaskAsync)
             .WithName("CancelTask")
             .WithSummary("Cancels a queued task at once (200) or asks a running one to stop (202); 409 when it already ended");
@@ -138,11 +143,15 @@ internal static class TasksApi
     }
 
     public static async Task<Results<JsonHttpResult<object>, ProblemHttpResult>> GetTaskAsync(
-        string id, ClaimsPrincipal user, ITaskQueue queue, IProgressStore progress, CancellationToken cancellationToken)
+        string id, ClaimsPrincipal user, HttpRequest request, ITaskQueue queue, IProgressStore progress, CancellationToken cancellationToken)
     {
         if (!TaskIds.IsWellFormed(id))
         {
             return MalformedId("Task");
+        }
+        if (WantsOnlyEventStream(request))
+        {
+            return StreamElsewhere($"/api/sse/tasks/{id}");
         }
         var task = await queue.GetAsync(id, cancellationToken);
         if (task is null || !CanSee(user, task.UserId))
@@ -154,11 +163,15 @@ internal static class TasksApi
     }
 
     public static async Task<Results<JsonHttpResult<object>, ProblemHttpResult>> GetBatchAsync(
-        string id, ClaimsPrincipal user, ITaskQueue queue, CancellationToken cancellationToken)
+        string id, ClaimsPrincipal user, HttpRequest request, ITaskQueue queue, CancellationToken cancellationToken)
     {
         if (!TaskIds.IsWellFormed(id))
         {
             return MalformedId("Batch");
+        }
+        if (WantsOnlyEventStream(request))
+        {
+            return StreamElsewhere($"/api/sse/batches/{id}");
         }
         var batch = await queue.GetBatchAsync(id, cancellationToken);
         if (batch is null || !CanSee(user, batch.UserId))
@@ -253,52 +266,6 @@ internal static class TasksApi
 
     private static JsonElement? Normalize(JsonElement? value) =>
         value is { ValueKind: not (JsonValueKind.Undefined or JsonValueKind.Null) } v ? v : null;
-
-    /// <summary>The serialized size of <paramref name="value"/> when it is over the limit, else null.</summary>
-    private static int? TooLarge(JsonElement? value, QueueOptions o) =>
-        value is { } v && System.Text.Encoding.UTF8.GetByteCount(v.GetRawText()) is var size && size > o.MaxParamsBytes ? size : null;
-
-    private static ProblemHttpResult ParamsTooLarge(string field, int size, QueueOptions o) =>
-        Limit(StatusCodes.Status413PayloadTooLarge, field, "Queue:MaxParamsBytes", o.MaxParamsBytes,
-            $"{field} is {size} bytes serialized; at most {o.MaxParamsBytes} (Queue:MaxParamsBytes).");
-
-    /// <summary>
-    /// 429 (the caller's own cap on waiting tasks) or 503 (the whole queue's), both with <c>Retry-After</c>:
-    /// waiting tasks drain as they run, so trying again after a rate-limit window is reasonable.
-    /// </summary>
-    private static ProblemHttpResult Full(QueueFullException full, QueueOptions o, ApiOptions api, HttpResponse response)
-    {
-        response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(api.RateLimitWindow.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var (status, limit, max) = full.IsUserCap
-            ? (StatusCodes.Status429TooManyRequests, "Queue:MaxQueuedPerUser", o.MaxQueuedPerUser)
-            : (StatusCodes.Status503ServiceUnavailable, "Queue:MaxQueuedTotal", o.MaxQueuedTotal);
-        return TypedResults.Problem(statusCode: status, title: ReasonPhrases.GetReasonPhrase(status), detail: full.Message,
-            extensions: new Dictionary<string, object?> { ["limit"] = limit, ["max"] = max });
-    }
-
-    /// <summary>A problem naming the field and the configuration key of the limit it went over.</summary>
-    private static ProblemHttpResult Limit(int status, string field, string limit, long max, string detail) =>
-        TypedResults.Problem(statusCode: status, title: ReasonPhrases.GetReasonPhrase(status), detail: detail,
-            extensions: new Dictionary<string, object?>
-            {
-                ["limit"] = limit,
-                ["max"] = max,
-                ["errors"] = new Dictionary<string, string[]> { [field] = [detail] },
-            });
-
-    private static ValidationProblem Field(string field, string message) =>
-        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] });
-
-    /// <summary>400 naming <c>id</c>: it cannot be a task or batch id (26 lowercase characters of a ULID).</summary>
-    private static ProblemHttpResult MalformedId(string what)
-    {
-        var message = $"is not a {what.ToLowerInvariant()} id (26 lowercase characters, as returned on create).";
-        return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Bad Request", detail: $"{what} id {message}",
-            extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["id"] = [message] } });
-    }
-
-    private static ProblemHttpResult NotFound(string what) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not Found", detail: $"{what} not found.");
 
     private static JsonHttpResult<object> Json(object value, int status = StatusCodes.Status200OK) =>
         TypedResults.Json(value, NotifyJson.Options, statusCode: status);

@@ -205,6 +205,32 @@ public sealed class TasksApiTests(RedisServer redis) : IClassFixture<RedisServer
     }
 
     [Fact]
+    public async Task TasksApi_AcceptEventStreamOnly_406NamingTheRealtimeStream()
+    {
+        var (api, http) = await StartApiAsync();
+        await using var apiProcess = api;
+        using var client = http;
+        var (_, batch) = await SendAsync(http, Request(HttpMethod.Post, "/api/batches", "omar", new { kind = "noop", items = new object[] { 1 } }));
+        var batchId = batch.GetProperty("batch_id").GetString()!;
+        var taskId = batch.GetProperty("task_ids")[0].GetString()!;
+
+        foreach (var (path, stream) in new[] { ($"/api/tasks/{taskId}", $"/api/sse/tasks/{taskId}"), ($"/api/batches/{batchId}", $"/api/sse/batches/{batchId}") })
+        {
+            using var streaming = Request(HttpMethod.Get, path, "omar");
+            streaming.Headers.Accept.ParseAdd("text/event-stream");
+            var (status, problem) = await SendAsync(http, streaming);
+            Assert.Equal(HttpStatusCode.NotAcceptable, status);
+            Assert.Equal(stream, problem.GetProperty("stream").GetString());
+
+            // A client that also takes JSON gets JSON.
+            using var either = Request(HttpMethod.Get, path, "omar");
+            either.Headers.Accept.ParseAdd("text/event-stream");
+            either.Headers.Accept.ParseAdd("application/json");
+            Assert.Equal(HttpStatusCode.OK, (await SendAsync(http, either)).Status);
+        }
+    }
+
+    [Fact]
     public async Task TasksApi_TokenInQueryString_RefusedWith400EvenBesideAValidHeader()
     {
         var (api, http) = await StartApiAsync();
