@@ -53,6 +53,7 @@ internal static partial class Extensions
         });
 
         services.AddSingleton<TaskNotifier>();
+        services.AddSingleton<ExpiredTaskRecovery>();
         services.AddSingleton<TaskDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<TaskDispatcher>());
 

@@ -47,4 +47,7 @@ internal static partial class WorkerLog
 
     [LoggerMessage(15, LogLevel.Warning, "{Count} recurring jobs were missing from Hangfire's storage (Redis flushed or restarted without persistence); registered again")]
     public static partial void RecurringJobsRestored(ILogger logger, int count);
+
+    [LoggerMessage(16, LogLevel.Warning, "Expired-lease sweep failed; trying again at the next one")]
+    public static partial void SweepFailed(ILogger logger, Exception exception);
 }

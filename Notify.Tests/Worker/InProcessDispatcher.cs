@@ -31,10 +31,11 @@ internal sealed class InProcessDispatcher : IAsyncDisposable
         var time = context.Time;
         var notifier = new TaskNotifier(new SqliteNotificationStore(_database), context.Bus, new TaskEvents(context.Bus, time),
             new NotificationIds(time), time, NullLogger<TaskNotifier>.Instance);
-        Dispatcher = new TaskDispatcher(context.Queue, context.Progress, new TaskHandlerRegistry([Handler]), notifier,
-            new QueueSettings(new QueueTestContext.StaticOptions<QueueOptions>(context.Options)),
-            new QueueTestContext.StaticOptions<WorkerOptions>(new WorkerOptions { ShutdownGrace = TimeSpan.Zero, PollInterval = TimeSpan.FromMilliseconds(200) }),
-            time, NullLogger<TaskDispatcher>.Instance);
+        var handlers = new TaskHandlerRegistry([Handler]);
+        var settings = new QueueSettings(new QueueTestContext.StaticOptions<QueueOptions>(context.Options));
+        var options = new QueueTestContext.StaticOptions<WorkerOptions>(new WorkerOptions { ShutdownGrace = TimeSpan.Zero, PollInterval = TimeSpan.FromMilliseconds(200) });
+        var recovery = new ExpiredTaskRecovery(context.Queue, settings, notifier, handlers, options, NullLogger<ExpiredTaskRecovery>.Instance);
+        Dispatcher = new TaskDispatcher(context.Queue, context.Progress, handlers, notifier, recovery, settings, options, time, NullLogger<TaskDispatcher>.Instance);
     }
 
     public QueueTestContext Context { get; }

@@ -12,7 +12,8 @@ namespace Notify.Worker.Queue;
 /// The long-running loop that takes tasks off the queue and runs their handlers. It dequeues whenever
 /// this process has a free slot and the queue signals work (Redis pub/sub: a task queued or a slot freed
 /// anywhere), looking anyway every <see cref="WorkerOptions.PollInterval"/> in case a signal was lost.
-/// Running tasks' leases are renewed every third of the visibility timeout; a lost lease or a cancel
+/// Running tasks' leases are renewed every third of the visibility timeout, and as often it recovers
+/// expired leases of any Worker (<see cref="ExpiredTaskRecovery"/>); a lost lease or a cancel
 /// request fires the handler's token. A run whose lease can no longer be proven (no renewal or progress
 /// report has succeeded since the last deadline it was granted, e.g. while Redis is unreachable) is
 /// stopped at that deadline, because from then on another worker may be running the task. Runs are
@@ -25,6 +26,7 @@ internal sealed class TaskDispatcher(
     IProgressStore progress,
     TaskHandlerRegistry handlers,
     TaskNotifier notifier,
+    ExpiredTaskRecovery recovery,
     QueueSettings settings,
     IOptionsMonitor<WorkerOptions> options,
     TimeProvider time,
@@ -45,6 +47,7 @@ internal sealed class TaskDispatcher(
         WorkerLog.DispatcherStarted(logger, WorkerId, options.CurrentValue.MaxParallelTasks, string.Join(',', handlers.Kinds));
         IAsyncDisposable? subscription = null;
         var heartbeat = Task.Run(() => RenewLoopAsync(stoppingToken), CancellationToken.None);
+        var sweep = Task.Run(() => SweepLoopAsync(stoppingToken), CancellationToken.None);
         var backoff = TimeSpan.FromMilliseconds(100);
         try
         {
@@ -99,6 +102,31 @@ internal sealed class TaskDispatcher(
                 await subscription.DisposeAsync();
             }
             await heartbeat;
+            await sweep;
+        }
+    }
+
+    /// <summary>
+    /// Recovers expired leases (of any Worker) every third of the visibility timeout, so a dead Worker's
+    /// tasks come back within that of their lease's end whatever happens to Hangfire's scheduler.
+    /// </summary>
+    private async Task SweepLoopAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(settings.Current.VisibilityTimeout / 3, time, stoppingToken);
+                await recovery.RunAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                WorkerLog.SweepFailed(logger, ex);
+            }
         }
     }
 
