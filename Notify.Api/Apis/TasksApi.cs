@@ -57,11 +57,15 @@ internal static class TasksApi
         users.MapGet("/tasks/{id}", GetTaskAsync)
             .WithName("GetTask")
             .WithSummary("A task with its current progress snapshot")
-            .WithDescription("JSON only: an `Accept` of `text/event-stream` alone is 406 naming the stream (`/api/sse/tasks/{id}` on the Realtime service).");
+            .WithDescription("JSON only: an `Accept` of `text/event-stream` alone is 406 naming the stream (`/api/sse/tasks/{id}` on the Realtime service).")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status406NotAcceptable);
         users.MapGet("/batches/{id}", GetBatchAsync)
             .WithName("GetBatch")
             .WithSummary("A batch with its counts and task ids")
-            .WithDescription("JSON only: an `Accept` of `text/event-stream` alone is 406 naming the stream (`/api/sse/batches/{id}` on the Realtime service).");
+            .WithDescription("JSON only: an `Accept` of `text/event-stream` alone is 406 naming the stream (`/api/sse/batches/{id}` on the Realtime service).")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status406NotAcceptable);
         users.MapPost("/tasks/{id}/cancel", CancelTaskAsync)
             .WithName("CancelTask")
             .WithSummary("Cancels a queued task at once (200) or asks a running one to stop (202); 409 when it already ended");
