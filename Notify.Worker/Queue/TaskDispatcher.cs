@@ -99,7 +99,14 @@ internal sealed class TaskDispatcher(
             await DrainAsync();
             if (subscription is not null)
             {
-                await subscription.DisposeAsync();
+                try
+                {
+                    await subscription.DisposeAsync();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // A host that failed to start disposes the Redis connection first: nothing left to unsubscribe.
+                }
             }
             await heartbeat;
             await sweep;
@@ -119,8 +126,9 @@ internal sealed class TaskDispatcher(
                 await Task.Delay(settings.Current.VisibilityTimeout / 3, time, stoppingToken);
                 await recovery.RunAsync(stoppingToken);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
             {
+                // Shutdown (also a failed start, where Redis may already be disposed): not an error.
                 break;
             }
             catch (Exception ex)
