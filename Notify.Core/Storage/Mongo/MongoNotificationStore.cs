@@ -9,7 +9,8 @@ namespace Notify.Core.Storage.Mongo;
 /// <see cref="INotificationStore"/> on MongoDB (production). One document per notification in the
 /// <c>notifications</c> collection; <c>_id</c> is the ULID string, so sorting by <c>_id</c> is creation
 /// order. Idempotency is race-safe across any number of Api instances through a unique partial index
-/// on (user_id, idempotency_key): the loser of a race gets a duplicate-key error and returns the winner.
+/// on (user_id, idempotency_caller, idempotency_key): the loser of a race gets a duplicate-key error and
+/// returns the winner.
 /// </summary>
 public sealed class MongoNotificationStore : INotificationStore
 {
@@ -33,8 +34,18 @@ public sealed class MongoNotificationStore : INotificationStore
         _collection = database.GetCollection<BsonDocument>(CollectionName);
     }
 
+    /// <summary>The per-user key index of stores made before keys were scoped by caller; dropped at start.</summary>
+    private const string UnscopedKeyIndex = "user_id_idempotency_key";
+
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
+        try
+        {
+            await _collection.Indexes.DropOneAsync(UnscopedKeyIndex, cancellationToken);
+        }
+        catch (MongoCommandException ex) when (ex.CodeName is "IndexNotFound" or "NamespaceNotFound")
+        {
+        }
         var keys = Builders<BsonDocument>.IndexKeys;
         await _collection.Indexes.CreateManyAsync(
         [
@@ -48,20 +59,20 @@ public sealed class MongoNotificationStore : INotificationStore
                 keys.Ascending(MongoNotificationDocument.CreatedAt),
                 new CreateIndexOptions { Name = "created_at" }),
             new CreateIndexModel<BsonDocument>(
-                keys.Ascending(MongoNotificationDocument.UserId).Ascending(MongoNotificationDocument.IdempotencyKey),
+                keys.Ascending(MongoNotificationDocument.UserId).Ascending(MongoNotificationDocument.IdempotencyCaller).Ascending(MongoNotificationDocument.IdempotencyKey),
                 new CreateIndexOptions<BsonDocument>
                 {
-                    Name = "user_id_idempotency_key",
+                    Name = "user_id_idempotency_caller_key",
                     Unique = true,
                     PartialFilterExpression = Filter.Exists(MongoNotificationDocument.IdempotencyKey),
                 }),
         ], cancellationToken);
     }
 
-    public async Task<CreateResult> CreateAsync(Notification notification, string? idempotencyKey, CancellationToken cancellationToken)
+    public async Task<CreateResult> CreateAsync(Notification notification, IdempotencyKey? idempotency, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(notification);
-        var document = MongoNotificationDocument.ToBson(notification, idempotencyKey);
+        var document = MongoNotificationDocument.ToBson(notification, idempotency);
         // Two attempts: the first row may be deleted between our duplicate-key error and the lookup.
         for (var attempt = 0; ; attempt++)
         {
@@ -70,14 +81,20 @@ public sealed class MongoNotificationStore : INotificationStore
                 await _collection.InsertOneAsync(document, options: null, cancellationToken);
                 return new CreateResult(SqliteNotificationStore.AsStored(notification), Created: true);
             }
-            catch (MongoWriteException ex) when (idempotencyKey is not null && ex.WriteError?.Category == ServerErrorCategory.DuplicateKey)
+            catch (MongoWriteException ex) when (idempotency is not null && ex.WriteError?.Category == ServerErrorCategory.DuplicateKey)
             {
                 var existing = await _collection
-                    .Find(Filter.Eq(MongoNotificationDocument.UserId, notification.UserId) & Filter.Eq(MongoNotificationDocument.IdempotencyKey, idempotencyKey))
+                    .Find(Filter.Eq(MongoNotificationDocument.UserId, notification.UserId)
+                        & Filter.Eq(MongoNotificationDocument.IdempotencyCaller, idempotency.Caller)
+                        & Filter.Eq(MongoNotificationDocument.IdempotencyKey, idempotency.Key))
                     .FirstOrDefaultAsync(cancellationToken);
                 if (existing is not null)
                 {
-                    return new CreateResult(MongoNotificationDocument.FromBson(existing), Created: false);
+                    var hash = existing.GetValue(MongoNotificationDocument.RequestHash, BsonNull.Value) is BsonString h ? h.Value : null;
+                    return new CreateResult(MongoNotificationDocument.FromBson(existing), Created: false)
+                    {
+                        RequestMismatch = !string.Equals(hash, idempotency.RequestHash, StringComparison.Ordinal),
+                    };
                 }
                 if (attempt > 0)
                 {

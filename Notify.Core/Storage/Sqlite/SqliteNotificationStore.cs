@@ -7,20 +7,26 @@ namespace Notify.Core.Storage.Sqlite;
 /// <summary>
 /// <see cref="INotificationStore"/> on a SQLite file (the embedded default). Several processes may share
 /// the file: WAL lets readers run beside the single writer, the busy timeout makes writers of different
-/// processes take turns, and the unique (user_id, idempotency_key) index makes idempotent creates race-safe
-/// across them.
+/// processes take turns, and the unique (user_id, idempotency_caller, idempotency_key) index makes
+/// idempotent creates race-safe across them.
 /// </summary>
 public sealed class SqliteNotificationStore(SqliteDatabase database) : INotificationStore
 {
     private const string Columns = "id, user_id, type, title, content, link, source, severity, status, created_at, read_at, metadata";
 
+    /// <summary>How many fields <see cref="Columns"/> names (the ordinal of whatever a query selects after them).</summary>
+    private const int ColumnCount = 12;
+
     private const string InsertSql = $"""
-        INSERT INTO notifications ({Columns}, idempotency_key)
-        VALUES ($id, $user, $type, $title, $content, $link, $source, $severity, $status, $created, $read, $metadata, $key)
-        ON CONFLICT (user_id, idempotency_key) DO NOTHING
+        INSERT INTO notifications ({Columns}, idempotency_key, idempotency_caller, request_hash)
+        VALUES ($id, $user, $type, $title, $content, $link, $source, $severity, $status, $created, $read, $metadata, $key, $caller, $hash)
+        ON CONFLICT (user_id, idempotency_caller, idempotency_key) DO NOTHING
         """;
 
-    private const string ByKeySql = $"SELECT {Columns} FROM notifications WHERE user_id = $user AND idempotency_key = $key";
+    private const string ByKeySql = $"""
+        SELECT {Columns}, request_hash FROM notifications
+        WHERE user_id = $user AND idempotency_caller = $caller AND idempotency_key = $key
+        """;
     private const string GetSql = $"SELECT {Columns} FROM notifications WHERE user_id = $user AND id = $id";
     private const string ListAfterSql = $"SELECT {Columns} FROM notifications WHERE user_id = $user AND id > $after ORDER BY id LIMIT $limit";
     private const string CountUnreadSql = "SELECT COUNT(*) FROM notifications WHERE user_id = $user AND status = 0";
@@ -59,12 +65,23 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
             created_at      INTEGER NOT NULL,
             read_at         INTEGER,
             metadata        TEXT,
-            idempotency_key TEXT
+            idempotency_key TEXT,
+            idempotency_caller TEXT,
+            request_hash    TEXT
         );
         CREATE UNIQUE INDEX IF NOT EXISTS ux_notifications_user_id ON notifications (user_id, id);
         CREATE INDEX IF NOT EXISTS ix_notifications_user_status_id ON notifications (user_id, status, id);
         CREATE INDEX IF NOT EXISTS ix_notifications_created_at ON notifications (created_at);
-        CREATE UNIQUE INDEX IF NOT EXISTS ux_notifications_user_idempotency ON notifications (user_id, idempotency_key);
+        """;
+
+    // Idempotency keys are scoped by caller. A file made before that has neither column (they are added)
+    // and a per-user key index (replaced); its keyed rows have no caller and so match no new key.
+    private static readonly string[] IdempotencyColumns = ["idempotency_caller", "request_hash"];
+
+    private const string IdempotencyIndexSql = """
+        DROP INDEX IF EXISTS ux_notifications_user_idempotency;
+        CREATE UNIQUE INDEX IF NOT EXISTS ux_notifications_user_caller_idempotency
+            ON notifications (user_id, idempotency_caller, idempotency_key);
         """;
 
     /// <summary>Page size of the user scan of per-user retention.</summary>
@@ -73,11 +90,23 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
     public Task InitializeAsync(CancellationToken cancellationToken) =>
         database.ExclusiveWriteAsync(session =>
         {
-            var command = session.Command(SchemaSql);
-            return command.ExecuteNonQuery();
+            session.Command(SchemaSql).ExecuteNonQuery();
+            var existing = new HashSet<string>(StringComparer.Ordinal);
+            using (var reader = session.Command("SELECT name FROM pragma_table_info('notifications')").ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    existing.Add(reader.GetString(0));
+                }
+            }
+            foreach (var column in IdempotencyColumns.Where(c => !existing.Contains(c)))
+            {
+                session.Command($"ALTER TABLE notifications ADD COLUMN {column} TEXT").ExecuteNonQuery();
+            }
+            return session.Command(IdempotencyIndexSql).ExecuteNonQuery();
         }, cancellationToken).AsTask();
 
-    public async Task<CreateResult> CreateAsync(Notification notification, string? idempotencyKey, CancellationToken cancellationToken)
+    public async Task<CreateResult> CreateAsync(Notification notification, IdempotencyKey? idempotency, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(notification);
         return await database.WriteAsync(session =>
@@ -96,7 +125,9 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
             p.AddWithValue("$created", notification.CreatedAt.ToUnixTimeMilliseconds());
             p.AddWithValue("$read", notification.ReadAt is { } readAt ? readAt.ToUnixTimeMilliseconds() : DBNull.Value);
             p.AddWithValue("$metadata", notification.Metadata is { } metadata ? metadata.GetRawText() : DBNull.Value);
-            p.AddWithValue("$key", (object?)idempotencyKey ?? DBNull.Value);
+            p.AddWithValue("$key", (object?)idempotency?.Key ?? DBNull.Value);
+            p.AddWithValue("$caller", (object?)idempotency?.Caller ?? DBNull.Value);
+            p.AddWithValue("$hash", (object?)idempotency?.RequestHash ?? DBNull.Value);
             if (insert.ExecuteNonQuery() == 1)
             {
                 return new CreateResult(AsStored(notification), Created: true);
@@ -104,10 +135,16 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
 
             var byKey = session.Command(ByKeySql);
             byKey.Parameters.AddWithValue("$user", notification.UserId);
-            byKey.Parameters.AddWithValue("$key", idempotencyKey);
-            var existing = ReadSingle(byKey)
-                ?? throw new InvalidOperationException("A create conflicted on its idempotency key but the first row is gone.");
-            return new CreateResult(existing, Created: false);
+            byKey.Parameters.AddWithValue("$caller", idempotency!.Caller);
+            byKey.Parameters.AddWithValue("$key", idempotency.Key);
+            using var reader = byKey.ExecuteReader();
+            if (!reader.Read())
+            {
+                throw new InvalidOperationException("A create conflicted on its idempotency key but the first row is gone.");
+            }
+            var existing = Map(reader);
+            var hash = reader.IsDBNull(ColumnCount) ? null : reader.GetString(ColumnCount);
+            return new CreateResult(existing, Created: false) { RequestMismatch = !string.Equals(hash, idempotency.RequestHash, StringComparison.Ordinal) };
         }, cancellationToken);
     }
 
