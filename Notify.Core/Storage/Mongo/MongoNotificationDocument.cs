@@ -9,7 +9,8 @@ namespace Notify.Core.Storage.Mongo;
 /// <summary>
 /// The BSON shape of a stored notification: snake_case fields as on the wire, <c>_id</c> the ULID,
 /// times as BSON dates (millisecond precision), metadata as native BSON so it can be queried, and
-/// <c>idempotency_key</c> present only when the create had one (the unique index is partial on it).
+/// <c>idempotency_key</c> present only when the create had one (the unique index is partial on it),
+/// <c>prev</c> the user's newest id when it was written, and <c>pending</c> only while it is unpublished.
 /// </summary>
 internal static class MongoNotificationDocument
 {
@@ -26,6 +27,10 @@ internal static class MongoNotificationDocument
     public const string ReadAt = "read_at";
     public const string Metadata = "metadata";
     public const string IdempotencyKey = "idempotency_key";
+    /// <summary>The user's newest id when this document was written ("" for the first); unique per user.</summary>
+    public const string Prev = "prev";
+    /// <summary>Present (true) while the notification is in the outbox, not yet published.</summary>
+    public const string Pending = "pending";
 
     private static readonly JsonWriterSettings MetadataJson = new() { OutputMode = JsonOutputMode.RelaxedExtendedJson, Indent = false };
 
