@@ -6,13 +6,16 @@ using Notify.Core.Notifications;
 namespace Notify.Api.Notifications;
 
 /// <summary>
-/// Store first, then publish: a notification reaches the bus only once it is durable, so a client that
-/// misses the live frame finds it on replay. Changes to the inbox (read, read all, delete) are published
-/// on the user's topic too, so the user's other tabs and devices update.
+/// Store first, then publish: a notification reaches the bus only once it is durable, and it waits in
+/// the store's outbox until it was published (<see cref="NotificationOutbox"/>), so a publish that fails
+/// (Redis down) or never happens (the process died) is made later; the create still answers 201. Changes
+/// to the inbox (read, read all, delete) are published on the user's topic too, so the user's other tabs
+/// and devices update; those are best effort.
 /// </summary>
 internal sealed class NotificationService(
     INotificationStore store,
     IMessageBus bus,
+    NotificationOutbox outbox,
     NotificationIds ids,
     TimeProvider time,
     ILogger<NotificationService> logger)
@@ -48,7 +51,7 @@ internal sealed class NotificationService(
         if (result.Created)
         {
             ApiLog.NotificationCreated(logger, result.Notification.Id, result.Notification.UserId);
-            await PublishAsync(result.Notification.UserId, Frames.Serialize("notification", result.Notification));
+            await outbox.PublishAsync(result.Notification);
         }
         else
         {
