@@ -229,7 +229,8 @@ public sealed class NotificationOutbox(
             _nextRun = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _deferredDuringRun = 0;
         }
-        if (await TryDrainAsync(rows => rows, stoppingToken))
+        // While Redis is down there is nothing to try: the restored connection asks for a drain.
+        if (redis.IsConnected && await TryDrainAsync(rows => rows, stoppingToken))
         {
             bool again;
             lock (_sync)

@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Notify.Core.Notifications;
+using Notify.Core.Storage;
+using Notify.Core.Storage.Sqlite;
 using Notify.Tests.Infrastructure;
 
 namespace Notify.Tests.Faults;
@@ -110,6 +113,23 @@ public sealed class DeliveryFaultTests : IAsyncLifetime
             await client.WaitForAsync(broadcasts, c => c.Messages(channel), DeliveryDeadline);
             Assert.Equal(broadcasts, client.Messages(channel));
         }
+    }
+
+    [Fact]
+    public async Task Outbox_NotificationStoredByAWriterThatDiedBeforePublishing_IsPublishedByTheApiSweep()
+    {
+        var user = NewUsers("orphan", 1)[0];
+        var client = await StartClientAsync(user, [_rig.A, _rig.B]);
+        // What a writer leaves behind when it dies between the insert and the publish.
+        using var database = new SqliteDatabase(_rig.SqlitePath, TimeSpan.FromSeconds(10), 2, SqliteSynchronousMode.Normal);
+        var orphan = new Notification { Id = new NotificationIds(TimeProvider.System).Next(), UserId = user, Type = "fault", Title = "orphan", CreatedAt = DateTimeOffset.UtcNow };
+        var stored = (await new SqliteNotificationStore(database).CreateAsync(orphan, null, Ct)).Notification;
+
+        // The rig's Api sweeps every second: a notification still waiting at two sweeps in a row goes out.
+        await client.WaitForAsync([stored.Id], c => c.Notifications(), TimeSpan.FromSeconds(15));
+
+        Assert.Equal([stored.Id], client.Notifications());
+        Assert.Empty(await new SqliteNotificationStore(database).ListUnpublishedAsync(10, Ct));
     }
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
