@@ -14,7 +14,6 @@ namespace Notify.Api.Notifications;
 /// </summary>
 internal sealed class NotificationService(
     INotificationStore store,
-    IMessageBus bus,
     NotificationOutbox outbox,
     NotificationIds ids,
     TimeProvider time,
@@ -90,19 +89,9 @@ internal sealed class NotificationService(
         return true;
     }
 
-    // Once the change is stored it is published even if the caller has gone away meanwhile; a publish
-    // failure is logged, not returned: the store is the truth and clients catch up by replay.
-    private async Task PublishAsync(string userId, byte[] frame)
-    {
-        try
-        {
-            await bus.PublishAsync(BusTopic.User(userId), frame, CancellationToken.None);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            ApiLog.PublishFailed(logger, ex, userId);
-        }
-    }
+    // Once the change is stored it is published even if the caller has gone away meanwhile; with Redis
+    // down it is not (the answer does not wait): the store is the truth and other tabs see it on reload.
+    private Task PublishAsync(string userId, byte[] frame) => outbox.TryPublishAsync(BusTopic.User(userId), frame);
 
     private static DateTimeOffset TruncateToMilliseconds(DateTimeOffset t) => new(t.Ticks - (t.Ticks % TimeSpan.TicksPerMillisecond), t.Offset);
 

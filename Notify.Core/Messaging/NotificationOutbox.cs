@@ -105,6 +105,28 @@ public sealed class NotificationOutbox(
         _published.Writer.TryWrite(new NotificationKey(notification.UserId, notification.Id));
     }
 
+    /// <summary>
+    /// Publishes a frame that is not kept anywhere (an inbox change: read, read all, deleted), best
+    /// effort: false at once when Redis is not connected or the publish failed. Never throws for a bus failure.
+    /// </summary>
+    public async Task<bool> TryPublishAsync(BusTopic topic, ReadOnlyMemory<byte> frame)
+    {
+        if (!redis.IsConnected)
+        {
+            return false;
+        }
+        try
+        {
+            await bus.PublishAsync(topic, frame, CancellationToken.None);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            OutboxLog.BestEffortFailed(logger, ex, topic.Kind, topic.Key);
+            return false;
+        }
+    }
+
     /// <summary>Records a notification left for the next drain (under <see cref="_sync"/>); returns that drain's completion.</summary>
     private Task Defer()
     {

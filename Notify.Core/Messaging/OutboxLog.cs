@@ -22,4 +22,7 @@ internal static partial class OutboxLog
 
     [LoggerMessage(6, LogLevel.Warning, "Published {Count} notifications another writer stored but never published")]
     public static partial void Abandoned(ILogger logger, int count);
+
+    [LoggerMessage(7, LogLevel.Warning, "Publishing an inbox change to {Kind} topic {Key} failed; other tabs see it on their next reload")]
+    public static partial void BestEffortFailed(ILogger logger, Exception exception, BusTopicKind kind, string key);
 }

@@ -36,7 +36,7 @@ public sealed class NotificationIds(TimeProvider time)
     /// <summary>
     /// <paramref name="proposed"/> when it sorts after <paramref name="floor"/> (or there is no floor);
     /// otherwise an id just above <paramref name="floor"/>: the floor plus a random step of at most
-    /// 2^32, so ids raised above the same floor for different users do not collide.
+    /// 2^31, so ids raised above the same floor for different users do not collide.
     /// </summary>
     public static string Above(string proposed, string? floor)
     {

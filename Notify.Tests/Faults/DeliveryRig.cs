@@ -126,6 +126,7 @@ internal sealed class LiveClient : IAsyncDisposable
     private readonly string[] _channels;
     private readonly Lock _gate = new();
     private readonly List<string> _notifications = [];
+    private readonly Dictionary<string, long> _arrivals = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<string>> _messages = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _firstReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -162,6 +163,15 @@ internal sealed class LiveClient : IAsyncDisposable
         lock (_gate)
         {
             return [.. _notifications];
+        }
+    }
+
+    /// <summary>When <paramref name="id"/> first arrived (a <see cref="Stopwatch"/> timestamp), if it did.</summary>
+    public long? ArrivedAt(string id)
+    {
+        lock (_gate)
+        {
+            return _arrivals.TryGetValue(id, out var at) ? at : null;
         }
     }
 
@@ -281,6 +291,7 @@ internal sealed class LiveClient : IAsyncDisposable
                     lock (_gate)
                     {
                         _notifications.Add(id);
+                        _arrivals.TryAdd(id, Stopwatch.GetTimestamp());
                         if (_lastId is null || CompareIds(id, _lastId) > 0)
                         {
                             _lastId = id;
