@@ -138,7 +138,6 @@ internal sealed class ConnectionRegistry(
                 {
                     receivers.Subscription = await bus.SubscribeAsync(topic, OnMessage, cancellationToken);
                     RealtimeLog.TopicSubscribed(logger, topic.Kind, topic.Key);
-                    receivers.Feed.Start(await StartingPointAsync(topic, cancellationToken));
                 }
                 catch
                 {
@@ -153,6 +152,7 @@ internal sealed class ConnectionRegistry(
                     }
                     throw;
                 }
+                receivers.Feed.Start(await StartingPointAsync(topic, cancellationToken));
             }
         }
         finally
@@ -264,7 +264,8 @@ internal sealed class ConnectionRegistry(
     /// <summary>
     /// Where the topic's stream stands now that its subscription is active: the user's newest notification
     /// id ("" for none) or the channel history's last offset. Null for task and batch topics, and when it
-    /// cannot be read (the topic is then not caught up after a lost subscription; its clients resume on reconnect).
+    /// cannot be read (the topic is then not caught up after a lost subscription; its clients resume on
+    /// reconnect). Never throws: the subscription is active already and is released with its receivers.
     /// </summary>
     private async Task<string?> StartingPointAsync(BusTopic topic, CancellationToken cancellationToken)
     {
@@ -281,7 +282,12 @@ internal sealed class ConnectionRegistry(
                     return null;
             }
         }
-        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The subscribing connection is closing; the subscription is released with it.
+            return null;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             RealtimeLog.FeedStartFailed(logger, ex, topic.Kind, topic.Key);
             return null;
