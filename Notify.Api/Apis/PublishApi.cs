@@ -37,7 +37,7 @@ internal static class PublishApi
         api.MapPost("/", CreateAsync)
             .WithName("CreateNotification")
             .WithSummary("Creates a notification for a user")
-            .WithDescription("Stored, then published to the user's connections as a `notification` frame. With an `Idempotency-Key` header a retry returns the first result (and `Idempotent-Replayed: true`) and creates nothing.");
+            .WithDescription("Stored, then published to the user's connections as a `notification` frame. 201 as soon as it is stored: while Redis is unreachable it waits in the store's outbox and is published when Redis is back. The answer's `id` is the stored one. With an `Idempotency-Key` header a retry returns the first result (and `Idempotent-Replayed: true`) and creates nothing.");
         api.MapPost("/send", SendAsync)
             .WithName("SendNotification")
             .WithSummary("Creates a notification (seed-compatible form)")
