@@ -70,15 +70,21 @@ public sealed class NotificationOutbox(
         ArgumentNullException.ThrowIfNull(notification);
         var connected = redis.IsConnected;
         Task? drained = null;
+        var first = false;
         lock (_sync)
         {
             if (_backlog || !connected)
             {
+                first = !_backlog;
                 drained = Defer();
             }
         }
         if (drained is not null)
         {
+            if (first)
+            {
+                OutboxLog.Holding(logger, connected ? "earlier publications wait" : "Redis is not connected");
+            }
             OutboxLog.Deferred(logger, notification.Id, notification.UserId);
             RequestDrain();
             if (connected)

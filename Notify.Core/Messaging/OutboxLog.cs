@@ -5,7 +5,7 @@ namespace Notify.Core.Messaging;
 /// <summary>The outbox's log messages. Never notification bodies.</summary>
 internal static partial class OutboxLog
 {
-    [LoggerMessage(1, LogLevel.Warning, "Redis is not connected: notification {NotificationId} of user {UserId} waits in the outbox")]
+    [LoggerMessage(1, LogLevel.Debug, "Notification {NotificationId} of user {UserId} waits in the outbox")]
     public static partial void Deferred(ILogger logger, string notificationId, string userId);
 
     [LoggerMessage(2, LogLevel.Warning, "Publishing notification {NotificationId} of user {UserId} failed; it waits in the outbox")]
@@ -25,4 +25,7 @@ internal static partial class OutboxLog
 
     [LoggerMessage(7, LogLevel.Warning, "Publishing an inbox change to {Kind} topic {Key} failed; other tabs see it on their next reload")]
     public static partial void BestEffortFailed(ILogger logger, Exception exception, BusTopicKind kind, string key);
+
+    [LoggerMessage(8, LogLevel.Warning, "Publishing new notifications paused ({Reason}): they wait in the outbox until it is drained")]
+    public static partial void Holding(ILogger logger, string reason);
 }
