@@ -53,6 +53,13 @@ public sealed class DeliveryFaultTests : IAsyncLifetime
         var caughtUp = clients.SelectMany(c => load.WhileDown.Where(n => n.User == c.User).Select(n => Stopwatch.GetElapsedTime(back, c.ArrivedAt(n.Id)!.Value))).Max();
         TestContext.Current.TestOutputHelper?.WriteLine($"{load.WhileDown.Count} notifications created while Redis was down; every client had them {caughtUp.TotalMilliseconds:F0} ms after Redis was back");
         Assert.True(caughtUp < TimeSpan.FromSeconds(10), $"caught up only {caughtUp} after Redis was back");
+        // And the Api published (and marked) everything that waited in its outbox, batch after batch.
+        var deadline = Stopwatch.StartNew();
+        while (await _rig.UnpublishedCountAsync(Ct) is var waiting and > 0)
+        {
+            Assert.True(deadline.Elapsed < DeliveryDeadline, $"{waiting} notifications still wait in the outbox");
+            await Task.Delay(200, Ct);
+        }
     }
 
     [Fact]

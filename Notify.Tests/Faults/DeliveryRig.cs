@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json;
+using Notify.Core.Storage;
+using Notify.Core.Storage.Sqlite;
 using Notify.Tests.Infrastructure;
 using Notify.Tests.Realtime;
 
@@ -42,6 +44,8 @@ internal sealed class DeliveryRig : IAsyncDisposable
             {
                 ["Auth__ApiKeys__faults"] = ApiKey,
                 ["Outbox__SweepInterval"] = "00:00:01",
+                // Small batches, so draining what waited during an outage takes several.
+                ["Outbox__BatchSize"] = "50",
             };
             var api = ServiceProcess.StartAsync("Notify.Api", environment);
             Task<ServiceProcess>[] starting = [a, b, api];
@@ -90,6 +94,13 @@ internal sealed class DeliveryRig : IAsyncDisposable
         {
             return null;
         }
+    }
+
+    /// <summary>How many notifications wait in the outbox (stored, not yet marked published).</summary>
+    public async Task<int> UnpublishedCountAsync(CancellationToken cancellationToken)
+    {
+        using var database = new SqliteDatabase(_sqlitePath, TimeSpan.FromSeconds(10), 1, SqliteSynchronousMode.Normal);
+        return (await new SqliteNotificationStore(database).ListUnpublishedAsync(100_000, cancellationToken)).Count;
     }
 
     /// <summary>Kills every pub/sub connection of the Redis server (<c>CLIENT KILL TYPE pubsub</c>); returns how many.</summary>

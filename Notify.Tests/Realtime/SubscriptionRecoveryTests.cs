@@ -51,6 +51,40 @@ public sealed class SubscriptionRecoveryTests(RealtimeClusterFixture cluster) : 
         }
     }
 
+    [Theory]
+    [InlineData(20, false)]
+    [InlineData(21, true)]
+    public async Task Notifications_MissedWhileSubscriptionsWereCut_UpToMaxReplayAreReplayedBeyondItResync(int missedCount, bool resync)
+    {
+        // The cluster runs with Realtime:MaxReplay = 20.
+        var user = NewUser("many");
+        await using var client = await ConnectedAsync(cluster.A, user);
+        var missed = new List<string>();
+        for (var i = 0; i < missedCount; i++)
+        {
+            missed.Add((await cluster.Backplane.NotifyAsync(user, $"missed {i}", publish: false)).Id);
+        }
+
+        await KillPubSubAsync();
+
+        if (resync)
+        {
+            var frame = await NextAsync(client);
+            Assert.Equal("resync", frame.Type);
+            Assert.Equal("too_many_missed", frame.Data.GetProperty("reason").GetString());
+        }
+        else
+        {
+            var received = new List<string>();
+            while (received.Count < missed.Count)
+            {
+                received.Add(await NextNotificationIdAsync(client));
+            }
+            Assert.Equal(missed, received);
+        }
+        await AssertNothingElseAsync(client);
+    }
+
     [Fact]
     public async Task ChannelEntry_AppendedWhileSubscriptionsWereCut_ReachesTheSubscriberOnceInOrder()
     {
