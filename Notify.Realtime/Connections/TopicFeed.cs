@@ -22,6 +22,9 @@ internal sealed class TopicFeed(BusTopicKind kind, TimeSpan window, int capacity
 {
     private readonly Lock _gate = new();
     private string? _resumePoint;
+    // Channel topics: the newest offset a catch-up replayed. Its live copy may still be on its way
+    // through the subscription (published after the re-subscribe, read by the replay first).
+    private string? _replayedUpTo;
     private Queue<(string Id, DateTimeOffset At)>? _recent;
     private HashSet<string>? _recentIds;
     private List<ReadOnlyMemory<byte>>? _held;
@@ -112,6 +115,7 @@ internal sealed class TopicFeed(BusTopicKind kind, TimeSpan window, int capacity
                 return false;
             }
             _resumePoint = id;
+            _replayedUpTo = id;
             return true;
         }
     }
@@ -122,6 +126,7 @@ internal sealed class TopicFeed(BusTopicKind kind, TimeSpan window, int capacity
         lock (_gate)
         {
             _resumePoint = resumePoint;
+            _replayedUpTo = kind == BusTopicKind.User ? null : resumePoint;
             _recent = null;
             _recentIds = null;
         }
@@ -169,8 +174,10 @@ internal sealed class TopicFeed(BusTopicKind kind, TimeSpan window, int capacity
     }
 
     /// <summary>
-    /// Whether a frame goes out, recording what it passes on. A channel entry is only ever a duplicate
-    /// when it was held while a replay already sent it: live entries arrive in offset order.
+    /// Whether a frame goes out, recording what it passes on. Live channel entries arrive in offset
+    /// order, so one is a duplicate only when a catch-up replayed it first, or when it was held after
+    /// entries up to the resume point had gone out. (A live entry below a resume point that only the
+    /// topic's start set was published as the subscription began: it goes out.)
     /// </summary>
     private bool PassOn(ReadOnlyMemory<byte> frame, DateTimeOffset now, bool held = false)
     {
@@ -190,6 +197,10 @@ internal sealed class TopicFeed(BusTopicKind kind, TimeSpan window, int capacity
         if (info.Type != "message")
         {
             return true;
+        }
+        if (_replayedUpTo is not null && RedisMessageBus.CompareIds(info.Id, _replayedUpTo) <= 0)
+        {
+            return false;
         }
         if (_resumePoint is not null && RedisMessageBus.CompareIds(info.Id, _resumePoint) <= 0)
         {
