@@ -26,4 +26,7 @@ internal static partial class ApiLog
 
     [LoggerMessage(8, LogLevel.Information, "Runtime settings changed by {UserId}: {Keys}")]
     public static partial void SettingsChanged(ILogger logger, string userId, string keys);
+
+    [LoggerMessage(10, LogLevel.Information, "Idempotency key of {Caller} for user {UserId} reused for a different request; answered 422")]
+    public static partial void IdempotencyKeyReused(ILogger logger, string caller, string userId);
 }

@@ -23,6 +23,13 @@ public sealed class ApiOptions
     [Range(1, 10_000_000)]
     public int ApiKeyCreatesPerWindow { get; set; } = 50_000;
 
+    /// <summary>
+    /// Task and batch creates (<c>POST /api/tasks</c>, <c>POST /api/batches</c>) one user may make per
+    /// window; more is 429. Default 20.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int UserTaskCreatesPerWindow { get; set; } = 20;
+
     /// <summary>Requests waiting for a permit once a window is used up (0: reject at once). Default 0.</summary>
     [Range(0, 10_000)]
     public int RateLimitQueue { get; set; }

@@ -4,8 +4,11 @@ using Microsoft.Extensions.Options;
 using Notify.Api.Auth;
 using Notify.Api.Notifications;
 using Notify.Api.OpenApi;
+using Notify.Core.Http;
+using Notify.Core.Auth;
 using Notify.Core.Json;
 using Notify.Core.Messaging;
+using Notify.Core.Presence;
 using Notify.Core.Storage;
 using Scalar.AspNetCore;
 using Notify.Api.Apis;
@@ -26,19 +29,23 @@ internal static class Extensions
 
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<CorsSettings>().BindConfiguration(CorsSettings.SectionName)
-            .Validate(o => o.Origins.All(origin => Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.AbsolutePath == "/" && !origin.EndsWith('/')), "Cors:Origins must be origins without a path or trailing slash, such as http://localhost:5173.")
+            .Validate(o => o.Origins.All(CorsOrigins.IsOrigin), CorsOrigins.Rule)
             .ValidateOnStart();
         services.AddOptions<ChannelOptions>().BindConfiguration(ChannelOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
         // Ports and their adapters.
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(new RedisChannels());
+        services.TryAddSingleton<IPresence, RedisPresence>();
+        services.TryAddSingleton<PresenceStatsCache>();
         services.TryAddSingleton<IMessageBus, RedisMessageBus>();
         services.AddSingleton<NotificationService>();
 
         // HTTP surface: snake_case JSON, problem details for every error, auth, limits, CORS, OpenAPI.
         services.ConfigureHttpJsonOptions(o => NotifyJson.Configure(o.SerializerOptions));
-        services.AddProblemDetails();
+        // PROTOCOL.md: snake_case everywhere, so the trace id of every problem is trace_id, whatever the
+        // framework's own default spelling.
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = UseSnakeCaseTraceId);
         services.AddExceptionHandler<BadRequestExceptionHandler>();
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.AddApiAuthentication();
@@ -56,12 +63,36 @@ internal static class Extensions
         builder.AddTasksApi();
     }
 
-    /// <summary>The middleware, in order: errors, body limit, static web UI, CORS, auth, rate limits.</summary>
+    /// <summary>
+    /// Settings the Api refuses to run with, checked before anything starts: dev tokens outside the
+    /// Development environment (anyone could sign in as anyone, admin included). Writes one line naming
+    /// the key and returns true.
+    /// </summary>
+    public static bool RefusesToStart(this IHostApplicationBuilder builder)
+    {
+        const string key = $"{AuthOptions.SectionName}:{nameof(AuthOptions.EnableDevTokens)}";
+        if (builder.Configuration.GetValue<bool>(key) && !builder.Environment.IsDevelopment())
+        {
+            Console.Error.WriteLine($"Refusing to start: {key} is true in the '{builder.Environment.EnvironmentName}' environment; dev tokens let anyone sign in as any user and are allowed only in Development.");
+            return true;
+        }
+        return false;
+    }
+
+    private static void UseSnakeCaseTraceId(ProblemDetailsContext context)
+    {
+        var extensions = context.ProblemDetails.Extensions;
+        extensions.Remove("traceId");
+        extensions["trace_id"] = System.Diagnostics.Activity.Current?.Id ?? context.HttpContext.TraceIdentifier;
+    }
+
+    /// <summary>The middleware, in order: errors, body limit, no tokens in REST URLs, static web UI, CORS, auth, rate limits.</summary>
     public static WebApplication UseApiPipeline(this WebApplication app)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.Use(LimitRequestBody);
+        app.Use(RefuseTokenInQuery);
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.UseRouting();
@@ -81,6 +112,30 @@ internal static class Extensions
             app.MapScalarApiReference().AllowAnonymous();
         }
         return app;
+    }
+
+    // Tokens in URLs end up in proxy and access logs. The Api has no stream a browser opens without headers,
+    // so a ?token= here is a mistake to report, not a credential to use (or to ignore while it leaks).
+    private static async Task RefuseTokenInQuery(HttpContext context, RequestDelegate next)
+    {
+        if (!context.Request.Query.ContainsKey("token") || !context.Request.Path.StartsWithSegments("/api")
+            || NotifyAuthExtensions.IsStreamingPath(context.Request.Path))
+        {
+            await next(context);
+            return;
+        }
+        const string message = "tokens are not accepted in the query string of REST routes (they end up in logs); send Authorization: Bearer <token>.";
+        context.Response.StatusCode = StatusCodes.Status400BadRequest;
+        await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = new HttpValidationProblemDetails(new Dictionary<string, string[]> { ["token"] = [message] })
+            {
+                Status = StatusCodes.Status400BadRequest,
+                Title = "Bad Request",
+                Detail = "The token " + message,
+            },
+        });
     }
 
     // A declared length over the limit is refused before the body is read; a chunked body is cut off by

@@ -2,6 +2,10 @@ using Notify.Api;
 using Notify.Api.Apis;
 
 var builder = WebApplication.CreateBuilder(args);
+if (builder.RefusesToStart())
+{
+    return 1;
+}
 
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
@@ -21,3 +25,4 @@ app.MapClientConfigApi();
 app.MapApiReference();
 
 app.Run();
+return 0;

@@ -1,7 +1,9 @@
 var builder = DistributedApplication.CreateBuilder(args);
 
-var redis = builder.AddRedis("redis");
+// Run mode: redis-server from PATH with a password and an append-only file; publish mode: the stock Redis container.
+var redis = builder.AddRedisServer("redis");
 
+// Run mode: mongod from PATH, or ConnectionStrings:mongo; without either the services share one SQLite file.
 var mongo = builder.AddMongoDB("mongo");
 var notifydb = mongo.AddDatabase("notifydb");
 
@@ -9,37 +11,47 @@ var notifydb = mongo.AddDatabase("notifydb");
 var signingKey = builder.AddParameter("auth-signing-key", new GenerateParameterDefault { MinLength = 44, Special = false }, secret: true);
 
 // Realtime replays missed notifications from the store, so it needs the database as well as Redis.
+// Its replicas share one endpoint: DCP's proxy in front of them is the one URL clients get.
 var realtime = builder.AddProject<Projects.Notify_Realtime>("realtime")
+    .WithHttpEndpoint()
     .WithExternalHttpEndpoints()
     .WithReference(redis).WaitFor(redis)
     .WithReference(notifydb).WaitFor(notifydb)
     .WithEnvironment("Auth__SigningKey", signingKey)
+    .WithHttpHealthCheck("/health")
     .WithReplicas(2);
 
 var worker = builder.AddProject<Projects.Notify_Worker>("worker")
+    .WithHttpEndpoint()
     .WithExternalHttpEndpoints()
     .WithReference(redis).WaitFor(redis)
     .WithReference(notifydb).WaitFor(notifydb)
     .WithEnvironment("Auth__SigningKey", signingKey)
+    .WithHttpHealthCheck("/health")
     .WithUrl("/hangfire", "Hangfire dashboard");
 
 // The Api serves the web UI, which connects browsers to Realtime and links admins to the Worker's dashboard.
+// It starts last: a page it serves can connect at once.
 var api = builder.AddProject<Projects.Notify_Api>("api")
+    .WithHttpEndpoint()
     .WithExternalHttpEndpoints()
     .WithReference(redis).WaitFor(redis)
     .WithReference(notifydb).WaitFor(notifydb)
-    .WithReference(realtime)
-    .WithReference(worker)
+    .WithReference(realtime).WaitFor(realtime)
+    .WithReference(worker).WaitFor(worker)
     .WithEnvironment("Auth__SigningKey", signingKey)
+    .WithHttpHealthCheck("/health")
     .WithUrl("/", "web UI")
-    .WithUrl("/scalar", "OpenAPI reference");
+    .WithUrl("/scalar", "OpenAPI reference")
+    .WithReadyLine(worker);
 
 if (builder.ExecutionContext.IsRunMode)
 {
     // Local runs only: sign in with development tokens, and let the web UI (served by the Api) call the others.
-    foreach (var project in new[] { realtime, api, worker })
+    foreach (var project in new[] { realtime, worker, api })
     {
-        project.WithEnvironment("Auth__EnableDevTokens", "true")
+        project.WithEnvironment("ASPNETCORE_ENVIRONMENT", builder.Configuration["AppHost:Environment"] ?? "Development")
+            .WithEnvironment("Auth__EnableDevTokens", "true")
             .WithEnvironment("Cors__Origins__0", api.GetEndpoint("http"));
     }
 }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Notify.Core.Auth;
+using Notify.Core.Http;
 using Notify.Core.Json;
 using Notify.Core.Messaging;
 using Notify.Core.Presence;
@@ -62,9 +63,9 @@ internal static class Extensions
         builder.Services.ConfigureHttpJsonOptions(o => NotifyJson.Configure(o.SerializerOptions));
         // The web UI is served by the Api on another origin; its SSE streams and stats calls need CORS (WebSocket does not).
         var origins = builder.Configuration.GetSection("Cors:Origins").Get<string[]>() ?? [];
-        if (origins.FirstOrDefault(o => !Uri.TryCreate(o, UriKind.Absolute, out _)) is { } badOrigin)
+        if (origins.FirstOrDefault(o => !CorsOrigins.IsOrigin(o)) is { } badOrigin)
         {
-            throw new InvalidOperationException($"Cors:Origins must be absolute origins such as http://localhost:5173; got '{badOrigin}'.");
+            throw new InvalidOperationException($"{CorsOrigins.Rule} Got '{badOrigin}'.");
         }
         builder.Services.AddCors(o => o.AddPolicy(CorsPolicy, p => p.WithOrigins(origins).AllowAnyHeader().AllowAnyMethod()));
         // The request line carries ?token=; it must never reach the logs.
@@ -73,10 +74,12 @@ internal static class Extensions
         builder.Services.TryAddSingleton(new RedisChannels());
         builder.Services.TryAddSingleton<IMessageBus, RedisMessageBus>();
         builder.Services.AddSingleton<IPresence, RedisPresence>();
+        builder.Services.AddSingleton<PresenceStatsCache>();
         builder.Services.AddSingleton<StreamSettings>();
         builder.Services.AddSingleton<InstanceIdentity>();
         builder.Services.AddSingleton<ConnectionRegistry>();
         builder.Services.AddSingleton<StreamOpener>();
+        builder.Services.AddSingleton<StreamRunner>();
         builder.Services.AddSingleton<WebSocketTransport>();
         builder.Services.AddSingleton<SseTransport>();
         builder.Services.AddHostedService<ConnectionMonitor>();

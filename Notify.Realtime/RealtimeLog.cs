@@ -35,6 +35,15 @@ internal static partial class RealtimeLog
     [LoggerMessage(10, LogLevel.Information, "Replay for {ConnectionId} exceeded {Limit}; sent resync")]
     public static partial void ReplayTooLong(ILogger logger, string connectionId, int limit);
 
+    [LoggerMessage(11, LogLevel.Warning, "Releasing connection {ConnectionId} failed; its slots are released anyway")]
+    public static partial void ReleaseFailed(ILogger logger, Exception exception, string connectionId);
+
+    [LoggerMessage(12, LogLevel.Warning, "Refused a stream: this instance holds Realtime:MaxConnections ({Limit}) streams")]
+    public static partial void InstanceFull(ILogger logger, int limit);
+
+    [LoggerMessage(13, LogLevel.Warning, "Publishing read of {NotificationId} to the other connections of {UserId} failed")]
+    public static partial void ReadPublishFailed(ILogger logger, Exception exception, string notificationId, string userId);
+
     // Subscription recovery (catch-up after a lost Redis subscription) numbers its events from 101.
     [LoggerMessage(101, LogLevel.Warning, "Reading where {Kind} topic {Key} stands failed; it is not caught up after a lost subscription")]
     public static partial void FeedStartFailed(ILogger logger, Exception exception, BusTopicKind kind, string key);

@@ -44,11 +44,17 @@ internal static partial class Extensions
             .ValidateOnStart();
 
         // Task handlers by kind; add an ITaskHandler registration to add a kind (and list it in Queue:Kinds).
+        // Only the enabled kinds run: a disabled kind's task fails with "no handler" instead.
         services.AddSingleton<ITaskHandler, DemoTaskHandler>();
         services.AddSingleton<ITaskHandler, NoopTaskHandler>();
-        services.AddSingleton<TaskHandlerRegistry>();
+        services.AddSingleton(sp =>
+        {
+            var enabled = sp.GetRequiredService<IOptions<QueueOptions>>().Value.EnabledKinds;
+            return new TaskHandlerRegistry(sp.GetServices<ITaskHandler>().Where(h => enabled.Contains(h.Kind, StringComparer.Ordinal)));
+        });
 
         services.AddSingleton<TaskNotifier>();
+        services.AddSingleton<ExpiredTaskRecovery>();
         services.AddSingleton<TaskDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<TaskDispatcher>());
 
@@ -83,7 +89,7 @@ internal static partial class Extensions
         public ValidateOptionsResult Validate(string? name, QueueOptions options)
         {
             var known = handlers.Select(h => h.Kind).ToHashSet(StringComparer.Ordinal);
-            var missing = options.Kinds.Where(k => !known.Contains(k)).ToArray();
+            var missing = options.EnabledKinds.Where(k => !known.Contains(k)).ToArray();
             return missing.Length == 0
                 ? ValidateOptionsResult.Success
                 : ValidateOptionsResult.Fail($"Queue:Kinds lists {string.Join(", ", missing)} but this Worker has no handler for it.");

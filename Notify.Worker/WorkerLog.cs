@@ -38,4 +38,16 @@ internal static partial class WorkerLog
 
     [LoggerMessage(12, LogLevel.Error, "Task {TaskId}: ack failed")]
     public static partial void AckFailed(ILogger logger, Exception exception, string taskId);
+
+    [LoggerMessage(13, LogLevel.Warning, "Task {TaskId}: its lease could not be renewed before {ProvenUntil}; the handler was stopped so the task never runs twice at once")]
+    public static partial void LeaseUnproven(ILogger logger, string taskId, DateTimeOffset provenUntil);
+
+    [LoggerMessage(14, LogLevel.Warning, "Lease renewal of {Count} running tasks failed; retrying in {Delay}")]
+    public static partial void RenewFailed(ILogger logger, Exception exception, int count, TimeSpan delay);
+
+    [LoggerMessage(15, LogLevel.Warning, "{Count} recurring jobs were missing from Hangfire's storage (Redis flushed or restarted without persistence); registered again")]
+    public static partial void RecurringJobsRestored(ILogger logger, int count);
+
+    [LoggerMessage(16, LogLevel.Warning, "Expired-lease sweep failed; trying again at the next one")]
+    public static partial void SweepFailed(ILogger logger, Exception exception);
 }

@@ -38,6 +38,14 @@ public sealed class WorkerOptions
     [Range(1, 100_000)]
     public int CleanupBatchSize { get; set; } = 1_000;
 
+    /// <summary>
+    /// How often the recurring jobs are registered again (idempotently), besides at start, on an options
+    /// change and when the Redis connection is restored: Redis can lose them silently (a flush, a restart
+    /// without persistence). Default 30 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan RecurringJobsInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often Hangfire looks for due recurring jobs. Default 1 s.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan SchedulePollingInterval { get; set; } = TimeSpan.FromSeconds(1);

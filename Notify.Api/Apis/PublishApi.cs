@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -37,11 +38,13 @@ internal static class PublishApi
         api.MapPost("/", CreateAsync)
             .WithName("CreateNotification")
             .WithSummary("Creates a notification for a user")
-            .WithDescription("Stored, then published to the user's connections as a `notification` frame. 201 as soon as it is stored: while Redis is unreachable it waits in the store's outbox and is published when Redis is back. The answer's `id` is the stored one. With an `Idempotency-Key` header a retry returns the first result (and `Idempotent-Replayed: true`) and creates nothing.");
+            .WithDescription("Stored, then published to the user's connections as a `notification` frame. 201 as soon as it is stored: while Redis is unreachable it waits in the store's outbox and is published when Redis is back. The answer's `id` is the stored one. With an `Idempotency-Key` header (scoped to the caller: API key or token subject) a retry of the same request returns the first result (and `Idempotent-Replayed: true`) and creates nothing; the same key with a different request is 422.")
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         api.MapPost("/send", SendAsync)
             .WithName("SendNotification")
             .WithSummary("Creates a notification (seed-compatible form)")
-            .WithDescription("`target_user` → `user_id`, `notification_type` → `type` and `title`, `data` → `metadata`, `channel` → `metadata.channel`. Same semantics as POST /api/notifications.");
+            .WithDescription("`target_user` → `user_id`, `notification_type` → `type` and `title`, `data` → `metadata`, `channel` → `metadata.channel`. Same semantics as POST /api/notifications.")
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         api.MapPost("/broadcast", BroadcastAsync)
             .WithName("Broadcast")
             .WithSummary("Publishes a message to a channel or to every connected user")
@@ -50,10 +53,10 @@ internal static class PublishApi
         return api;
     }
 
-    public static async Task<Results<Created<Notification>, ValidationProblem>> CreateAsync(
+    public static async Task<Results<Created<Notification>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         CreateNotificationRequest request,
         [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey,
-        HttpResponse response, NotificationService notifications, CancellationToken cancellationToken)
+        ClaimsPrincipal caller, HttpResponse response, NotificationService notifications, CancellationToken cancellationToken)
     {
         var errors = NotificationValidator.Validate(request);
         CheckIdempotencyKey(errors, idempotencyKey);
@@ -64,13 +67,13 @@ internal static class PublishApi
         var draft = new NewNotification(
             request.UserId!, request.Type!, request.Title!, request.Content, request.Link, request.Source,
             NotificationValidator.ParseSeverity(request.Severity), request.Metadata);
-        return await CreateCoreAsync(draft, idempotencyKey, response, notifications, cancellationToken);
+        return await CreateCoreAsync(draft, idempotencyKey, caller, response, notifications, cancellationToken);
     }
 
-    public static async Task<Results<Created<Notification>, ValidationProblem>> SendAsync(
+    public static async Task<Results<Created<Notification>, ValidationProblem, ProblemHttpResult>> SendAsync(
         SendNotificationRequest request,
         [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey,
-        HttpResponse response, NotificationService notifications, CancellationToken cancellationToken)
+        ClaimsPrincipal caller, HttpResponse response, NotificationService notifications, CancellationToken cancellationToken)
     {
         var errors = NotificationValidator.Validate(request);
         CheckIdempotencyKey(errors, idempotencyKey);
@@ -90,7 +93,7 @@ internal static class PublishApi
         var draft = new NewNotification(
             request.TargetUser!, request.NotificationType!, request.NotificationType!, request.Content, null, null,
             NotificationSeverity.Info, metadata);
-        return await CreateCoreAsync(draft, idempotencyKey, response, notifications, cancellationToken);
+        return await CreateCoreAsync(draft, idempotencyKey, caller, response, notifications, cancellationToken);
     }
 
     public static async Task<Results<Accepted<BroadcastResponse>, ValidationProblem, ProblemHttpResult>> BroadcastAsync(
@@ -123,10 +126,19 @@ internal static class PublishApi
         return TypedResults.Accepted((string?)null, new BroadcastResponse(publication.Id, channelName, publication.CreatedAt));
     }
 
-    private static async Task<Results<Created<Notification>, ValidationProblem>> CreateCoreAsync(
-        NewNotification draft, string? idempotencyKey, HttpResponse response, NotificationService notifications, CancellationToken cancellationToken)
+    private static async Task<Results<Created<Notification>, ValidationProblem, ProblemHttpResult>> CreateCoreAsync(
+        NewNotification draft, string? idempotencyKey, ClaimsPrincipal caller, HttpResponse response, NotificationService notifications, CancellationToken cancellationToken)
     {
-        var result = await notifications.CreateAsync(draft, string.IsNullOrEmpty(idempotencyKey) ? null : idempotencyKey, cancellationToken);
+        var key = string.IsNullOrEmpty(idempotencyKey) ? null : NotificationService.Key(caller.PublisherKey(), idempotencyKey, draft);
+        var result = await notifications.CreateAsync(draft, key, cancellationToken);
+        if (result.RequestMismatch)
+        {
+            // Nothing of the first request is returned: the key is the caller's, its notification is not the answer.
+            const string message = "was already used by this caller for a different request; send a new key for a new notification.";
+            return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Unprocessable Entity",
+                detail: $"{IdempotencyKeyHeader} {message}",
+                extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [IdempotencyKeyHeader] = [message] } });
+        }
         if (!result.Created)
         {
             response.Headers[ReplayedHeader] = "true";

@@ -1,15 +1,14 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Notify.Core.Auth;
-using Notify.Core.Messaging;
 using Notify.Core.Presence;
-using StackExchange.Redis;
 
 namespace Notify.Api.Apis;
 
 /// <summary>
 /// Realtime statistics served by the Api too (PROTOCOL.md §6), read from the presence every Realtime
-/// instance keeps in Redis, so the numbers are the same whichever service answers.
+/// instance keeps in Redis, so the numbers are the same whichever service answers (both read them at
+/// most once a second, <see cref="PresenceStatsCache"/>).
 /// </summary>
 internal static class StatsApi
 {
@@ -21,7 +20,7 @@ internal static class StatsApi
     }
 
     public static async Task<Results<Ok<PresenceStats>, ProblemHttpResult>> GetStatsAsync(
-        ClaimsPrincipal user, IServiceProvider services, CancellationToken cancellationToken)
+        ClaimsPrincipal user, PresenceStatsCache presence, CancellationToken cancellationToken)
     {
         if (user.Identity?.IsAuthenticated != true)
         {
@@ -31,24 +30,18 @@ internal static class StatsApi
         {
             return TypedResults.Problem("The admin role is required.", statusCode: StatusCodes.Status403Forbidden);
         }
-        return TypedResults.Ok(PresenceStats.From(await Presence(services).ListAsync(cancellationToken)));
+        return TypedResults.Ok(await presence.GetAsync(cancellationToken));
     }
 
     public static async Task<Results<Ok<OnlineCountResponse>, ProblemHttpResult>> GetOnlineCountAsync(
-        ClaimsPrincipal user, IServiceProvider services, CancellationToken cancellationToken)
+        ClaimsPrincipal user, PresenceStatsCache presence, CancellationToken cancellationToken)
     {
         if (user.Identity?.IsAuthenticated != true)
         {
             return TypedResults.Problem("Authentication required.", statusCode: StatusCodes.Status401Unauthorized);
         }
-        return TypedResults.Ok(new OnlineCountResponse(PresenceStats.From(await Presence(services).ListAsync(cancellationToken)).TotalUsers));
+        return TypedResults.Ok(new OnlineCountResponse((await presence.GetAsync(cancellationToken)).TotalUsers));
     }
-
-    private static IPresence Presence(IServiceProvider services) =>
-        services.GetService<IPresence>() ?? new RedisPresence(
-            services.GetRequiredService<IConnectionMultiplexer>(),
-            services.GetService<RedisChannels>() ?? new RedisChannels(),
-            services.GetService<TimeProvider>() ?? TimeProvider.System);
 
     /// <summary>Body of <c>GET /api/notifications/online-count</c>.</summary>
     public sealed record OnlineCountResponse(int OnlineCount);

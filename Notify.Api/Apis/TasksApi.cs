@@ -7,12 +7,16 @@ using Notify.Core.Auth;
 using Notify.Core.Json;
 using Notify.Core.Tasks;
 
+using static Notify.Api.Apis.Problems;
+using static Notify.Api.Apis.TaskProblems;
+
 namespace Notify.Api.Apis;
 
 /// <summary>
 /// Tasks and batches (seed 001's queue, PROTOCOL.md §6): create, read, cancel, queue stats. A user
 /// sees and cancels only their own tasks (someone else's id is 404); admins see and cancel every task.
-/// Progress streams live in the Realtime service (<c>/api/ws/tasks/{id}</c>, <c>/api/sse/tasks/{id}</c>).
+/// Progress streams live in the Realtime service (<c>/api/ws/tasks/{id}</c>, <c>/api/sse/tasks/{id}</c>,
+/// <c>/api/sse/batches/{id}</c>); these routes answer JSON only.
 /// </summary>
 internal static class TasksApi
 {
@@ -39,17 +43,29 @@ internal static class TasksApi
         users.MapPost("/tasks", CreateTaskAsync)
             .WithName("CreateTask")
             .WithSummary("Queues a task: 202 with its id")
-            .WithDescription("`kind` must be one of `Queue:Kinds`; `params` (any JSON) at most `Queue:MaxParamsBytes` serialized. 429 when the caller has `Queue:MaxQueuedPerUser` tasks waiting.");
+            .WithDescription("`kind` must be an enabled kind (`Queue:Kinds`, plus `demo` and `noop` when `Queue:EnableDemoKinds`); `params` (any JSON) at most `Queue:MaxParamsBytes` serialized (413 beyond). 429 with `Retry-After` beyond `Api:UserTaskCreatesPerWindow` creates per window or when the caller has `Queue:MaxQueuedPerUser` tasks waiting.")
+            .RequireRateLimiting(RateLimits.TaskCreatesPolicy)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         users.MapPost("/batches", CreateBatchAsync)
             .WithName("CreateBatch")
             .WithSummary("Queues one task per item as a batch: 202 with the batch id and task ids")
-            .WithDescription("1 to `Queue:MaxBatchItems` items, each at most `Queue:MaxParamsBytes` serialized; all or none are queued.");
+            .WithDescription("1 to `Queue:MaxBatchItems` items (413 beyond), each at most `Queue:MaxParamsBytes` serialized (413 beyond); all or none are queued. Rate limited and capped like `POST /api/tasks`.")
+            .RequireRateLimiting(RateLimits.TaskCreatesPolicy)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         users.MapGet("/tasks/{id}", GetTaskAsync)
             .WithName("GetTask")
-            .WithSummary("A task with its current progress snapshot");
+            .WithSummary("A task with its current progress snapshot")
+            .WithDescription("JSON only: an `Accept` of `text/event-stream` alone is 406 naming the stream (`/api/sse/tasks/{id}` on the Realtime service).")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status406NotAcceptable);
         users.MapGet("/batches/{id}", GetBatchAsync)
             .WithName("GetBatch")
-            .WithSummary("A batch with its counts and task ids");
+            .WithSummary("A batch with its counts and task ids")
+            .WithDescription("JSON only: an `Accept` of `text/event-stream` alone is 406 naming the stream (`/api/sse/batches/{id}` on the Realtime service).")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status406NotAcceptable);
         users.MapPost("/tasks/{id}/cancel", CancelTaskAsync)
             .WithName("CancelTask")
             .WithSummary("Cancels a queued task at once (200) or asks a running one to stop (202); 409 when it already ended");
@@ -68,7 +84,8 @@ internal static class TasksApi
     public sealed record CreateBatchRequest(string? Kind, JsonElement[]? Items);
 
     public static async Task<Results<JsonHttpResult<object>, ValidationProblem, ProblemHttpResult>> CreateTaskAsync(
-        CreateTaskRequest request, ClaimsPrincipal user, ITaskQueue queue, IOptionsMonitor<QueueOptions> options, CancellationToken cancellationToken)
+        CreateTaskRequest request, ClaimsPrincipal user, ITaskQueue queue, IOptionsMonitor<QueueOptions> options,
+        IOptions<ApiOptions> api, HttpResponse response, CancellationToken cancellationToken)
     {
         var o = options.CurrentValue;
         if (ValidateKind(request.Kind, o) is { } badKind)
@@ -76,9 +93,9 @@ internal static class TasksApi
             return badKind;
         }
         var parameters = Normalize(request.Params);
-        if (TooLarge(parameters, o))
+        if (TooLarge(parameters, o) is { } size)
         {
-            return Field("params", $"params must be at most {o.MaxParamsBytes} bytes serialized.");
+            return ParamsTooLarge("params", size, o);
         }
         try
         {
@@ -87,12 +104,13 @@ internal static class TasksApi
         }
         catch (QueueFullException full)
         {
-            return Full(full);
+            return Full(full, o, api.Value, response);
         }
     }
 
     public static async Task<Results<JsonHttpResult<object>, ValidationProblem, ProblemHttpResult>> CreateBatchAsync(
-        CreateBatchRequest request, ClaimsPrincipal user, ITaskQueue queue, IOptionsMonitor<QueueOptions> options, CancellationToken cancellationToken)
+        CreateBatchRequest request, ClaimsPrincipal user, ITaskQueue queue, IOptionsMonitor<QueueOptions> options,
+        IOptions<ApiOptions> api, HttpResponse response, CancellationToken cancellationToken)
     {
         var o = options.CurrentValue;
         if (ValidateKind(request.Kind, o) is { } badKind)
@@ -105,15 +123,16 @@ internal static class TasksApi
         }
         if (items.Length > o.MaxBatchItems)
         {
-            return Field("items", $"items may hold at most {o.MaxBatchItems} entries (got {items.Length}).");
+            return Limit(StatusCodes.Status413PayloadTooLarge, "items", "Queue:MaxBatchItems", o.MaxBatchItems,
+                $"items may hold at most {o.MaxBatchItems} entries (Queue:MaxBatchItems); got {items.Length}.");
         }
         var parameters = new JsonElement?[items.Length];
         for (var i = 0; i < items.Length; i++)
         {
             parameters[i] = Normalize(items[i]);
-            if (TooLarge(parameters[i], o))
+            if (TooLarge(parameters[i], o) is { } size)
             {
-                return Field($"items[{i}]", $"each item must be at most {o.MaxParamsBytes} bytes serialized.");
+                return ParamsTooLarge($"items[{i}]", size, o);
             }
         }
         try
@@ -123,13 +142,21 @@ internal static class TasksApi
         }
         catch (QueueFullException full)
         {
-            return Full(full);
+            return Full(full, o, api.Value, response);
         }
     }
 
     public static async Task<Results<JsonHttpResult<object>, ProblemHttpResult>> GetTaskAsync(
-        string id, ClaimsPrincipal user, ITaskQueue queue, IProgressStore progress, CancellationToken cancellationToken)
+        string id, ClaimsPrincipal user, HttpRequest request, ITaskQueue queue, IProgressStore progress, CancellationToken cancellationToken)
     {
+        if (!TaskIds.IsWellFormed(id))
+        {
+            return MalformedId("Task");
+        }
+        if (WantsOnlyEventStream(request))
+        {
+            return StreamElsewhere($"/api/sse/tasks/{id}");
+        }
         var task = await queue.GetAsync(id, cancellationToken);
         if (task is null || !CanSee(user, task.UserId))
         {
@@ -140,8 +167,16 @@ internal static class TasksApi
     }
 
     public static async Task<Results<JsonHttpResult<object>, ProblemHttpResult>> GetBatchAsync(
-        string id, ClaimsPrincipal user, ITaskQueue queue, CancellationToken cancellationToken)
+        string id, ClaimsPrincipal user, HttpRequest request, ITaskQueue queue, CancellationToken cancellationToken)
     {
+        if (!TaskIds.IsWellFormed(id))
+        {
+            return MalformedId("Batch");
+        }
+        if (WantsOnlyEventStream(request))
+        {
+            return StreamElsewhere($"/api/sse/batches/{id}");
+        }
         var batch = await queue.GetBatchAsync(id, cancellationToken);
         if (batch is null || !CanSee(user, batch.UserId))
         {
@@ -170,6 +205,10 @@ internal static class TasksApi
     public static async Task<Results<JsonHttpResult<object>, ProblemHttpResult>> CancelTaskAsync(
         string id, ClaimsPrincipal user, ITaskQueue queue, TaskEvents events, CancellationToken cancellationToken)
     {
+        if (!TaskIds.IsWellFormed(id))
+        {
+            return MalformedId("Task");
+        }
         var task = await queue.GetAsync(id, cancellationToken);
         if (task is null || !CanSee(user, task.UserId))
         {
@@ -225,25 +264,12 @@ internal static class TasksApi
 
     private static ValidationProblem? ValidateKind(string? kind, QueueOptions o) =>
         string.IsNullOrWhiteSpace(kind) ? Field("kind", "kind is required.")
-        : !o.Kinds.Contains(kind, StringComparer.Ordinal) ? Field("kind", $"Unknown kind '{Shorten(kind)}'; known kinds: {string.Join(", ", o.Kinds)}.")
+        : !o.EnabledKinds.Contains(kind, StringComparer.Ordinal)
+            ? Field("kind", $"Unknown kind '{Shorten(kind)}'; known kinds: {(o.EnabledKinds.Count == 0 ? "none" : string.Join(", ", o.EnabledKinds))}.")
         : null;
 
     private static JsonElement? Normalize(JsonElement? value) =>
         value is { ValueKind: not (JsonValueKind.Undefined or JsonValueKind.Null) } v ? v : null;
-
-    private static bool TooLarge(JsonElement? value, QueueOptions o) =>
-        value is { } v && System.Text.Encoding.UTF8.GetByteCount(v.GetRawText()) > o.MaxParamsBytes;
-
-    private static ProblemHttpResult Full(QueueFullException full) => TypedResults.Problem(
-        statusCode: full.IsUserCap ? StatusCodes.Status429TooManyRequests : StatusCodes.Status503ServiceUnavailable,
-        title: full.IsUserCap ? "Too Many Requests" : "Service Unavailable",
-        detail: full.Message);
-
-    private static ValidationProblem Field(string field, string message) =>
-        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] });
-
-    private static ProblemHttpResult NotFound(string what) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not Found", detail: $"{what} not found.");
 
     private static JsonHttpResult<object> Json(object value, int status = StatusCodes.Status200OK) =>
         TypedResults.Json(value, NotifyJson.Options, statusCode: status);

@@ -63,4 +63,15 @@ internal sealed class ApiKeyAuthenticationHandler(
             NotifyRoles.RoleClaim);
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name)));
     }
+
+    /// <summary>401 with the challenge of this scheme (RFC 9110 requires one on every 401).</summary>
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        Response.Headers.WWWAuthenticate = Challenge;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The <c>WWW-Authenticate</c> value of an API-key failure.</summary>
+    public const string Challenge = $"ApiKey header=\"{ApiAuth.ApiKeyHeader}\"";
 }

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text.Json;
 using Notify.Core.Json;
 using Notify.Core.Messaging;
@@ -28,8 +29,20 @@ internal sealed class NotificationService(
     /// <summary>Frame type sent when a notification was deleted.</summary>
     public const string DeletedFrame = "deleted";
 
-    /// <summary>Stores a new notification (or finds the one stored under the same idempotency key) and publishes it if it is new.</summary>
-    public async Task<CreateResult> CreateAsync(NewNotification draft, string? idempotencyKey, CancellationToken cancellationToken)
+    /// <summary>
+    /// The key <paramref name="key"/> as <paramref name="caller"/> sent it with <paramref name="draft"/>: its
+    /// request hash covers every field that ends up in the notification, so a retry matches and any other
+    /// request under the same key does not.
+    /// </summary>
+    public static IdempotencyKey Key(string caller, string key, NewNotification draft) =>
+        new(caller, key, Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(draft, NotifyJson.Options))));
+
+    /// <summary>
+    /// Stores a new notification (or finds the one this caller stored under the same idempotency key)
+    /// and publishes it if it is new. A key reused for another request stores and publishes nothing
+    /// (<see cref="CreateResult.RequestMismatch"/>).
+    /// </summary>
+    public async Task<CreateResult> CreateAsync(NewNotification draft, IdempotencyKey? idempotency, CancellationToken cancellationToken)
     {
         var notification = new Notification
         {
@@ -46,11 +59,15 @@ internal sealed class NotificationService(
             CreatedAt = TruncateToMilliseconds(time.GetUtcNow()),
             Metadata = draft.Metadata is { ValueKind: not JsonValueKind.Null } m ? m.Clone() : null,
         };
-        var result = await store.CreateAsync(notification, idempotencyKey, cancellationToken);
+        var result = await store.CreateAsync(notification, idempotency, cancellationToken);
         if (result.Created)
         {
             ApiLog.NotificationCreated(logger, result.Notification.Id, result.Notification.UserId);
             await outbox.PublishAsync(result.Notification);
+        }
+        else if (result.RequestMismatch)
+        {
+            ApiLog.IdempotencyKeyReused(logger, idempotency!.Caller, result.Notification.UserId);
         }
         else
         {

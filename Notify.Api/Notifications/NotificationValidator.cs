@@ -63,7 +63,7 @@ internal static partial class NotificationValidator
             }
             else if (!IsBroadcastChannel(channel))
             {
-                errors["channel"] = ["must be a public:* channel, admin or admin:*."];
+                errors["channel"] = ["must be a public:* channel, a user:<id> channel, admin or admin:*."];
             }
         }
         return errors;
@@ -111,8 +111,11 @@ internal static partial class NotificationValidator
         _ => NotificationSeverity.Info,
     };
 
+    // user:<id> is one user's own channel: only that user may join it (Realtime checks), so publishing to it
+    // reaches that user's subscribed connections, with the channel's history for resume.
     private static bool IsBroadcastChannel(string channel) =>
-        channel.StartsWith("public:", StringComparison.Ordinal) || channel == "admin" || channel.StartsWith("admin:", StringComparison.Ordinal);
+        channel.StartsWith("public:", StringComparison.Ordinal) || channel.StartsWith("user:", StringComparison.Ordinal) && channel.Length > "user:".Length
+        || channel == "admin" || channel.StartsWith("admin:", StringComparison.Ordinal);
 
     private static void UserId(Dictionary<string, string[]> errors, string field, string? value)
     {

@@ -13,7 +13,8 @@ public static class NotifyAuthExtensions
     /// <summary>
     /// Binds <see cref="AuthOptions"/> (validated at start: a signing key of at least 32 bytes or an
     /// authority), registers <see cref="NotifyTokens"/>, JWT bearer that also reads <c>?token=</c> on
-    /// WebSocket/SSE paths, and the <see cref="NotifyRoles.AdminPolicy"/> policy.
+    /// WebSocket/SSE paths (<see cref="IsStreamingPath"/>) and nowhere else, and the
+    /// <see cref="NotifyRoles.AdminPolicy"/> policy.
     /// </summary>
     public static IHostApplicationBuilder AddNotifyAuthentication(this IHostApplicationBuilder builder)
     {
@@ -33,10 +34,13 @@ public static class NotifyAuthExtensions
             {
                 jwt.MapInboundClaims = false;
                 jwt.TokenValidationParameters = tokens.ValidationParameters;
-                if (!string.IsNullOrEmpty(auth.Value.Authority))
+                if (tokens.ConfigurationManager is { } keys)
                 {
+                    // The same key source as every other validation of this process: one cache, one refresh.
                     jwt.Authority = auth.Value.Authority;
-                    jwt.RequireHttpsMetadata = !auth.Value.Authority.StartsWith("http://", StringComparison.OrdinalIgnoreCase);
+                    jwt.MetadataAddress = NotifyTokens.MetadataAddressOf(auth.Value);
+                    jwt.RequireHttpsMetadata = jwt.MetadataAddress.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+                    jwt.ConfigurationManager = keys;
                 }
                 jwt.Events = new JwtBearerEvents
                 {
@@ -63,7 +67,10 @@ public static class NotifyAuthExtensions
     /// <summary>Whether the principal has the admin role.</summary>
     public static bool IsAdmin(this ClaimsPrincipal principal) => principal?.HasClaim(NotifyRoles.RoleClaim, NotifyRoles.Admin) == true;
 
-    private static bool IsStreamingPath(PathString path) =>
-        path.StartsWithSegments("/api/ws") || path.StartsWithSegments("/api/sse") || path.StartsWithSegments("/api/notifications/stream")
-        || path.StartsWithSegments("/api/tasks") || path.StartsWithSegments("/api/batches");
+    /// <summary>
+    /// The paths a browser opens as a WebSocket or EventSource, which cannot send headers: the only ones
+    /// where a token may travel in the query string (and so in proxy logs). REST routes never take one.
+    /// </summary>
+    public static bool IsStreamingPath(PathString path) =>
+        path.StartsWithSegments("/api/ws") || path.StartsWithSegments("/api/sse") || path.StartsWithSegments("/api/notifications/stream");
 }

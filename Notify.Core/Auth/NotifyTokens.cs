@@ -2,22 +2,45 @@ using System.Security.Claims;
 using System.Text;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Notify.Core.Auth;
 
 /// <summary>
-/// Issues (dev tokens) and validates Notify JWTs. Validation accepts only HS256 with the configured key
-/// (or the authority's keys), requires <c>exp</c>, and never accepts unsigned (<c>alg: none</c>) tokens.
-/// The same parameters back ASP.NET Core's JWT bearer handler and the WebSocket/SSE endpoints, which
-/// validate <c>?token=</c> themselves to answer with protocol close codes.
+/// Issues (dev tokens) and validates Notify JWTs: the one validation every service uses, for REST (ASP.NET
+/// Core's JWT bearer handler gets the same parameters and key source), the WebSocket/SSE streams (which
+/// validate <c>?token=</c> themselves to answer with protocol close codes) and the Worker's dashboard.
+/// HS256 with <c>Auth:SigningKey</c>, or, with <c>Auth:Authority</c>, RS256/ES256 with the authority's
+/// JWKS: read from its discovery document, re-read every <c>Auth:KeyMaxAge</c>, and at once (at most every
+/// <c>Auth:KeyRefreshInterval</c>) when a token names a key not seen yet, so a rotation is picked up at
+/// the first token signed with the new key. <c>exp</c> is required; unsigned tokens never pass.
 /// </summary>
-public sealed class NotifyTokens(IOptions<AuthOptions> options, TimeProvider time)
+public sealed class NotifyTokens
 {
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
+    private readonly IOptions<AuthOptions> _options;
+    private readonly TimeProvider _time;
 
-    /// <summary>Token validation parameters for HS256 mode (authority mode adds the JWKS in the bearer handler).</summary>
-    public TokenValidationParameters ValidationParameters { get; } = CreateParameters(options.Value, time);
+    public NotifyTokens(IOptions<AuthOptions> options, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _time = time;
+        ValidationParameters = CreateParameters(options.Value, time);
+        if (!string.IsNullOrEmpty(options.Value.Authority))
+        {
+            ConfigurationManager = CreateConfigurationManager(options.Value);
+            ValidationParameters.ConfigurationManager = ConfigurationManager;
+        }
+    }
+
+    /// <summary>Token validation parameters (in authority mode with the authority's key source attached).</summary>
+    public TokenValidationParameters ValidationParameters { get; }
+
+    /// <summary>The authority's discovery document and keys (authority mode only), shared with the JWT bearer handler.</summary>
+    public ConfigurationManager<OpenIdConnectConfiguration>? ConfigurationManager { get; }
 
     /// <summary>Validates a raw token; returns the principal, or null with the reason.</summary>
     public async Task<(ClaimsPrincipal? Principal, DateTimeOffset? ExpiresAt, string? Error)> ValidateAsync(string? token)
@@ -38,8 +61,8 @@ public sealed class NotifyTokens(IOptions<AuthOptions> options, TimeProvider tim
     /// <summary>Creates a signed HS256 token for <paramref name="userId"/>.</summary>
     public (string Token, DateTimeOffset ExpiresAt) Issue(string userId, IEnumerable<string> roles, TimeSpan lifetime)
     {
-        var key = options.Value.SigningKey ?? throw new InvalidOperationException("Auth:SigningKey is not configured.");
-        var now = time.GetUtcNow();
+        var key = _options.Value.SigningKey ?? throw new InvalidOperationException("Auth:SigningKey is not configured.");
+        var now = _time.GetUtcNow();
         var expires = now + lifetime;
         var claims = new Dictionary<string, object> { [NotifyRoles.UserIdClaim] = userId };
         var roleList = roles.Distinct(StringComparer.Ordinal).ToArray();
@@ -50,14 +73,42 @@ public sealed class NotifyTokens(IOptions<AuthOptions> options, TimeProvider tim
         var descriptor = new SecurityTokenDescriptor
         {
             Claims = claims,
-            Issuer = string.IsNullOrEmpty(options.Value.Issuer) ? null : options.Value.Issuer,
-            Audience = string.IsNullOrEmpty(options.Value.Audience) ? null : options.Value.Audience,
+            Issuer = string.IsNullOrEmpty(_options.Value.Issuer) ? null : _options.Value.Issuer,
+            Audience = string.IsNullOrEmpty(_options.Value.Audience) ? null : _options.Value.Audience,
             IssuedAt = now.UtcDateTime,
             NotBefore = now.UtcDateTime,
             Expires = expires.UtcDateTime,
             SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(key)), SecurityAlgorithms.HmacSha256),
         };
         return (_handler.CreateToken(descriptor), expires);
+    }
+
+    /// <summary>The discovery address: <c>Auth:MetadataAddress</c>, else the authority's well-known document.</summary>
+    public static string MetadataAddressOf(AuthOptions o)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        return !string.IsNullOrEmpty(o.MetadataAddress)
+            ? o.MetadataAddress
+            : o.Authority!.TrimEnd('/') + "/.well-known/openid-configuration";
+    }
+
+    private static ConfigurationManager<OpenIdConnectConfiguration> CreateConfigurationManager(AuthOptions o)
+    {
+        // A refresh that a token with an unknown key asks for completes before that token is validated
+        // again, instead of in the background (the library's default), so the first token signed with a
+        // rotated-in key is accepted rather than refused once.
+        AppContext.SetSwitch("Switch.Microsoft.IdentityModel.UpdateConfigAsBlocking", true);
+        var address = MetadataAddressOf(o);
+        var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var retriever = new HttpDocumentRetriever(http) { RequireHttps = address.StartsWith("https://", StringComparison.OrdinalIgnoreCase) };
+        return new ConfigurationManager<OpenIdConnectConfiguration>(address, new OpenIdConnectConfigurationRetriever(), retriever)
+        {
+            RefreshInterval = o.KeyRefreshInterval,
+            AutomaticRefreshInterval = o.KeyMaxAge,
+            // A key the authority took out of its JWKS is refused as soon as the keys are re-read, not
+            // honoured for another hour from an earlier ("last known good") key set.
+            UseLastKnownGoodConfiguration = false,
+        };
     }
 
     /// <summary>Validation parameters from <paramref name="o"/>, clocked by <paramref name="time"/>.</summary>
@@ -91,6 +142,9 @@ public sealed class NotifyTokens(IOptions<AuthOptions> options, TimeProvider tim
         else
         {
             parameters.ValidAlgorithms = [SecurityAlgorithms.RsaSha256, SecurityAlgorithms.EcdsaSha256];
+            // The issuer of the authority's discovery document is always accepted (and required);
+            // Auth:Issuer, when set, is accepted besides it.
+            parameters.ValidateIssuer = true;
         }
         return parameters;
     }

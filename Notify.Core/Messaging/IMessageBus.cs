@@ -22,7 +22,8 @@ public interface IMessageBus
     /// <summary>
     /// Up to <paramref name="limit"/> history entries after offset <paramref name="since"/>, oldest first,
     /// as ready frames. <see cref="ChannelHistory.Truncated"/> tells that entries after
-    /// <paramref name="since"/> were already trimmed away (the client must resync).
+    /// <paramref name="since"/> were already trimmed away (the client must resync). A malformed
+    /// <paramref name="since"/> throws <see cref="ArgumentException"/>.
     /// </summary>
     Task<ChannelHistory> ReadHistoryAsync(BusTopic topic, string since, int limit, CancellationToken cancellationToken);
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -11,6 +12,12 @@ namespace Notify.Core.Messaging;
 /// <see cref="IMessageBus"/> on Redis pub/sub, with channel history in capped Redis streams. A history
 /// entry stores the frame as the bytes before and after its own stream id, so replay rebuilds the very
 /// frame that was published without serializing again.
+/// <para>
+/// Trace context crosses Redis with the frame: while a trace is recorded, a published message is the W3C
+/// <c>traceparent</c> and a newline, then the frame. A subscriber strips it (frames are JSON objects, so a
+/// message that does not start with <c>{</c> carries one) and records its delivery as a consumer span of
+/// the publisher's trace, so one trace shows a create from the Api through Redis to every Realtime instance.
+/// </para>
 /// </summary>
 public sealed class RedisMessageBus(
     IConnectionMultiplexer redis,
@@ -26,14 +33,18 @@ public sealed class RedisMessageBus(
         local minMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[4])
         if minMs > 0 then redis.call('XTRIM', KEYS[1], 'MINID', tostring(minMs)) end
         redis.call('PEXPIRE', KEYS[1], ARGV[4])
-        redis.call('PUBLISH', KEYS[2], ARGV[2] .. id .. ARGV[3])
+        redis.call('PUBLISH', KEYS[2], ARGV[5] .. ARGV[2] .. id .. ARGV[3])
         return id
         """;
 
-    public Task PublishAsync(BusTopic topic, ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
+    private static readonly ActivitySource Source = new("Notify.Messaging");
+
+    public async Task PublishAsync(BusTopic topic, ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return redis.GetSubscriber().PublishAsync(RedisChannel.Literal(channels.For(topic)), frame);
+        using var activity = StartPublish(topic);
+        var message = TraceParent(activity) is { } traceParent ? Prepend(traceParent, frame.Span) : frame;
+        await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(channels.For(topic)), message);
     }
 
     public async Task<ChannelPublication> PublishToChannelAsync(BusTopic topic, string channelName, JsonElement payload, CancellationToken cancellationToken)
@@ -44,11 +55,12 @@ public sealed class RedisMessageBus(
         var suffix = "\",\"payload\":" + payload.GetRawText() + ",\"created_at\":" + JsonSerializer.Serialize(createdAt, NotifyJson.Options) + "}}";
         var current = options.CurrentValue;
         var ttlMs = (long)current.HistoryTtlSeconds * 1000;
+        using var activity = StartPublish(topic);
 
         var result = await redis.GetDatabase().ScriptEvaluateAsync(
             PublishScript,
             [channels.History(topic), channels.For(topic)],
-            [current.HistorySize, prefix, suffix, ttlMs]);
+            [current.HistorySize, prefix, suffix, ttlMs, TraceParent(activity) is { } traceParent ? traceParent + "\n" : ""]);
 
         var id = (string)result!;
         return new ChannelPublication(id, createdAt, Encoding.UTF8.GetBytes(prefix + id + suffix));
@@ -57,6 +69,10 @@ public sealed class RedisMessageBus(
     public async Task<ChannelHistory> ReadHistoryAsync(BusTopic topic, string since, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        if (!IsOffset(since))
+        {
+            throw new ArgumentException($"'{since}' is not a channel offset.", nameof(since));
+        }
         cancellationToken.ThrowIfCancellationRequested();
         var db = redis.GetDatabase();
         var key = channels.History(topic);
@@ -111,8 +127,75 @@ public sealed class RedisMessageBus(
         // A message queue per subscription (not the concurrent callback API): its handler runs for one
         // message at a time in publish order, so a topic's frames reach connections in the order sent.
         var queue = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(channels.For(topic)));
-        queue.OnMessage(message => handler(topic, (byte[])message.Message!));
+        queue.OnMessage(message => Deliver(topic, (byte[])message.Message!, handler));
         return new Subscription(queue);
+    }
+
+    /// <summary>
+    /// The frame of a raw pub/sub message published through this bus, without the trace context that may
+    /// precede it: for readers that subscribe to the Redis channels themselves.
+    /// </summary>
+    public static ReadOnlyMemory<byte> FrameOf(byte[] message) => Split(message).Frame;
+
+    private static (int TraceParentLength, ReadOnlyMemory<byte> Frame) Split(byte[] message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message.Length == 0 || message[0] == (byte)'{')
+        {
+            return (0, message);
+        }
+        var newline = Array.IndexOf(message, (byte)'\n', 0, Math.Min(message.Length, 128));
+        return newline < 0 ? (0, message) : (newline, message.AsMemory(newline + 1));
+    }
+
+    private static void Deliver(BusTopic topic, byte[] message, Action<BusTopic, ReadOnlyMemory<byte>> handler)
+    {
+        var (traceParentLength, frame) = Split(message);
+        if (traceParentLength == 0)
+        {
+            handler(topic, frame);
+            return;
+        }
+        ActivityContext.TryParse(Encoding.ASCII.GetString(message, 0, traceParentLength), null, out var parent);
+        using var activity = Source.StartActivity("redis deliver", ActivityKind.Consumer, parent);
+        activity?.SetTag("messaging.system", "redis");
+        activity?.SetTag("messaging.operation.type", "process");
+        handler(topic, frame);
+    }
+
+    private static Activity? StartPublish(BusTopic topic)
+    {
+        var activity = Source.StartActivity("redis publish", ActivityKind.Producer);
+        activity?.SetTag("messaging.system", "redis");
+        activity?.SetTag("messaging.operation.type", "publish");
+        activity?.SetTag("notify.topic.kind", topic.Kind.ToString());
+        return activity;
+    }
+
+    /// <summary>The W3C traceparent of <paramref name="activity"/>, or null when no trace is recorded.</summary>
+    private static string? TraceParent(Activity? activity) =>
+        activity is { IdFormat: ActivityIdFormat.W3C, Recorded: true } ? activity.Id : null;
+
+    private static byte[] Prepend(string traceParent, ReadOnlySpan<byte> frame)
+    {
+        var message = new byte[traceParent.Length + 1 + frame.Length];
+        var written = Encoding.ASCII.GetBytes(traceParent, message);
+        message[written] = (byte)'\n';
+        frame.CopyTo(message.AsSpan(written + 1));
+        return message;
+    }
+
+    /// <summary>Whether <paramref name="value"/> is a channel offset: a stream id <c>ms-seq</c> or a bare <c>ms</c>, both unsigned 64-bit.</summary>
+    public static bool IsOffset(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var dash = value.IndexOf('-', StringComparison.Ordinal);
+        return dash < 0
+            ? IsUInt64(value)
+            : IsUInt64(value.AsSpan(0, dash)) && IsUInt64(value.AsSpan(dash + 1));
+
+        static bool IsUInt64(ReadOnlySpan<char> digits) =>
+            digits.Length > 0 && ulong.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out _);
     }
 
     /// <summary>Orders two stream ids (<c>ms-seq</c>); a bare number counts as <c>ms-0</c>.</summary>

@@ -21,11 +21,13 @@ public interface INotificationStore
     /// count), and otherwise stores it as <see cref="NotificationIds.Above"/> that greatest id, in the
     /// same atomic step as the insert. So a reader that has seen id X finds every notification committed
     /// after it with an id greater than X, with any number of writers whose clocks disagree. The result
-    /// carries the id as stored. With an <paramref name="idempotencyKey"/>, a second create with the same
-    /// key for the same user stores nothing and returns the first row (<see cref="CreateResult.Created"/>
-    /// false), also when both race.
+    /// carries the id as stored. With an <paramref name="idempotency"/> key, a second create by the same
+    /// caller with the same key for the same user stores nothing and returns the first row
+    /// (<see cref="CreateResult.Created"/> false), also when both race; if its request hash differs from
+    /// the first one's, <see cref="CreateResult.RequestMismatch"/> is true. Keys of different callers
+    /// never meet: each gets its own notification.
     /// </summary>
-    Task<CreateResult> CreateAsync(Notification notification, string? idempotencyKey, CancellationToken cancellationToken);
+    Task<CreateResult> CreateAsync(Notification notification, IdempotencyKey? idempotency, CancellationToken cancellationToken);
 
     /// <summary>
     /// Up to <paramref name="limit"/> notifications that were created but not yet marked published,
@@ -73,7 +75,26 @@ public interface INotificationStore
 public readonly record struct NotificationKey(string UserId, string Id);
 
 /// <summary>Result of <see cref="INotificationStore.CreateAsync"/>: the stored row and whether this call created it.</summary>
-public sealed record CreateResult(Notification Notification, bool Created);
+public sealed record CreateResult(Notification Notification, bool Created)
+{
+    /// <summary>
+    /// The caller used the key before for a different request (another hash): nothing was stored, and
+    /// <see cref="Notification"/> is the caller's earlier notification, which must not be passed off as
+    /// the answer to this request.
+    /// </summary>
+    public bool RequestMismatch { get; init; }
+}
+
+/// <summary>
+/// An <c>Idempotency-Key</c> as one caller used it. Keys are scoped by <paramref name="Caller"/> (an API
+/// key's name, a token's subject, a component of Notify itself), so two services that happen to choose
+/// the same key never collide, and a caller can never get another caller's notification back by
+/// guessing its key. <paramref name="RequestHash"/> identifies the request the key was first used for.
+/// </summary>
+/// <param name="Caller">Who sent the key, e.g. <c>key:billing</c> or <c>user:ops</c> (at most 200 characters).</param>
+/// <param name="Key">The key as sent.</param>
+/// <param name="RequestHash">A digest of the request (hex SHA-256), compared on a retry.</param>
+public sealed record IdempotencyKey(string Caller, string Key, string RequestHash);
 
 /// <summary>Filters and cursor of a list call.</summary>
 public sealed record NotificationQuery

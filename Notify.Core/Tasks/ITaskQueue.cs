@@ -24,10 +24,10 @@ public interface ITaskQueue
     /// <exception cref="QueueFullException">The user's or the queue's cap on waiting tasks is reached.</exception>
     Task<BatchRecord> EnqueueBatchAsync(string userId, string kind, IReadOnlyList<JsonElement?> items, CancellationToken cancellationToken);
 
-    /// <summary>The task, or null when unknown (or expired after it finished).</summary>
+    /// <summary>The task, or null when unknown (or expired after it finished, or not a well-formed id: <see cref="TaskIds"/>).</summary>
     Task<TaskRecord?> GetAsync(string taskId, CancellationToken cancellationToken);
 
-    /// <summary>The batch with its counts, or null when unknown.</summary>
+    /// <summary>The batch with its counts, or null when unknown (or not a well-formed id).</summary>
     Task<BatchRecord?> GetBatchAsync(string batchId, CancellationToken cancellationToken);
 
     /// <summary>

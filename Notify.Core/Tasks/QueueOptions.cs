@@ -33,21 +33,44 @@ public sealed class QueueOptions
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 3;
 
-    /// <summary>The task kinds the Api accepts; every Worker must have a handler for each. Default <c>demo</c>, <c>noop</c>.</summary>
-    [MinLength(1)]
-    public string[] Kinds { get; set; } = ["demo", "noop"];
+    /// <summary>The built-in kinds that exist to try Notify out and to measure it: <c>demo</c> and <c>noop</c>.</summary>
+    public static IReadOnlyList<string> DemoKinds { get; } = ["demo", "noop"];
 
-    /// <summary>Largest <c>params</c> of one task, serialized. Default 16 KiB.</summary>
+    /// <summary>
+    /// The task kinds the Api accepts besides the <see cref="DemoKinds"/>; every Worker must have a
+    /// handler for each. Default none.
+    /// </summary>
+    public string[] Kinds { get; set; } = [];
+
+    /// <summary>
+    /// Whether the <see cref="DemoKinds"/> are accepted too. Unset: true in the Development environment,
+    /// false in every other (see <see cref="TaskQueueExtensions.AddTaskQueue"/>), so a production
+    /// deployment does not let every signed-in user run them.
+    /// </summary>
+    public bool? EnableDemoKinds { get; set; }
+
+    /// <summary>The kinds in effect: <see cref="Kinds"/>, plus the <see cref="DemoKinds"/> when enabled.</summary>
+    public IReadOnlyList<string> EnabledKinds =>
+        EnableDemoKinds == true ? [.. DemoKinds.Concat(Kinds).Distinct(StringComparer.Ordinal)] : [.. Kinds.Distinct(StringComparer.Ordinal)];
+
+    /// <summary>Largest <c>params</c> of one task (and of each batch item), serialized; larger is 413. Default 16 KiB.</summary>
     [Range(2, 1024 * 1024)]
     public int MaxParamsBytes { get; set; } = 16 * 1024;
 
-    /// <summary>Most items of one <c>POST /api/batches</c>. Default 1,000.</summary>
+    /// <summary>Most items of one <c>POST /api/batches</c>; more is 413. Default 1,000.</summary>
     [Range(1, 100_000)]
     public int MaxBatchItems { get; set; } = 1_000;
 
-    /// <summary>Most waiting (queued) tasks of one user; more is 429. Default 10,000.</summary>
+    /// <summary>Most waiting (queued) tasks of one user; more is 429. Default 1,000.</summary>
     [Range(1, 10_000_000)]
-    public int MaxQueuedPerUser { get; set; } = 10_000;
+    public int MaxQueuedPerUser { get; set; } = 1_000;
+
+    /// <summary>
+    /// Most finished tasks and batches kept per user (within <see cref="FinishedRetention"/>): when one
+    /// more finishes, the user's oldest finished one is deleted at once. Default 10,000.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int MaxFinishedPerUser { get; set; } = 10_000;
 
     /// <summary>Most waiting (queued) tasks in total; more is 503. Default 1,000,000.</summary>
     [Range(1, 100_000_000)]
@@ -57,7 +80,10 @@ public sealed class QueueOptions
     [Range(typeof(TimeSpan), "00:00:01", "30.00:00:00")]
     public TimeSpan SnapshotTtl { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>How long a finished task (and a finished batch) stays readable. Default 7 days.</summary>
+    /// <summary>
+    /// How long a finished task (and a finished batch) stays readable, within <see cref="MaxFinishedPerUser"/>;
+    /// a finished task keeps its outcome, not its <c>params</c>. Default 7 days.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00")]
     public TimeSpan FinishedRetention { get; set; } = TimeSpan.FromDays(7);
 

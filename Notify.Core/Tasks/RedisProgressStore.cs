@@ -19,6 +19,10 @@ public sealed class RedisProgressStore(IConnectionMultiplexer redis, IOptionsMon
     public async Task<TaskProgress?> GetTaskAsync(string taskId, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (!TaskIds.IsWellFormed(taskId))
+        {
+            return null;
+        }
         var value = await redis.GetDatabase().StringGetAsync(SnapshotKey(options.CurrentValue.KeyPrefix, taskId));
         return value.IsNullOrEmpty ? null : JsonSerializer.Deserialize<TaskProgress>((byte[])value!, NotifyJson.Options);
     }
@@ -26,6 +30,10 @@ public sealed class RedisProgressStore(IConnectionMultiplexer redis, IOptionsMon
     public async Task<BatchProgress?> GetBatchAsync(string batchId, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (!TaskIds.IsWellFormed(batchId))
+        {
+            return null;
+        }
         var values = await redis.GetDatabase().HashGetAsync($"{options.CurrentValue.KeyPrefix}:batch:{batchId}",
             ["total", "queued", "running", "completed", "failed", "cancelled"]);
         if (values[0].IsNull)

@@ -21,6 +21,9 @@ public sealed class RedisTaskQueue(
 {
     private static readonly RedisValue Empty = "";
 
+    /// <summary>Longest error reason kept with a task.</summary>
+    private const int MaxErrorLength = 1_000;
+
     private string Prefix => options.CurrentValue.KeyPrefix;
 
     private IDatabase Db => redis.GetDatabase();
@@ -82,6 +85,10 @@ public sealed class RedisTaskQueue(
     public async Task<TaskRecord?> GetAsync(string taskId, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (!TaskIds.IsWellFormed(taskId))
+        {
+            return null;
+        }
         var entries = await Db.HashGetAllAsync($"{Prefix}:task:{taskId}");
         if (entries.Length == 0)
         {
@@ -110,6 +117,10 @@ public sealed class RedisTaskQueue(
     public async Task<BatchRecord?> GetBatchAsync(string batchId, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (!TaskIds.IsWellFormed(batchId))
+        {
+            return null;
+        }
         var key = $"{Prefix}:batch:{batchId}";
         var db = Db;
         var hashTask = db.HashGetAllAsync(key);
@@ -224,7 +235,8 @@ public sealed class RedisTaskQueue(
         var last = lease.LastProgress ?? new TaskProgress { TaskId = id, Timestamp = now };
         var elapsed = ElapsedS(lease.Task, now);
         var attempts = lease.Task.Attempts;
-        var reason = error ?? outcome.ToString().ToLowerInvariant();
+        // The reason is kept with the task and sent in frames: bounded, whatever a handler threw.
+        var reason = error is null ? outcome.ToString().ToLowerInvariant() : error.Length <= MaxErrorLength ? error : error[..MaxErrorLength] + "…";
 
         (byte[] Snapshot, byte[] Frame) Final(TaskState state, string message)
         {
@@ -270,7 +282,7 @@ public sealed class RedisTaskQueue(
             o.KeyPrefix, id, lease.Token, outcome.ToString().ToLowerInvariant(), reason, result is { } r ? r.GetRawText() : "",
             now.ToUnixTimeMilliseconds(), o.MaxAttempts, retryable ? 1 : 0, (long)o.FinishedRetention.TotalMilliseconds,
             (long)o.SnapshotTtl.TotalMilliseconds, channels.For(BusTopic.Task(id)),
-            main.Snapshot, main.Frame, cancelled.Snapshot, cancelled.Frame, retry.Snapshot, retry.Frame,
+            main.Snapshot, main.Frame, cancelled.Snapshot, cancelled.Frame, retry.Snapshot, retry.Frame, o.MaxFinishedPerUser,
         ]);
         return ParseTransition(raw);
     }
@@ -301,6 +313,10 @@ public sealed class RedisTaskQueue(
     public async Task<TaskTransition> CancelAsync(string taskId, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (!TaskIds.IsWellFormed(taskId))
+        {
+            return TaskTransition.Nothing(taskId);
+        }
         var o = options.CurrentValue;
         var now = time.GetUtcNow();
         var previous = await GetTaskAsync(taskId, cancellationToken);
@@ -316,7 +332,7 @@ public sealed class RedisTaskQueue(
         [
             o.KeyPrefix, taskId, now.ToUnixTimeMilliseconds(), (long)o.FinishedRetention.TotalMilliseconds,
             (long)o.SnapshotTtl.TotalMilliseconds, channels.For(BusTopic.Task(taskId)),
-            JsonSerializer.SerializeToUtf8Bytes(snapshot, NotifyJson.Options), frame,
+            JsonSerializer.SerializeToUtf8Bytes(snapshot, NotifyJson.Options), frame, o.MaxFinishedPerUser,
         ]);
         return ParseTransition(raw);
     }
@@ -351,6 +367,7 @@ public sealed class RedisTaskQueue(
                 JsonSerializer.SerializeToUtf8Bytes(queued, NotifyJson.Options), Frames.Serialize(TaskFrames.Progress, queued),
                 JsonSerializer.SerializeToUtf8Bytes(failed, NotifyJson.Options),
                 Frames.Serialize(TaskFrames.Error, new TaskErrorEvent { TaskId = id, Status = finalState, Error = error, Attempts = attempts, ElapsedS = elapsed, Timestamp = now }),
+                o.MaxFinishedPerUser,
             ]);
             var transition = ParseTransition(raw);
             if (transition.Kind != TransitionKind.None)

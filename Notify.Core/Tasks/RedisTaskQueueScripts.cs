@@ -7,7 +7,9 @@ namespace Notify.Core.Tasks;
 /// Layout: <c>task:{id}</c> hash; <c>uq:{user}</c> zset of the user's queued task ids by sequence;
 /// <c>users</c> zset of users with queued tasks, scored by their oldest task's sequence (so the first
 /// eligible user holds the oldest eligible task); <c>running</c> zset of task ids by lease deadline;
-/// <c>urun</c> hash user → running count; <c>stats</c> hash; <c>batch:{id}</c> hash and list.
+/// <c>urun</c> hash user → running count; <c>stats</c> hash; <c>batch:{id}</c> hash and list;
+/// <c>ufin:{user}</c> zset of the user's finished tasks (<c>task:{id}</c>) and batches (<c>batch:{id}</c>)
+/// by finish time, trimmed to the per-user cap (the oldest are deleted) whenever one more finishes.
 /// </summary>
 internal static class RedisTaskQueueScripts
 {
@@ -26,7 +28,25 @@ internal static class RedisTaskQueueScripts
           local nxt = redis.call('ZRANGE', p .. ':uq:' .. user, 0, 0, 'WITHSCORES')
           if #nxt == 0 then redis.call('ZREM', p .. ':users', user) else redis.call('ZADD', p .. ':users', nxt[2], user) end
         end
-        local function batchMove(batch, from, to, nowMs, ttlMs)
+        local function retire(user, member, nowMs, ttlMs, cap)
+          local k = p .. ':ufin:' .. user
+          redis.call('ZREMRANGEBYSCORE', k, '-inf', '(' .. (tonumber(nowMs) - tonumber(ttlMs)))
+          local over = redis.call('ZCARD', k) - (tonumber(cap) - 1)
+          if over > 0 then
+            for _, m in ipairs(redis.call('ZRANGE', k, 0, over - 1)) do
+              redis.call('DEL', p .. ':' .. m)
+              if string.sub(m, 1, 5) == 'task:' then
+                redis.call('DEL', p .. ':progress:' .. string.sub(m, 6))
+              else
+                redis.call('DEL', p .. ':' .. m .. ':tasks')
+              end
+            end
+            redis.call('ZREMRANGEBYRANK', k, 0, over - 1)
+          end
+          redis.call('ZADD', k, nowMs, member)
+          redis.call('PEXPIRE', k, ttlMs)
+        end
+        local function batchMove(batch, from, to, nowMs, ttlMs, cap)
           if not batch or batch == '' then return {0, 0, 0, 0, 0, 0, 0} end
           local bk = p .. ':batch:' .. batch
           if redis.call('EXISTS', bk) == 0 then return {0, 0, 0, 0, 0, 0, 0} end
@@ -38,6 +58,7 @@ internal static class RedisTaskQueueScripts
             fin = 1
             redis.call('PEXPIRE', bk, ttlMs)
             redis.call('PEXPIRE', bk .. ':tasks', ttlMs)
+            if cap then retire(redis.call('HGET', bk, 'user'), 'batch:' .. batch, nowMs, ttlMs, cap) end
           end
           return {c[1], c[2], c[3], c[4], c[5], c[6], fin}
         end
@@ -45,11 +66,12 @@ internal static class RedisTaskQueueScripts
           return {code, id, user or '', kind or '', status or '', tonumber(attempts or 0), err or '', batch or '',
             tonumber(bc[1] or 0), tonumber(bc[2] or 0), tonumber(bc[3] or 0), tonumber(bc[4] or 0), tonumber(bc[5] or 0), tonumber(bc[6] or 0), bc[7] or 0}
         end
-        local function finish(key, id, status, err, nowMs, ttlMs)
+        local function finish(key, id, user, status, err, nowMs, ttlMs, cap)
           redis.call('HSET', key, 'status', status, 'finished', nowMs, 'error', err)
-          redis.call('HDEL', key, 'lease', 'deadline', 'worker')
+          redis.call('HDEL', key, 'lease', 'deadline', 'worker', 'params')
           redis.call('PEXPIRE', key, ttlMs)
           redis.call('HINCRBY', p .. ':stats', status, 1)
+          retire(user, 'task:' .. id, nowMs, ttlMs, cap)
         end
 
         """;
@@ -180,7 +202,8 @@ internal static class RedisTaskQueueScripts
 
     /// <summary>
     /// ARGV: prefix, id, token, outcome, error, result, now ms, max attempts, retryable, finished TTL ms,
-    /// snapshot TTL ms, channel, then (snapshot, frame) for: the outcome, cancelled, requeued.
+    /// snapshot TTL ms, channel, then (snapshot, frame) for: the outcome, cancelled, requeued; then the
+    /// most finished tasks and batches kept per user.
     /// Returns the transition (see <c>result</c>): code 0 none, 1 requeued, 2 finished.
     /// </summary>
     public const string Ack = Prelude + """
@@ -208,13 +231,13 @@ internal static class RedisTaskQueueScripts
           local bc = batchMove(f[5], 'running', 'queued', now, ARGV[10])
           return result(1, id, f[3], f[4], 'queued', f[6], ARGV[5], f[5], bc)
         end
-        finish(key, id, outcome, ARGV[5], now, ARGV[10])
         if outcome == 'completed' then
           redis.call('HSET', key, 'result', ARGV[6], 'pct', 100)
         end
+        finish(key, id, f[3], outcome, ARGV[5], now, ARGV[10], ARGV[19])
         redis.call('SET', p .. ':progress:' .. id, snap, 'PX', ARGV[11])
         redis.call('PUBLISH', ARGV[12], frame)
-        local bc = batchMove(f[5], 'running', outcome, now, ARGV[10])
+        local bc = batchMove(f[5], 'running', outcome, now, ARGV[10], ARGV[19])
         return result(2, id, f[3], f[4], outcome, f[6], ARGV[5], f[5], bc)
         """;
 
@@ -238,7 +261,7 @@ internal static class RedisTaskQueueScripts
         """;
 
     /// <summary>
-    /// ARGV: prefix, id, now ms, finished TTL ms, snapshot TTL ms, channel, snapshot, frame.
+    /// ARGV: prefix, id, now ms, finished TTL ms, snapshot TTL ms, channel, snapshot, frame, most finished kept per user.
     /// Returns the transition: 2 cancelled (was queued), 3 cancel requested (running), 0 otherwise.
     /// </summary>
     public const string Cancel = Prelude + """
@@ -250,10 +273,10 @@ internal static class RedisTaskQueueScripts
           redis.call('ZREM', p .. ':uq:' .. f[2], id)
           fixHead(f[2])
           redis.call('HINCRBY', p .. ':stats', 'queued', -1)
-          finish(key, id, 'cancelled', 'cancelled', ARGV[3], ARGV[4])
+          finish(key, id, f[2], 'cancelled', 'cancelled', ARGV[3], ARGV[4], ARGV[9])
           redis.call('SET', p .. ':progress:' .. id, ARGV[7], 'PX', ARGV[5])
           redis.call('PUBLISH', ARGV[6], ARGV[8])
-          local bc = batchMove(f[4], 'queued', 'cancelled', ARGV[3], ARGV[4])
+          local bc = batchMove(f[4], 'queued', 'cancelled', ARGV[3], ARGV[4], ARGV[9])
           return result(2, id, f[2], f[3], 'cancelled', f[5], 'cancelled', f[4], bc)
         end
         if f[1] == 'running' then
@@ -266,7 +289,8 @@ internal static class RedisTaskQueueScripts
 
     /// <summary>
     /// ARGV: prefix, id, now ms, max attempts, finished TTL ms, snapshot TTL ms, channel, error,
-    /// requeued (snapshot, frame), failed (snapshot, frame). Acts only while the lease is still expired.
+    /// requeued (snapshot, frame), failed (snapshot, frame), most finished kept per user. Acts only while
+    /// the lease is still expired.
     /// </summary>
     public const string RecoverOne = Prelude + """
         local id = ARGV[2]
@@ -290,10 +314,10 @@ internal static class RedisTaskQueueScripts
         end
         local status = 'failed'
         if f[7] == '1' then status = 'cancelled' end
-        finish(key, id, status, ARGV[8], now, ARGV[5])
+        finish(key, id, f[2], status, ARGV[8], now, ARGV[5], ARGV[13])
         redis.call('SET', p .. ':progress:' .. id, ARGV[11], 'PX', ARGV[6])
         redis.call('PUBLISH', ARGV[7], ARGV[12])
-        local bc = batchMove(f[4], 'running', status, now, ARGV[5])
+        local bc = batchMove(f[4], 'running', status, now, ARGV[5], ARGV[13])
         return result(2, id, f[2], f[3], status, f[5], ARGV[8], f[4], bc)
         """;
 }

@@ -9,7 +9,8 @@ namespace Notify.Core.Tasks;
 public static class TaskQueueExtensions
 {
     /// <summary>
-    /// Binds <see cref="QueueOptions"/> (section <c>Queue</c>, validated at start) and registers
+    /// Binds <see cref="QueueOptions"/> (section <c>Queue</c>, validated at start; <c>Queue:EnableDemoKinds</c>
+    /// defaults to whether the environment is Development) and registers
     /// <see cref="ITaskQueue"/> (<see cref="RedisTaskQueue"/>), <see cref="IProgressStore"/>
     /// (<see cref="RedisProgressStore"/>), <see cref="QueueSettings"/> and <see cref="TaskEvents"/>. Needs an
     /// <c>IConnectionMultiplexer</c> (<c>AddRedisClient("redis")</c>) and an <see cref="IMessageBus"/>.
@@ -20,6 +21,7 @@ public static class TaskQueueExtensions
         builder.Services.AddOptions<QueueOptions>()
             .Bind(builder.Configuration.GetSection(QueueOptions.SectionName))
             .ValidateDataAnnotations()
+            .PostConfigure(o => o.EnableDemoKinds ??= builder.Environment.IsDevelopment())
             .Validate(o => o.Kinds.All(k => !string.IsNullOrWhiteSpace(k)), "Queue:Kinds must not contain empty names.")
             .ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);

@@ -4,7 +4,7 @@ using Notify.Core.Presence;
 
 namespace Notify.Realtime.Apis;
 
-/// <summary>Realtime statistics summed over every live instance from Redis presence (PROTOCOL.md §6).</summary>
+/// <summary>Realtime statistics summed over every live instance from Redis presence (PROTOCOL.md §6), read at most once a second.</summary>
 internal static class StatsApi
 {
     public static IEndpointRouteBuilder MapStatsApi(this IEndpointRouteBuilder app)
@@ -14,11 +14,11 @@ internal static class StatsApi
         return app;
     }
 
-    private static async Task<Ok<PresenceStats>> GetStats(IPresence presence, CancellationToken cancellationToken) =>
-        TypedResults.Ok(PresenceStats.From(await presence.ListAsync(cancellationToken)));
+    private static async Task<Ok<PresenceStats>> GetStats(PresenceStatsCache presence, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await presence.GetAsync(cancellationToken));
 
-    private static async Task<Ok<OnlineCountResponse>> GetOnlineCount(IPresence presence, CancellationToken cancellationToken) =>
-        TypedResults.Ok(new OnlineCountResponse(PresenceStats.From(await presence.ListAsync(cancellationToken)).TotalUsers));
+    private static async Task<Ok<OnlineCountResponse>> GetOnlineCount(PresenceStatsCache presence, CancellationToken cancellationToken) =>
+        TypedResults.Ok(new OnlineCountResponse((await presence.GetAsync(cancellationToken)).TotalUsers));
 
     internal sealed record OnlineCountResponse(int OnlineCount);
 }

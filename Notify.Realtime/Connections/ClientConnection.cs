@@ -11,15 +11,17 @@ namespace Notify.Realtime.Connections;
 /// </summary>
 internal sealed class ClientConnection
 {
-    private readonly Channel<ReadOnlyMemory<byte>> _queue;
+    private readonly Channel<OutboundFrame> _queue;
     private readonly int _capacity;
     private readonly CancellationTokenSource _closing = new();
     private readonly Lock _gate = new();
-    private List<(BusTopic Topic, ReadOnlyMemory<byte> Frame)>? _pending;
+    private List<OutboundFrame>? _pending;
     private BusTopic? _gatedTopic;
     // Filters that outlive a released gate: a frame replay already sent can still arrive live just after
     // the gate opens (its publish was in flight on the subscriber connection while replay read it).
-    private List<(BusTopic? Topic, Func<ReadOnlyMemory<byte>, bool> AlreadySent, DateTimeOffset Until)>? _echoFilters;
+    // At most one per key (the inbox replay, each subscribed channel, the last mark_read), so their
+    // number is bounded by the subscription limit however often a client re-subscribes.
+    private Dictionary<EchoKey, EchoFilter>? _echoFilters;
     private CloseReason? _closeReason;
 
     public ClientConnection(string id, string userId, bool isAdmin, StreamKind kind, int queueCapacity, DateTimeOffset? expiresAt, DateTimeOffset now)
@@ -31,7 +33,7 @@ internal sealed class ClientConnection
         ExpiresAt = expiresAt;
         LastActivity = now;
         _capacity = queueCapacity;
-        _queue = Channel.CreateBounded<ReadOnlyMemory<byte>>(new BoundedChannelOptions(queueCapacity)
+        _queue = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(queueCapacity)
         {
             SingleReader = true,
             SingleWriter = false,
@@ -72,7 +74,19 @@ internal sealed class ClientConnection
     public HashSet<BusTopic> Topics { get; } = [];
 
     /// <summary>The frames to write, in order.</summary>
-    public ChannelReader<ReadOnlyMemory<byte>> Outbound => _queue.Reader;
+    public ChannelReader<OutboundFrame> Outbound => _queue.Reader;
+
+    /// <summary>Echo filters in force (at most one per key; see <see cref="ReleaseGate"/>).</summary>
+    internal int EchoFilterCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _echoFilters?.Count ?? 0;
+            }
+        }
+    }
 
     /// <summary>Cancelled when the connection starts closing.</summary>
     public CancellationToken Closing => _closing.Token;
@@ -82,10 +96,14 @@ internal sealed class ClientConnection
 
     /// <summary>
     /// A frame from the bus. Buffered while the topic is gated for replay, otherwise queued; never waits.
+    /// On a task or batch stream a terminal frame (<c>completed</c>, <c>error</c>, <c>finished</c>) from the
+    /// bus ends the stream once written; frames the server makes itself (an <c>error</c> answer to a
+    /// client frame) never do.
     /// </summary>
     public void Deliver(BusTopic topic, ReadOnlyMemory<byte> frame, DateTimeOffset now)
     {
         LastActivity = now;
+        var outbound = new OutboundFrame(frame, Kind is StreamKind.Task or StreamKind.Batch && FrameInfo.Read(frame.Span).IsTerminal);
         lock (_gate)
         {
             if (_pending is not null && (_gatedTopic is null || _gatedTopic == topic))
@@ -95,37 +113,74 @@ internal sealed class ClientConnection
                     Close(CloseReason.SlowConsumer);
                     return;
                 }
-                _pending.Add((topic, frame));
+                _pending.Add(outbound);
                 return;
             }
-            if (_echoFilters is not null && IsReplayEcho(topic, frame, now))
+            if (_echoFilters is not null && IsEcho(topic, frame, now))
             {
                 return;
             }
-            Enqueue(frame);
+            Push(outbound);
         }
     }
 
-    private bool IsReplayEcho(BusTopic topic, ReadOnlyMemory<byte> frame, DateTimeOffset now)
+    private bool IsEcho(BusTopic topic, ReadOnlyMemory<byte> frame, DateTimeOffset now)
     {
-        _echoFilters!.RemoveAll(f => f.Until < now);
-        if (_echoFilters.Count == 0)
+        List<EchoKey>? expired = null;
+        var echo = false;
+        foreach (var (key, filter) in _echoFilters!)
         {
-            _echoFilters = null;
-            return false;
-        }
-        foreach (var (filterTopic, alreadySent, _) in _echoFilters)
-        {
-            if ((filterTopic is null || filterTopic == topic) && alreadySent(frame))
+            if (filter.Until < now)
             {
-                return true;
+                (expired ??= []).Add(key);
+            }
+            else if (!echo && (filter.Topic is null || filter.Topic == topic) && filter.AlreadySent(frame))
+            {
+                echo = true;
             }
         }
-        return false;
+        if (expired is not null)
+        {
+            foreach (var key in expired)
+            {
+                _echoFilters.Remove(key);
+            }
+            if (_echoFilters.Count == 0)
+            {
+                _echoFilters = null;
+            }
+        }
+        return echo;
+    }
+
+    /// <summary>
+    /// Drops live frames <paramref name="alreadySent"/> matches on <paramref name="topic"/> (every topic when
+    /// null) until <paramref name="until"/>, replacing an earlier filter of the same <paramref name="key"/>.
+    /// </summary>
+    public void SetEchoFilter(EchoKey key, BusTopic? topic, Func<ReadOnlyMemory<byte>, bool> alreadySent, DateTimeOffset until)
+    {
+        lock (_gate)
+        {
+            (_echoFilters ??= [])[key] = new EchoFilter(topic, alreadySent, until);
+        }
+    }
+
+    /// <summary>Forgets the echo filter of <paramref name="key"/> (the channel was left).</summary>
+    public void RemoveEchoFilter(EchoKey key)
+    {
+        lock (_gate)
+        {
+            if (_echoFilters is not null && _echoFilters.Remove(key) && _echoFilters.Count == 0)
+            {
+                _echoFilters = null;
+            }
+        }
     }
 
     /// <summary>Queues a frame made for this connection alone (answers, heartbeats); overflow is a slow consumer too.</summary>
-    public void Enqueue(ReadOnlyMemory<byte> frame)
+    public void Enqueue(ReadOnlyMemory<byte> frame) => Push(new OutboundFrame(frame, EndsStream: false));
+
+    private void Push(OutboundFrame frame)
     {
         if (!_queue.Writer.TryWrite(frame) && _closeReason is null)
         {
@@ -133,9 +188,12 @@ internal sealed class ClientConnection
         }
     }
 
-    /// <summary>Queues a replayed frame, waiting for room: replay may be longer than the queue, its writer is draining it.</summary>
-    public ValueTask EnqueueReplayAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken) =>
-        _queue.Writer.WriteAsync(frame, cancellationToken);
+    /// <summary>
+    /// Queues a replayed frame, waiting for room: replay may be longer than the queue, its writer is draining it.
+    /// <paramref name="endsStream"/> marks a task or batch snapshot's terminal frame.
+    /// </summary>
+    public ValueTask EnqueueReplayAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken, bool endsStream = false) =>
+        _queue.Writer.WriteAsync(new OutboundFrame(frame, endsStream), cancellationToken);
 
     /// <summary>
     /// Starts buffering live frames of <paramref name="topic"/> (every topic when null) until
@@ -153,9 +211,9 @@ internal sealed class ClientConnection
     /// <summary>
     /// Queues the buffered live frames in arrival order, except those <paramref name="alreadySent"/> says
     /// replay delivered; then goes live, still dropping live frames <paramref name="alreadySent"/> matches
-    /// until <paramref name="echoUntil"/>.
+    /// until <paramref name="echoUntil"/> (an echo filter under <paramref name="echoKey"/>).
     /// </summary>
-    public void ReleaseGate(Func<ReadOnlyMemory<byte>, bool>? alreadySent, DateTimeOffset? echoUntil = null)
+    public void ReleaseGate(Func<ReadOnlyMemory<byte>, bool>? alreadySent, EchoKey echoKey = default, DateTimeOffset? echoUntil = null)
     {
         lock (_gate)
         {
@@ -165,13 +223,13 @@ internal sealed class ClientConnection
             }
             if (alreadySent is not null && echoUntil is { } until)
             {
-                (_echoFilters ??= []).Add((_gatedTopic, alreadySent, until));
+                (_echoFilters ??= [])[echoKey] = new EchoFilter(_gatedTopic, alreadySent, until);
             }
-            foreach (var (_, frame) in _pending)
+            foreach (var frame in _pending)
             {
-                if (alreadySent is null || !alreadySent(frame))
+                if (alreadySent is null || !alreadySent(frame.Bytes))
                 {
-                    Enqueue(frame);
+                    Push(frame);
                 }
             }
             _pending = null;
@@ -189,3 +247,16 @@ internal sealed class ClientConnection
         }
     }
 }
+
+/// <summary>A frame waiting to be written; <see cref="EndsStream"/> closes a task or batch stream with 1000 once it is written.</summary>
+internal readonly record struct OutboundFrame(ReadOnlyMemory<byte> Bytes, bool EndsStream);
+
+/// <summary>What an echo filter is for: the inbox replay (<c>default</c>), a channel's replay, or a <c>mark_read</c>.</summary>
+internal readonly record struct EchoKey(string? Name)
+{
+    public static EchoKey Inbox => default;
+    public static EchoKey MarkRead { get; } = new("mark_read");
+    public static EchoKey Channel(string channel) => new("channel:" + channel);
+}
+
+internal sealed record EchoFilter(BusTopic? Topic, Func<ReadOnlyMemory<byte>, bool> AlreadySent, DateTimeOffset Until);

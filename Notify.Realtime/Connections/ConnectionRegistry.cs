@@ -21,13 +21,17 @@ internal sealed class ConnectionRegistry(
     TimeProvider time,
     ILogger<ConnectionRegistry> logger)
 {
+    /// <summary>The channel admin streams receive.</summary>
+    public static readonly BusTopic AdminTopic = BusTopic.Channel("admin");
+
     private readonly ConcurrentDictionary<string, ClientConnection> _connections = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<BusTopic, TopicReceivers> _topics = new();
-    private readonly Dictionary<string, int> _userStreams = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _userConnections = new(StringComparer.Ordinal);
     private readonly Lock _usersLock = new();
     // Subscription changes of one topic are serialized; different topics proceed in parallel.
     private readonly SemaphoreSlim[] _topicLocks = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
     private int _version;
+    private int _admitted;
 
     /// <summary>Raised (on the caller's thread) when the set of connections changes; presence listens.</summary>
     public event Action? Changed;
@@ -39,52 +43,68 @@ internal sealed class ConnectionRegistry(
 
     public int Count => _connections.Count;
 
+    private ILogger Logger => logger;
+
+    /// <summary>Streams admitted and not yet released (counted against <c>Realtime:MaxConnections</c>).</summary>
+    public int Admitted => Volatile.Read(ref _admitted);
+
     /// <summary>
-    /// Counts a notification stream against the user's limit (<c>Realtime:MaxConnectionsPerUser</c>).
-    /// False when the user is at the limit; otherwise the caller must <see cref="ReleaseUserStream"/> later.
+    /// Takes one of the instance's <c>Realtime:MaxConnections</c> slots for a stream about to be accepted;
+    /// null when the instance is full. Everything the stream takes later (its user's slot, its registration,
+    /// its topics) is given back with the slot when the admission is disposed.
     /// </summary>
-    public bool TryReserveUserStream(string userId)
+    public Admission? TryAdmit()
+    {
+        if (Interlocked.Increment(ref _admitted) > options.CurrentValue.MaxConnections)
+        {
+            Interlocked.Decrement(ref _admitted);
+            return null;
+        }
+        return new Admission(this);
+    }
+
+    /// <summary>Live streams of any kind <paramref name="userId"/> holds on this instance.</summary>
+    public int UserConnections(string userId)
     {
         lock (_usersLock)
         {
-            var count = _userStreams.GetValueOrDefault(userId);
+            return _userConnections.GetValueOrDefault(userId);
+        }
+    }
+
+    private bool TryClaimUser(string userId)
+    {
+        lock (_usersLock)
+        {
+            var count = _userConnections.GetValueOrDefault(userId);
             if (count >= options.CurrentValue.MaxConnectionsPerUser)
             {
                 return false;
             }
-            _userStreams[userId] = count + 1;
+            _userConnections[userId] = count + 1;
             return true;
         }
     }
 
-    public void ReleaseUserStream(string userId)
+    private void ReleaseUser(string userId)
     {
         lock (_usersLock)
         {
-            if (_userStreams.TryGetValue(userId, out var count))
+            if (_userConnections.TryGetValue(userId, out var count))
             {
                 if (count <= 1)
                 {
-                    _userStreams.Remove(userId);
+                    _userConnections.Remove(userId);
                 }
                 else
                 {
-                    _userStreams[userId] = count - 1;
+                    _userConnections[userId] = count - 1;
                 }
             }
         }
     }
 
-    /// <summary>Users with their notification stream counts on this instance.</summary>
-    public Dictionary<string, int> UserStreams()
-    {
-        lock (_usersLock)
-        {
-            return new Dictionary<string, int>(_userStreams, StringComparer.Ordinal);
-        }
-    }
-
-    public void Add(ClientConnection connection)
+    private void Add(ClientConnection connection)
     {
         _connections[connection.Id] = connection;
         Interlocked.Increment(ref _version);
@@ -92,7 +112,7 @@ internal sealed class ConnectionRegistry(
     }
 
     /// <summary>Unsubscribes every topic of the connection and forgets it. Runs to the end even at shutdown, so no subscription leaks.</summary>
-    public async Task RemoveAsync(ClientConnection connection)
+    private async Task RemoveAsync(ClientConnection connection)
     {
         if (!_connections.TryRemove(connection.Id, out _))
         {
@@ -104,12 +124,80 @@ internal sealed class ConnectionRegistry(
             topics = [.. connection.Topics];
             connection.Topics.Clear();
         }
-        foreach (var topic in topics)
+        try
         {
-            await ReleaseAsync(connection, topic);
+            foreach (var topic in topics)
+            {
+                await ReleaseAsync(connection, topic);
+            }
         }
-        Interlocked.Increment(ref _version);
-        Changed?.Invoke();
+        finally
+        {
+            Interlocked.Increment(ref _version);
+            Changed?.Invoke();
+        }
+    }
+
+    /// <summary>
+    /// One stream's hold on this instance, from before it is accepted to after it is gone: the instance
+    /// slot, then its user's slot (<c>Realtime:MaxConnectionsPerUser</c>, every stream kind), then its
+    /// registration and topics. <see cref="DisposeAsync"/> gives back whatever was taken, once, and never
+    /// throws; transports dispose it in their one <c>finally</c>.
+    /// </summary>
+    internal sealed class Admission(ConnectionRegistry registry) : IAsyncDisposable
+    {
+        private string? _user;
+        private ClientConnection? _connection;
+        private int _disposed;
+
+        /// <summary>Counts the stream against <paramref name="userId"/>'s limit; false when the user is at it.</summary>
+        public bool TryClaimUser(string userId)
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            if (_user is not null)
+            {
+                throw new InvalidOperationException("The user slot is already claimed.");
+            }
+            if (!registry.TryClaimUser(userId))
+            {
+                return false;
+            }
+            _user = userId;
+            return true;
+        }
+
+        /// <summary>Makes <paramref name="connection"/> one of the instance's connections (presence, heartbeats, fan-out).</summary>
+        public void Register(ClientConnection connection)
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            _connection = connection;
+            registry.Add(connection);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            {
+                return;
+            }
+            // The slots first: once presence shows the connection gone, its user may connect again.
+            if (_user is not null)
+            {
+                registry.ReleaseUser(_user);
+            }
+            Interlocked.Decrement(ref registry._admitted);
+            try
+            {
+                if (_connection is not null)
+                {
+                    await registry.RemoveAsync(_connection);
+                }
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                RealtimeLog.ReleaseFailed(registry.Logger, ex, _connection!.Id);
+            }
+        }
     }
 
     /// <summary>
@@ -208,7 +296,7 @@ internal sealed class ConnectionRegistry(
                         await subscription.DisposeAsync();
                         RealtimeLog.TopicUnsubscribed(logger, topic.Kind, topic.Key);
                     }
-                    catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
+                    catch (Exception ex) when (ex is not OutOfMemoryException)
                     {
                         RealtimeLog.UnsubscribeFailed(logger, ex, topic.Kind, topic.Key);
                     }
@@ -241,9 +329,16 @@ internal sealed class ConnectionRegistry(
             return;
         }
         var now = time.GetUtcNow();
+        // An admin-channel message whose payload is a system message (a task failure, an admin's
+        // announcement) also reaches admin streams as the protocol's system_message frame, built once here.
+        var system = topic == AdminTopic ? ServerFrames.SystemMessageFor(frame.Span) : null;
         foreach (var (connection, _) in receivers.Connections)
         {
             connection.Deliver(topic, frame, now);
+            if (system is not null && connection.Kind == StreamKind.Admin)
+            {
+                connection.Deliver(topic, system, now);
+            }
         }
     }
 

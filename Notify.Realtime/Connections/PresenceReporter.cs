@@ -70,12 +70,14 @@ internal sealed class PresenceReporter(
     private InstancePresence Snapshot()
     {
         int user = 0, admin = 0, all = 0;
+        var users = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var connection in registry.Connections)
         {
             all++;
             if (connection.Kind == StreamKind.Notifications)
             {
                 user++;
+                users[connection.UserId] = users.GetValueOrDefault(connection.UserId) + 1;
             }
             else if (connection.Kind == StreamKind.Admin)
             {
@@ -89,7 +91,7 @@ internal sealed class PresenceReporter(
             Connections = all,
             UserConnections = user,
             AdminConnections = admin,
-            Users = registry.UserStreams(),
+            Users = users,
         };
     }
 

@@ -33,6 +33,45 @@ internal static class ServerFrames
     public static byte[] SystemMessage(string message, string level, DateTimeOffset now) =>
         Frames.Serialize("system_message", new SystemMessageData(message, level, now));
 
+    /// <summary>
+    /// The <c>system_message</c> frame (<c>message</c>, <c>level</c>, <c>timestamp</c>) that an admin-channel
+    /// <c>message</c> frame stands for when its payload's <c>type</c> is <c>system_message</c>: the Worker's
+    /// task failures carry <c>message</c>, <c>level</c> and <c>timestamp</c>, an admin's broadcast carries
+    /// <c>content</c> (or <c>title</c>) and <c>level</c> and takes the publication's <c>created_at</c>. Null otherwise.
+    /// </summary>
+    public static byte[]? SystemMessageFor(ReadOnlySpan<byte> messageFrame)
+    {
+        var info = FrameInfo.Read(messageFrame);
+        if (info.Type != "message" || info.DataStart < 0 || messageFrame.Slice(info.DataStart, info.DataLength).IndexOf("system_message"u8) < 0)
+        {
+            return null;
+        }
+        try
+        {
+            var reader = new Utf8JsonReader(messageFrame.Slice(info.DataStart, info.DataLength));
+            using var data = JsonDocument.ParseValue(ref reader);
+            if (!data.RootElement.TryGetProperty("payload", out var payload) || payload.ValueKind != JsonValueKind.Object
+                || Text(payload, "type") != "system_message")
+            {
+                return null;
+            }
+            var message = Text(payload, "message") ?? Text(payload, "content") ?? Text(payload, "title") ?? "";
+            var level = Text(payload, "level") ?? "info";
+            var timestamp = When(payload, "timestamp") ?? When(data.RootElement, "created_at") ?? DateTimeOffset.UnixEpoch;
+            return SystemMessage(message, level, timestamp);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+
+        static string? Text(JsonElement element, string name) =>
+            element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+        static DateTimeOffset? When(JsonElement element, string name) =>
+            element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.TryGetDateTimeOffset(out var at) ? at : null;
+    }
+
     /// <summary>A short, valid close description (at most 123 bytes of UTF-8).</summary>
     public static string CloseDescription(string text) => Encoding.UTF8.GetByteCount(text) <= 123 ? text : text[..60];
 

@@ -11,9 +11,19 @@ public sealed class RealtimeOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Live notification streams (WebSocket + SSE) one user may hold on one instance; the next one is closed with 4008. Default 5.</summary>
+    /// <summary>
+    /// Live streams of every kind (notification, admin, task, batch; WebSocket and SSE) one user may hold on
+    /// one instance; the next WebSocket is closed with 4008, the next SSE request answered 429. Default 5.
+    /// </summary>
     [Range(1, 10_000)]
     public int MaxConnectionsPerUser { get; set; } = 5;
+
+    /// <summary>
+    /// Live streams of all users this instance holds at most; a request beyond it is answered 503 with
+    /// <c>Retry-After</c> before any upgrade, so a load balancer or client tries another instance. Default 20,000.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MaxConnections { get; set; } = 20_000;
 
     /// <summary>Frames a connection may have waiting to be written; one more closes it with 4009 (slow consumer). Default 256.</summary>
     [Range(1, 100_000)]

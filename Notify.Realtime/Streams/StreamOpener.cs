@@ -38,7 +38,6 @@ internal sealed partial class StreamOpener(
     public async Task OpenAsync(ClientConnection connection, string? lastId, CancellationToken cancellationToken)
     {
         connection.BeginGate(null);
-        registry.Add(connection);
         var heartbeat = connection.HeartbeatInterval;
         if (connection.Kind == StreamKind.Admin)
         {
@@ -81,7 +80,7 @@ internal sealed partial class StreamOpener(
         {
             var info = FrameInfo.Read(frame.Span);
             return info.Type == "notification" && info.Id is not null && replayed.Contains(info.Id);
-        }, time.GetUtcNow() + ReplayEchoWindow);
+        }, EchoKey.Inbox, time.GetUtcNow() + ReplayEchoWindow);
     }
 
     /// <summary>
@@ -98,6 +97,10 @@ internal sealed partial class StreamOpener(
         if (!MayJoin(connection, channel))
         {
             return ServerFrames.Error("forbidden", $"not allowed to join {channel}");
+        }
+        if (since is not null && !RedisMessageBus.IsOffset(since))
+        {
+            return ServerFrames.Error("bad_request", "since must be a channel offset (the id of a message frame, such as 1700000000000-0)");
         }
         int count;
         lock (connection.Topics)
@@ -141,7 +144,7 @@ internal sealed partial class StreamOpener(
             {
                 var info = FrameInfo.Read(frame.Span);
                 return info.Type == "message" && info.Id is not null && RedisMessageBus.CompareIds(info.Id, cutoff) <= 0;
-            }, time.GetUtcNow() + ReplayEchoWindow);
+            }, EchoKey.Channel(channel), time.GetUtcNow() + ReplayEchoWindow);
             return null;
         }
         finally
@@ -158,15 +161,40 @@ internal sealed partial class StreamOpener(
             return ServerFrames.Error("bad_request", $"not subscribed to {channel}");
         }
         await registry.UnsubscribeAsync(connection, BusTopic.Channel(channel), cancellationToken);
+        connection.RemoveEchoFilter(EchoKey.Channel(channel));
         connection.Enqueue(ServerFrames.Channel("unsubscribed", channel));
         return null;
     }
 
-    /// <summary>Handles a <c>mark_read</c>: the REST call's effect, answered with <c>read</c>.</summary>
+    /// <summary>
+    /// Handles a <c>mark_read</c>: the REST call's effect, answered with <c>read</c> at once and published
+    /// on the user's topic as the same <c>read</c> frame the REST call publishes, so the user's other
+    /// connections (on any instance) update too. This connection drops that echo. A store error is thrown
+    /// (the connection closes with 1011); a publish error is logged, as in the Api: the store is the truth.
+    /// </summary>
     public async Task<byte[]> MarkReadAsync(ClientConnection connection, string id, CancellationToken cancellationToken)
     {
-        var found = await store.MarkReadAsync(connection.UserId, id, time.GetUtcNow(), cancellationToken);
-        return found ? ServerFrames.Read(id) : ServerFrames.Error("not_found", $"no notification {id}");
+        if (!await store.MarkReadAsync(connection.UserId, id, time.GetUtcNow(), cancellationToken))
+        {
+            return ServerFrames.Error("not_found", $"no notification {id}");
+        }
+        var frame = ServerFrames.Read(id);
+        var topic = BusTopic.User(connection.UserId);
+        connection.SetEchoFilter(EchoKey.MarkRead, topic, echo =>
+        {
+            var info = FrameInfo.Read(echo.Span);
+            return info.Type == "read" && info.Id == id;
+        }, time.GetUtcNow() + ReplayEchoWindow);
+        try
+        {
+            // Stored: published even if this connection is going away meanwhile.
+            await bus.PublishAsync(topic, frame, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            RealtimeLog.ReadPublishFailed(logger, ex, id, connection.UserId);
+        }
+        return frame;
     }
 
     /// <summary>The task when the user may watch it (its owner or an admin); null when unknown or someone else's.</summary>
@@ -190,7 +218,6 @@ internal sealed partial class StreamOpener(
     public async Task OpenProgressAsync(ClientConnection connection, string id, CancellationToken cancellationToken)
     {
         connection.BeginGate(null);
-        registry.Add(connection);
         var isTask = connection.Kind == StreamKind.Task;
         await registry.SubscribeAsync(connection, isTask ? BusTopic.Task(id) : BusTopic.Batch(id), cancellationToken);
         var now = time.GetUtcNow();
@@ -201,9 +228,11 @@ internal sealed partial class StreamOpener(
             ["server_time"] = now,
         }), cancellationToken);
 
-        foreach (var frame in isTask ? await TaskSnapshotAsync(id, cancellationToken) : await BatchSnapshotAsync(id, cancellationToken))
+        var snapshot = isTask ? await TaskSnapshotAsync(id, cancellationToken) : await BatchSnapshotAsync(id, cancellationToken);
+        for (var i = 0; i < snapshot.Count; i++)
         {
-            await connection.EnqueueReplayAsync(frame, cancellationToken);
+            // The second frame of a snapshot is the terminal one: the stream ends once it is written.
+            await connection.EnqueueReplayAsync(snapshot[i], cancellationToken, endsStream: i == 1);
         }
         connection.ReleaseGate(null);
     }

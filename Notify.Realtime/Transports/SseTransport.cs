@@ -18,6 +18,7 @@ namespace Notify.Realtime.Transports;
 internal sealed class SseTransport(
     ConnectionRegistry registry,
     StreamOpener opener,
+    StreamRunner runner,
     NotifyTokens tokens,
     IOptionsMonitor<RealtimeOptions> options,
     IOptionsMonitor<SseOptions> sseOptions,
@@ -26,6 +27,28 @@ internal sealed class SseTransport(
     ILogger<SseTransport> logger)
 {
     public async Task RunAsync(HttpContext context, StreamKind kind, string? resourceId)
+    {
+        // The instance slot first, then everything else; the admission gives all of it back in its one
+        // finally, also when the first write fails because the client is already gone.
+        await using var admission = registry.TryAdmit();
+        if (admission is null)
+        {
+            await StreamAuth.RefuseInstanceFullAsync(context, options.CurrentValue.MaxConnections, logger);
+            return;
+        }
+        try
+        {
+            await RunAdmittedAsync(context, admission, kind, resourceId);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException && !context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+        {
+            // Setting the stream up failed before it ran (e.g. Redis unreachable while looking up the task).
+            RealtimeLog.ConnectionFailed(logger, ex, "(not opened)");
+            await TypedResults.Problem("The stream could not be set up; retry later.", statusCode: StatusCodes.Status503ServiceUnavailable).ExecuteAsync(context);
+        }
+    }
+
+    private async Task RunAdmittedAsync(HttpContext context, ConnectionRegistry.Admission admission, StreamKind kind, string? resourceId)
     {
         var (identity, error) = await StreamAuth.AuthenticateAsync(context, tokens);
         if (identity is null)
@@ -41,8 +64,7 @@ internal sealed class SseTransport(
             await TypedResults.Problem($"{kind} {resourceId} not found.", statusCode: StatusCodes.Status404NotFound).ExecuteAsync(context);
             return;
         }
-        var reserved = kind == StreamKind.Notifications;
-        if (reserved && !registry.TryReserveUserStream(identity.UserId))
+        if (!admission.TryClaimUser(identity.UserId))
         {
             RealtimeLog.Rejected(logger, StatusCodes.Status429TooManyRequests, "too many connections", identity.UserId);
             await TypedResults.Problem("Too many connections for this user (Realtime:MaxConnectionsPerUser).", statusCode: StatusCodes.Status429TooManyRequests).ExecuteAsync(context);
@@ -70,51 +92,26 @@ internal sealed class SseTransport(
         response.Headers.CacheControl = "no-cache, no-transform";
         response.Headers["X-Accel-Buffering"] = "no";
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        await response.BodyWriter.WriteAsync(Encoding.UTF8.GetBytes($"retry: {sse.RetryMilliseconds.ToString(CultureInfo.InvariantCulture)}\n\n"), context.RequestAborted);
-        await response.BodyWriter.FlushAsync(context.RequestAborted);
-
-        RealtimeLog.Opened(logger, connection.Id, connection.UserId, kind.ToString(), "sse");
-        using var abort = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        using var clientGone = context.RequestAborted.Register(() => connection.Close(CloseReason.ClientClosed));
-        var writer = WriteLoopAsync(response, connection, abort.Token);
         try
         {
-            if (kind is StreamKind.Task or StreamKind.Batch)
-            {
-                await opener.OpenProgressAsync(connection, resourceId!, connection.Closing);
-                await opener.WatchProgressAsync(connection, resourceId!, kind == StreamKind.Task ? settings.TaskPollTimeout : settings.BatchPollInterval);
-            }
-            else
-            {
-                await opener.OpenAsync(connection, StreamAuth.LastId(context), connection.Closing);
-            }
-            await Task.WhenAny(writer, WebSocketTransport.WhenCancelled(connection.Closing));
+            await response.BodyWriter.WriteAsync(Encoding.UTF8.GetBytes($"retry: {sse.RetryMilliseconds.ToString(CultureInfo.InvariantCulture)}\n\n"), context.RequestAborted);
+            await response.BodyWriter.FlushAsync(context.RequestAborted);
         }
-        catch (OperationCanceledException) when (connection.Closing.IsCancellationRequested)
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
         {
+            return;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            RealtimeLog.ConnectionFailed(logger, ex, connection.Id);
-            connection.Close(CloseReason.InternalError);
-        }
-        finally
-        {
-            connection.Close(CloseReason.ClientClosed);
-            if (await Task.WhenAny(writer, Task.Delay(options.CurrentValue.CloseTimeout, time)) != writer)
-            {
-                await abort.CancelAsync();
-                context.Abort();
-            }
-            await writer;
-            await registry.RemoveAsync(connection);
-            if (reserved)
-            {
-                registry.ReleaseUserStream(connection.UserId);
-            }
-            var reason = connection.CloseReason!;
-            RealtimeLog.Closed(logger, connection.Id, connection.UserId, reason.Code, reason.Name);
-        }
+
+        admission.Register(connection);
+        RealtimeLog.Opened(logger, connection.Id, connection.UserId, kind.ToString(), "sse");
+        using var clientGone = context.RequestAborted.Register(() => connection.Close(CloseReason.ClientClosed));
+        await runner.RunAsync(
+            connection,
+            resourceId,
+            StreamAuth.LastId(context),
+            abort => WriteLoopAsync(response, connection, abort),
+            receive: null,
+            context.Abort);
     }
 
     /// <summary>The one writer: frames to SSE records, flushed after each batch of queued frames.</summary>
@@ -122,13 +119,13 @@ internal sealed class SseTransport(
     {
         var reader = connection.Outbound;
         var body = response.BodyWriter;
-        var progress = connection.Kind is StreamKind.Task or StreamKind.Batch;
         try
         {
             while (await reader.WaitToReadAsync(connection.Closing))
             {
-                while (!connection.Closing.IsCancellationRequested && reader.TryRead(out var frame))
+                while (!connection.Closing.IsCancellationRequested && reader.TryRead(out var outbound))
                 {
+                    var frame = outbound.Bytes;
                     var info = FrameInfo.Read(frame.Span);
                     if (info.Type is null)
                     {
@@ -145,7 +142,7 @@ internal sealed class SseTransport(
                     Write(body, "\ndata: ");
                     body.Write(info.DataStart >= 0 ? frame.Span.Slice(info.DataStart, info.DataLength) : "{}"u8);
                     Write(body, "\n\n");
-                    if (progress && info.IsTerminal)
+                    if (outbound.EndsStream)
                     {
                         await body.FlushAsync(abort);
                         connection.Close(CloseReason.Normal);

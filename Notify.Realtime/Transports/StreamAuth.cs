@@ -27,6 +27,20 @@ internal static class StreamAuth
         return (new Identity(userId, principal.IsAdmin(), expiresAt), null);
     }
 
+    /// <summary>How long a client refused by a full instance is asked to wait (<c>Retry-After</c>, seconds).</summary>
+    public const int InstanceFullRetryAfterSeconds = 5;
+
+    /// <summary>
+    /// Answers a stream request the instance has no room for (<c>Realtime:MaxConnections</c>): 503 with
+    /// <c>Retry-After</c>, before any upgrade, so a balancer or the client tries again elsewhere or later.
+    /// </summary>
+    public static async Task RefuseInstanceFullAsync(HttpContext context, int limit, ILogger logger)
+    {
+        RealtimeLog.InstanceFull(logger, limit);
+        context.Response.Headers.RetryAfter = InstanceFullRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await TypedResults.Problem("This instance holds its maximum of streams (Realtime:MaxConnections); retry later.", statusCode: StatusCodes.Status503ServiceUnavailable).ExecuteAsync(context);
+    }
+
     /// <summary>The last seen notification id: <c>Last-Event-ID</c> header (SSE) or <c>?last_id=</c>.</summary>
     public static string? LastId(HttpContext context)
     {

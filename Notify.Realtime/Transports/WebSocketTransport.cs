@@ -10,14 +10,15 @@ using Notify.Realtime.Streams;
 namespace Notify.Realtime.Transports;
 
 /// <summary>
-/// WebSocket transport: accept, authenticate (closing with 4001/4003/4008 after accepting, so browsers
-/// see the code), then register → run → unregister in <c>finally</c>. A receive loop and the single
-/// writer loop run side by side; when one ends the other gets <c>Realtime:CloseTimeout</c>, then the
-/// socket is aborted.
+/// WebSocket transport. An instance slot is taken before the upgrade (503 when the instance is full);
+/// then accept, authenticate (closing with 4001/4003/4008 after accepting, so browsers see the code),
+/// register, run (<see cref="StreamRunner"/>), and give everything back in the one <c>finally</c> of the
+/// admission, whatever failed. A receive loop and the single writer loop run side by side.
 /// </summary>
 internal sealed class WebSocketTransport(
     ConnectionRegistry registry,
     StreamOpener opener,
+    StreamRunner runner,
     NotifyTokens tokens,
     IOptionsMonitor<RealtimeOptions> options,
     StreamSettings settings,
@@ -33,88 +34,64 @@ internal sealed class WebSocketTransport(
             await TypedResults.Problem("This endpoint needs a WebSocket upgrade request.", statusCode: StatusCodes.Status400BadRequest).ExecuteAsync(context);
             return;
         }
+        await using var admission = registry.TryAdmit();
+        if (admission is null)
+        {
+            await StreamAuth.RefuseInstanceFullAsync(context, options.CurrentValue.MaxConnections, logger);
+            return;
+        }
         using var socket = await context.WebSockets.AcceptWebSocketAsync(AcceptContext);
-        var (identity, error) = await StreamAuth.AuthenticateAsync(context, tokens);
-        if (identity is null)
-        {
-            await RejectAsync(socket, CloseReason.Unauthorized, error ?? "invalid token");
-            return;
-        }
-        if (kind == StreamKind.Admin && !identity.IsAdmin)
-        {
-            await RejectAsync(socket, CloseReason.Forbidden, "admin role required");
-            return;
-        }
-        if (kind == StreamKind.Task && await opener.FindTaskAsync(resourceId!, identity.UserId, identity.IsAdmin, context.RequestAborted) is null)
-        {
-            await RejectAsync(socket, CloseReason.Forbidden, "not the task's owner");
-            return;
-        }
-        var reserved = kind == StreamKind.Notifications;
-        if (reserved && !registry.TryReserveUserStream(identity.UserId))
-        {
-            await RejectAsync(socket, CloseReason.TooManyConnections, "connection limit reached");
-            return;
-        }
-
-        var o = options.CurrentValue;
-        var now = time.GetUtcNow();
-        var connection = new ClientConnection(Guid.NewGuid().ToString("N"), identity.UserId, identity.IsAdmin, kind, o.SendQueueCapacity, identity.ExpiresAt, now)
-        {
-            HeartbeatInterval = settings.WebSocketHeartbeat,
-            NextHeartbeat = now + settings.WebSocketHeartbeat,
-        };
-        RealtimeLog.Opened(logger, connection.Id, connection.UserId, kind.ToString(), "websocket");
-        using var abort = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        var writer = WriteLoopAsync(socket, connection, abort.Token);
-        var receiver = Task.CompletedTask;
-        var watcher = Task.CompletedTask;
         try
         {
-            if (kind is StreamKind.Task or StreamKind.Batch)
+            var (identity, error) = await StreamAuth.AuthenticateAsync(context, tokens);
+            if (identity is null)
             {
-                await opener.OpenProgressAsync(connection, resourceId!, connection.Closing);
-                watcher = opener.WatchProgressAsync(connection, resourceId!, settings.TaskPollTimeout);
+                await RejectAsync(socket, CloseReason.Unauthorized, error ?? "invalid token");
+                return;
             }
-            else
+            if (kind == StreamKind.Admin && !identity.IsAdmin)
             {
-                await opener.OpenAsync(connection, StreamAuth.LastId(context), connection.Closing);
+                await RejectAsync(socket, CloseReason.Forbidden, "admin role required");
+                return;
             }
-            receiver = ReceiveLoopAsync(socket, connection, abort.Token);
-            await Task.WhenAny(receiver, writer, WhenCancelled(connection.Closing));
+            if (kind == StreamKind.Task && await opener.FindTaskAsync(resourceId!, identity.UserId, identity.IsAdmin, context.RequestAborted) is null)
+            {
+                await RejectAsync(socket, CloseReason.Forbidden, "not the task's owner");
+                return;
+            }
+            if (!admission.TryClaimUser(identity.UserId))
+            {
+                await RejectAsync(socket, CloseReason.TooManyConnections, "connection limit reached");
+                return;
+            }
+
+            var now = time.GetUtcNow();
+            var connection = new ClientConnection(Guid.NewGuid().ToString("N"), identity.UserId, identity.IsAdmin, kind, options.CurrentValue.SendQueueCapacity, identity.ExpiresAt, now)
+            {
+                HeartbeatInterval = settings.WebSocketHeartbeat,
+                NextHeartbeat = now + settings.WebSocketHeartbeat,
+            };
+            admission.Register(connection);
+            RealtimeLog.Opened(logger, connection.Id, connection.UserId, kind.ToString(), "websocket");
+            await runner.RunAsync(
+                connection,
+                resourceId,
+                StreamAuth.LastId(context),
+                abort => WriteLoopAsync(socket, connection, abort),
+                abort => ReceiveLoopAsync(socket, connection, abort),
+                socket.Abort);
         }
-        catch (OperationCanceledException) when (connection.Closing.IsCancellationRequested)
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            RealtimeLog.ConnectionFailed(logger, ex, connection.Id);
-            connection.Close(CloseReason.InternalError);
-        }
-        finally
-        {
-            connection.Close(CloseReason.ClientClosed);
-            var closeTimeout = o.CloseTimeout;
-            if (await Task.WhenAny(writer, Task.Delay(closeTimeout, time)) != writer)
+            // Setting the stream up failed before it ran (e.g. Redis unreachable while looking up the task).
+            RealtimeLog.ConnectionFailed(logger, ex, "(not opened)");
+            if (socket.State == WebSocketState.Open)
             {
-                await abort.CancelAsync();
-                socket.Abort();
+                await RejectAsync(socket, CloseReason.InternalError, "stream setup failed");
             }
-            await writer;
-            if (await Task.WhenAny(receiver, Task.Delay(closeTimeout, time)) != receiver)
-            {
-                await abort.CancelAsync();
-                socket.Abort();
-            }
-            await receiver;
-            await watcher;
-            await registry.RemoveAsync(connection);
-            if (reserved)
-            {
-                registry.ReleaseUserStream(connection.UserId);
-            }
-            var reason = connection.CloseReason!;
-            RealtimeLog.Closed(logger, connection.Id, connection.UserId, reason.Code, reason.Name);
         }
     }
 
@@ -146,15 +123,14 @@ internal sealed class WebSocketTransport(
     private async Task WriteLoopAsync(WebSocket socket, ClientConnection connection, CancellationToken abort)
     {
         var reader = connection.Outbound;
-        var progress = connection.Kind is StreamKind.Task or StreamKind.Batch;
         try
         {
             while (await reader.WaitToReadAsync(connection.Closing))
             {
                 while (!connection.Closing.IsCancellationRequested && reader.TryRead(out var frame))
                 {
-                    await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, abort);
-                    if (progress && FrameInfo.Read(frame.Span).IsTerminal)
+                    await socket.SendAsync(frame.Bytes, WebSocketMessageType.Text, endOfMessage: true, abort);
+                    if (frame.EndsStream)
                     {
                         connection.Close(CloseReason.Normal);
                     }
@@ -306,7 +282,11 @@ internal sealed class WebSocketTransport(
                     {
                         return ServerFrames.Error("bad_request", "missing field: channel");
                     }
-                    return await opener.SubscribeAsync(connection, channel, String(root, "since"), cancellationToken);
+                    if (!TryGetSince(root, out var since))
+                    {
+                        return ServerFrames.Error("bad_request", "since must be a string: a channel offset such as 1700000000000-0");
+                    }
+                    return await opener.SubscribeAsync(connection, channel, since, cancellationToken);
                 case "unsubscribe":
                     if (String(root, "channel") is not { } leaving)
                     {
@@ -326,22 +306,26 @@ internal sealed class WebSocketTransport(
     }
 
 
+    /// <summary>The optional <c>since</c> of a subscribe: absent, null or empty is none; otherwise it must be a string (its format is checked on subscribe).</summary>
+    private static bool TryGetSince(JsonElement root, out string? since)
+    {
+        since = null;
+        if (!root.TryGetProperty("since", out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            return false;
+        }
+        since = value.GetString() is { Length: > 0 } text ? text : null;
+        return true;
+    }
+
     private static string? String(JsonElement root, string name) =>
         root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } s ? s : null;
 
     private static string Truncate(string? value) => value is null ? "" : value.Length <= 64 ? value : value[..64];
-
-    /// <summary>A task that completes when <paramref name="token"/> is cancelled (never faults).</summary>
-    internal static Task WhenCancelled(CancellationToken token)
-    {
-        if (token.IsCancellationRequested)
-        {
-            return Task.CompletedTask;
-        }
-        var completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        token.Register(static state => ((TaskCompletionSource)state!).TrySetResult(), completion);
-        return completion.Task;
-    }
 }
 
 /// <summary>Token bucket over client frames: <c>rate</c> per second with a burst of the same size.</summary>

@@ -16,6 +16,7 @@ namespace Notify.Tests.Api;
 public class ApiFixture : IAsyncLifetime
 {
     public const string ApiKey = "test-api-key-billing-0123456789abcdef";
+    public const string OtherApiKey = "test-api-key-shipping-0123456789abcdef";
     public const string WebOrigin = "http://web.example.test";
 
     private readonly RedisServer _redis = new();
@@ -39,6 +40,7 @@ public class ApiFixture : IAsyncLifetime
         var env = new Dictionary<string, string?>(TestEnvironment.For(_redis, _sqlitePath))
         {
             ["Auth__ApiKeys__billing"] = ApiKey,
+            ["Auth__ApiKeys__shipping"] = OtherApiKey,
             ["Cors__Origins__0"] = WebOrigin,
         };
         foreach (var (key, value) in ExtraEnvironment)

@@ -25,7 +25,7 @@ public sealed class BusProbe : IAsyncDisposable
         var channel = RedisChannel.Literal(new RedisChannels().For(topic));
         await probe._redis.GetSubscriber().SubscribeAsync(channel, (_, value) =>
         {
-            var frame = JsonNode.Parse((string)value!)!.AsObject();
+            var frame = JsonNode.Parse(RedisMessageBus.FrameOf((byte[])value!).Span)!.AsObject();
             probe._onFrame?.Invoke(frame);
             probe._frames.Writer.TryWrite(frame);
         });

@@ -63,13 +63,6 @@ public sealed class OpenApiTests(ApiFixture api)
     }
 
     [Fact]
-    public async Task Scalar_OutsideDevelopment_Returns404()
-    {
-        using var response = await api.SendAsync(HttpMethod.Get, "/scalar/");
-        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-    }
-
-    [Fact]
     public async Task Root_ServesStaticIndexPage()
     {
         using var response = await api.SendAsync(HttpMethod.Get, "/");

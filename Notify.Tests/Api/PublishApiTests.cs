@@ -56,6 +56,8 @@ public sealed class PublishApiTests(ApiFixture api)
         using var response = await api.SendAsync(HttpMethod.Post, "/api/notifications", body: new { user_id = "x", type = "t", title = "t" },
             headers: new Dictionary<string, string> { ["X-Api-Key"] = ApiFixture.ApiKey + "x" });
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("ApiKey header=\"X-Api-Key\"", Assert.Single(response.Headers.WwwAuthenticate).ToString());
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
 
     [Fact]
@@ -157,6 +159,72 @@ public sealed class PublishApiTests(ApiFixture api)
         var a = await api.CreateAsync(ApiFixture.NewUser(), idempotencyKey: key);
         var b = await api.CreateAsync(ApiFixture.NewUser(), idempotencyKey: key);
         Assert.NotEqual((string?)a["id"], (string?)b["id"]);
+    }
+
+    [Fact]
+    public async Task Create_SameIdempotencyKeyFromTwoServicesForOneUser_EachGetsItsOwnNotification()
+    {
+        var user = ApiFixture.NewUser();
+        var key = Guid.NewGuid().ToString("N");
+        Task<HttpResponseMessage> Send(string apiKey, string title) => api.SendAsync(HttpMethod.Post, "/api/notifications", body: new { user_id = user, type = "t", title },
+            headers: new Dictionary<string, string> { ["X-Api-Key"] = apiKey, ["Idempotency-Key"] = key });
+
+        using var billing = await Send(ApiFixture.ApiKey, "from billing");
+        using var shipping = await Send(ApiFixture.OtherApiKey, "from shipping");
+        using var billingRetry = await Send(ApiFixture.ApiKey, "from billing");
+        var first = await ApiFixture.ReadJsonAsync(billing);
+        var second = await ApiFixture.ReadJsonAsync(shipping);
+
+        Assert.Equal(HttpStatusCode.Created, billing.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, shipping.StatusCode);
+        Assert.False(shipping.Headers.Contains("Idempotent-Replayed"));
+        Assert.NotEqual((string?)first["id"], (string?)second["id"]);
+        Assert.Equal("from shipping", (string?)second["title"]);
+        Assert.Equal("true", billingRetry.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal((string?)first["id"], (string?)(await ApiFixture.ReadJsonAsync(billingRetry))["id"]);
+        using var list = await api.SendAsync(HttpMethod.Get, "/api/notifications", api.UserToken(user));
+        Assert.Equal(2, (await ApiFixture.ReadJsonAsync(list))["items"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task Create_SameIdempotencyKeyForADifferentRequest_Returns422NamingTheHeaderAndCreatesNothing()
+    {
+        var user = ApiFixture.NewUser();
+        var admin = api.AdminToken();
+        var headers = new Dictionary<string, string> { ["Idempotency-Key"] = Guid.NewGuid().ToString("N") };
+        using var first = await api.SendAsync(HttpMethod.Post, "/api/notifications", admin, new { user_id = user, type = "t", title = "secret first" }, headers);
+        var firstId = (string?)(await ApiFixture.ReadJsonAsync(first))["id"];
+
+        using var changed = await api.SendAsync(HttpMethod.Post, "/api/notifications", admin, new { user_id = user, type = "t", title = "second" }, headers);
+        using var sameOtherForm = await api.SendAsync(HttpMethod.Post, "/api/notifications/send", admin,
+            new { target_user = user, notification_type = "t", content = "c" }, headers);
+        var text = await changed.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, changed.StatusCode);
+        Assert.Equal("application/problem+json", changed.Content.Headers.ContentType?.MediaType);
+        Assert.True(System.Text.Json.Nodes.JsonNode.Parse(text)!["errors"]!.AsObject().ContainsKey("Idempotency-Key"), text);
+        Assert.DoesNotContain(firstId!, text, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret first", text, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, sameOtherForm.StatusCode);
+        using var list = await api.SendAsync(HttpMethod.Get, "/api/notifications", api.UserToken(user));
+        Assert.Equal(firstId, (string?)Assert.Single((await ApiFixture.ReadJsonAsync(list))["items"]!.AsArray())!["id"]);
+    }
+
+    [Fact]
+    public async Task Create_MetadataWithExtendedJsonKeysAndHugeIntegers_ComesBackExactlyAsSent()
+    {
+        var user = ApiFixture.NewUser();
+        const string metadata = """{"n":{"$numberLong":"5"},"big":123456789012345678901234567890,"one":1.0}""";
+
+        using var created = await api.SendAsync(HttpMethod.Post, "/api/notifications", api.AdminToken(),
+            $$"""{"user_id":"{{user}}","type":"t","title":"t","metadata":{{metadata}}}""");
+        var createdText = await created.Content.ReadAsStringAsync(Ct);
+        using var read = await api.SendAsync(HttpMethod.Get, "/api/notifications", api.UserToken(user));
+        var readText = await read.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Contains("\"metadata\":" + metadata, createdText, StringComparison.Ordinal);
+        Assert.Contains("\"metadata\":" + metadata, readText, StringComparison.Ordinal);
     }
 
     public static TheoryData<string, object, bool> FieldEdges()
@@ -347,6 +415,21 @@ public sealed class PublishApiTests(ApiFixture api)
     }
 
     [Fact]
+    public async Task Broadcast_ToUserChannel_Returns202AndPublishesOnThatUsersChannel()
+    {
+        var channel = "user:" + ApiFixture.NewUser("chan");
+        await using var probe = await BusProbe.StartAsync(api, BusTopic.Channel(channel));
+        using var response = await api.SendAsync(HttpMethod.Post, "/api/notifications/broadcast", body: new { type = "export_ready", content = "Your export is ready", channel },
+            headers: new Dictionary<string, string> { ["X-Api-Key"] = ApiFixture.ApiKey });
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var frame = await probe.NextAsync();
+        Assert.Equal("message", (string?)frame["type"]);
+        Assert.Equal(channel, (string?)frame["data"]!["channel"]);
+        Assert.Equal("export_ready", (string?)frame["data"]!["payload"]!["type"]);
+    }
+
+    [Fact]
     public async Task Broadcast_WithoutChannel_PublishesToEveryoneWithDefaults()
     {
         await using var probe = await BusProbe.StartAsync(api, BusTopic.Broadcast);
@@ -367,7 +450,8 @@ public sealed class PublishApiTests(ApiFixture api)
     }
 
     [Theory]
-    [InlineData("channel", "user:alice")]
+    [InlineData("channel", "private:alice")]
+    [InlineData("channel", "user:")]
     [InlineData("channel", "UPPER")]
     [InlineData("level", "fatal")]
     [InlineData("type", "")]

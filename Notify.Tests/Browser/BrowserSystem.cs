@@ -2,21 +2,22 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
+using Aspire.Hosting.Testing;
 using Notify.Tests.Infrastructure;
 using Notify.Tests.Testing;
 
 namespace Notify.Tests.Browser;
 
 /// <summary>
-/// The whole system as the AppHost declares it (Redis, two Realtime replicas, the Api serving the web
-/// UI, the Worker), started by the testing host, plus a headless Chromium driven by Playwright. The
+/// The whole system as the AppHost declares it (Redis, two Realtime replicas behind one URL, the Api serving
+/// the web UI, the Worker), started by Aspire's testing host, plus a headless Chromium driven by Playwright. The
 /// browser is Debian's <c>/usr/bin/chromium</c> (or <c>NOTIFY_CHROMIUM</c>); no browser is ever
 /// downloaded. Shared by the tests of <see cref="BrowserCollection"/>; every test uses its own user
 /// ids and its own browser context, and restarts any replica it stops.
 /// </summary>
 public sealed class BrowserSystem : DistributedApplicationFixture, IAsyncLifetime, IAsyncDisposable
 {
-    private static readonly string[] ChromiumArgs =
+    public static readonly string[] ChromiumArgs =
     [
         "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
@@ -25,7 +26,7 @@ public sealed class BrowserSystem : DistributedApplicationFixture, IAsyncLifetim
     private IPlaywright? _playwright;
     private IBrowser? _browser;
 
-    public Uri ApiAddress => App.GetEndpoint("api");
+    public Uri ApiAddress => App.GetEndpoint("api", "http");
 
     public HttpClient Http { get; private set; } = null!;
 
@@ -37,7 +38,7 @@ public sealed class BrowserSystem : DistributedApplicationFixture, IAsyncLifetim
     public new async ValueTask InitializeAsync()
     {
         await base.InitializeAsync();
-        Http = App.CreateHttpClient("api");
+        Http = App.CreateHttpClient("api", "http");
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -72,28 +73,25 @@ public sealed class BrowserSystem : DistributedApplicationFixture, IAsyncLifetim
     /// <summary>A user id no other test uses.</summary>
     public static string NewUser(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 13)];
 
-    /// <summary>Which Realtime replica a URL the page reports belongs to, or -1.</summary>
-    public int ReplicaOf(string? url)
+    /// <summary>The one URL both Realtime replicas are reached through (DCP's proxy).</summary>
+    public Uri RealtimeAddress => App.GetEndpoint("realtime", "http");
+
+    /// <summary>Stops a Realtime replica gracefully (SIGTERM: its clients get 1001 and reconnect through the same URL).</summary>
+    public async Task StopRealtimeAsync(int replica)
     {
-        if (url is null)
-        {
-            return -1;
-        }
-        for (var i = 0; i < App.GetReplicaCount("realtime"); i++)
-        {
-            if (App.GetEndpoint("realtime", i).Port == new Uri(url).Port)
-            {
-                return i;
-            }
-        }
-        return -1;
+        var id = App.ReplicaIds("realtime")[replica];
+        await App.ExecuteAsync(id, Aspire.Hosting.ApplicationModel.KnownResourceCommands.StopCommand, CancellationToken.None);
+        await App.WaitForReplicaAsync("realtime", id, e => e.Snapshot.State?.Text is "Exited" or "Finished", CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
     }
 
-    /// <summary>Stops a Realtime replica gracefully (SIGTERM: its clients get 1001 and move).</summary>
-    public Task StopRealtimeAsync(int replica) => App.StopReplicaAsync("realtime", replica, TestContext.Current.CancellationToken);
-
     /// <summary>Starts a stopped Realtime replica again and waits until it is healthy.</summary>
-    public Task StartRealtimeAsync(int replica) => App.StartReplicaAsync("realtime", replica, CancellationToken.None);
+    public async Task StartRealtimeAsync(int replica)
+    {
+        var id = App.ReplicaIds("realtime")[replica];
+        await App.ExecuteAsync(id, Aspire.Hosting.ApplicationModel.KnownResourceCommands.StartCommand, CancellationToken.None);
+        await App.WaitForReplicaAsync("realtime", id, e => e.Snapshot.State?.Text == Aspire.Hosting.ApplicationModel.KnownResourceStates.Running && e.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, CancellationToken.None)
+            .WaitAsync(TimeSpan.FromSeconds(90));
+    }
 
     /// <summary>A new browser context (own cookies and storage) and a page signed in as <paramref name="userId"/>, connected.</summary>
     public async Task<(IBrowserContext Context, IPage Page)> SignInAsync(string userId, bool admin = false)
@@ -138,7 +136,7 @@ public sealed class BrowserSystem : DistributedApplicationFixture, IAsyncLifetim
     /// </summary>
     public async Task<bool> RealtimeAllowsPageOriginAsync()
     {
-        using var realtime = App.CreateHttpClient("realtime");
+        using var realtime = App.CreateHttpClient("realtime", "http");
         using var request = new HttpRequestMessage(HttpMethod.Options, "/api/ws/stats");
         var origin = ApiAddress.GetLeftPart(UriPartial.Authority);
         request.Headers.Add("Origin", origin);

@@ -67,7 +67,7 @@ public sealed class RedisServer : IAsyncLifetime
             UseShellExecute = false,
         };
         // Tied to the test process: a test host that dies takes its Redis with it.
-        _process = Notify.AppHost.Hosting.ProcessLauncher.Start(psi);
+        _process = ProcessLauncher.Start(psi);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 

@@ -69,7 +69,8 @@ public sealed partial class ServiceProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         psi.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{chosenPort}";
-        psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
+        // Development, as a local run: dev tokens and the demo task kinds exist only there (a test can override it).
+        psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         psi.Environment["OTEL_SERVICE_NAME"] = project;
         psi.Environment["DOTNET_NOLOGO"] = "1";
         foreach (var (key, value) in environment)
@@ -78,7 +79,7 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         }
 
         // Tied to the test process: a test host that dies takes its services with it.
-        var process = Notify.AppHost.Hosting.ProcessLauncher.Start(psi);
+        var process = ProcessLauncher.Start(psi);
         var service = new ServiceProcess(project, chosenPort, process);
         Live[process.Id] = process;
         process.OutputDataReceived += (_, e) => service.Append(e.Data);
@@ -107,6 +108,8 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         {
             if (_process.HasExited)
             {
+                // Until its output streams close, the last lines it wrote may still be on their way.
+                await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
                 throw new InvalidOperationException($"{Name} exited with {_process.ExitCode}:\n{RecentLog}");
             }
             try

@@ -306,6 +306,40 @@ public sealed class NotificationSocketTests(RealtimeClusterFixture cluster) : IC
     }
 
     [Fact]
+    public async Task AdminEndpoint_SystemMessagePayloadOnAdminChannel_AlsoArrivesAsSystemMessageFrame()
+    {
+        await using var admin = await WsClient.ConnectAsync(cluster.A, "/api/ws/admin", TestTokens.For(NewUser("sysm"), admin: true));
+        Assert.Equal("connected", (await admin.NextAsync()).Type);
+
+        // As the Worker reports a task failure.
+        var at = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+        await cluster.Backplane.PublishToChannelAsync("admin", new { type = "system_message", level = "error", message = "Task t1 failed", timestamp = at, task_id = "t1" });
+        var message = await admin.NextAsync();
+        Assert.Equal("message", message.Type);
+        Assert.Equal("t1", message.Data.GetProperty("payload").GetProperty("task_id").GetString());
+        var system = await admin.NextAsync();
+        Assert.Equal("system_message", system.Type);
+        Assert.Equal("Task t1 failed", system.Data.GetProperty("message").GetString());
+        Assert.Equal("error", system.Data.GetProperty("level").GetString());
+        Assert.Equal(at, system.Data.GetProperty("timestamp").GetDateTimeOffset());
+
+        // As an admin's broadcast to the admin channel (content, level; the publication's time).
+        var broadcast = await cluster.Backplane.PublishToChannelAsync("admin", new { type = "system_message", title = "", content = "maintenance at 22:00", level = "warning" });
+        Assert.Equal("message", (await admin.NextAsync()).Type);
+        system = await admin.NextAsync();
+        Assert.Equal("system_message", system.Type);
+        Assert.Equal("maintenance at 22:00", system.Data.GetProperty("message").GetString());
+        Assert.Equal("warning", system.Data.GetProperty("level").GetString());
+        Assert.Equal(broadcast.CreatedAt.ToUnixTimeMilliseconds(), system.Data.GetProperty("timestamp").GetDateTimeOffset().ToUnixTimeMilliseconds());
+
+        // Any other admin message stays a message only.
+        await cluster.Backplane.PublishToChannelAsync("admin", new { type = "deploy", content = "v2" });
+        Assert.Equal("message", (await admin.NextAsync()).Type);
+        await admin.SendAsync(new { type = "ping" });
+        Assert.Equal("pong", (await admin.NextAsync()).Type);
+    }
+
+    [Fact]
     public async Task Subscribe_PublicChannel_ReceivesPublicationsFromBothSides()
     {
         var channel = "public:" + Guid.NewGuid().ToString("N")[..8];
@@ -426,6 +460,32 @@ public sealed class NotificationSocketTests(RealtimeClusterFixture cluster) : IC
         Assert.Equal("read", read.Type);
         Assert.Equal(notification.Id, read.Data.GetProperty("id").GetString());
         Assert.Equal(0, await cluster.Backplane.Store.CountUnreadAsync(user, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task MarkRead_OverWebSocket_TheUsersOtherConnectionsOnEveryInstanceGetRead()
+    {
+        var user = NewUser("tabs");
+        var notification = await cluster.Backplane.NotifyAsync(user, "read elsewhere", publish: false);
+        await using var tab = await WsClient.ConnectAsync(cluster.A, "/api/ws/notifications", TestTokens.For(user));
+        await using var sameInstance = await WsClient.ConnectAsync(cluster.A, "/api/ws/notifications", TestTokens.For(user));
+        await using var otherInstance = await WsClient.ConnectAsync(cluster.B, "/api/ws/notifications", TestTokens.For(user));
+        foreach (var client in new[] { tab, sameInstance, otherInstance })
+        {
+            Assert.Equal("connected", (await client.NextAsync()).Type);
+        }
+
+        await tab.SendAsync(new { type = "mark_read", id = notification.Id });
+
+        foreach (var client in new[] { tab, sameInstance, otherInstance })
+        {
+            var read = await client.NextAsync();
+            Assert.Equal("read", read.Type);
+            Assert.Equal(notification.Id, read.Data.GetProperty("id").GetString());
+        }
+        // The sender got its answer once: its own published echo is dropped.
+        await tab.SendAsync(new { type = "ping" });
+        Assert.Equal("pong", (await tab.NextAsync()).Type);
     }
 
     [Fact]

@@ -50,6 +50,29 @@ public sealed class ProgressAndSseTests(RealtimeClusterFixture cluster) : IClass
     }
 
     [Fact]
+    public async Task TaskSocket_ClientFrameRejected_ErrorAnswerDoesNotEndTheStream()
+    {
+        var user = NewUser("terr");
+        var task = await Queue.EnqueueAsync(user, "demo", null, TestContext.Current.CancellationToken);
+        await using var client = await WsClient.ConnectAsync(cluster.A, $"/api/ws/tasks/{task.Id}", TestTokens.For(user));
+        Assert.Equal("connected", (await client.NextAsync()).Type);
+        Assert.Equal("progress", (await client.NextAsync()).Type);
+
+        await client.SendAsync("{oops");
+        var answer = await client.NextAsync();
+        Assert.Equal("error", answer.Type);
+        Assert.Equal("bad_request", answer.Data.GetProperty("code").GetString());
+
+        // Still open: the error was the server's answer to the client, not the task's end.
+        await client.SendAsync(new { type = "ping" });
+        Assert.Equal("pong", (await client.NextOfTypeAsync("pong")).Type);
+        var lease = await LeaseAsync(task.Id);
+        await Queue.AckAsync(lease, TaskOutcome.Completed, null, null, false, TestContext.Current.CancellationToken);
+        Assert.Equal("completed", (await client.NextOfTypeAsync("completed")).Type);
+        Assert.Equal(1000, await client.ClosedAsync());
+    }
+
+    [Fact]
     public async Task TaskSocket_OtherUsersTask_ClosesWith4003()
     {
         var task = await Queue.EnqueueAsync(NewUser("towner"), "demo", null, TestContext.Current.CancellationToken);

@@ -51,9 +51,10 @@ internal sealed class TestBackplane : IAsyncDisposable
 {
     private readonly SqliteDatabase _database;
 
-    private TestBackplane(ConnectionMultiplexer redis, SqliteDatabase database)
+    private TestBackplane(ConnectionMultiplexer redis, SqliteDatabase database, string sqlitePath)
     {
         Redis = redis;
+        SqlitePath = sqlitePath;
         _database = database;
         Store = new SqliteNotificationStore(database);
         Ids = new NotificationIds(TimeProvider.System);
@@ -63,6 +64,7 @@ internal sealed class TestBackplane : IAsyncDisposable
     }
 
     public ConnectionMultiplexer Redis { get; }
+    public string SqlitePath { get; }
     public SqliteNotificationStore Store { get; }
     public NotificationIds Ids { get; }
     public RedisMessageBus Bus { get; }
@@ -71,7 +73,7 @@ internal sealed class TestBackplane : IAsyncDisposable
     public static async Task<TestBackplane> CreateAsync(RedisServer redis, string sqlitePath)
     {
         var database = new SqliteDatabase(sqlitePath, TimeSpan.FromSeconds(10), 8, SqliteSynchronousMode.Normal);
-        var backplane = new TestBackplane(await redis.ConnectAsync(), database);
+        var backplane = new TestBackplane(await redis.ConnectAsync(), database, sqlitePath);
         await backplane.Store.InitializeAsync(CancellationToken.None);
         return backplane;
     }
@@ -176,6 +178,25 @@ internal sealed class WsClient : IAsyncDisposable
         return client;
     }
 
+    /// <summary>The HTTP status of a WebSocket request the server refused before upgrading (e.g. 503), with its <c>Retry-After</c>.</summary>
+    public static async Task<(int Status, string? RetryAfter)> RefusedUpgradeAsync(ServiceProcess service, string path, string token)
+    {
+        using var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        using var timeout = new CancellationTokenSource(RealtimeHost.Wait);
+        var url = $"ws://127.0.0.1:{service.Port}{path}?token={Uri.EscapeDataString(token)}";
+        try
+        {
+            await socket.ConnectAsync(new Uri(url), timeout.Token);
+        }
+        catch (WebSocketException)
+        {
+            var retryAfter = socket.HttpResponseHeaders?.TryGetValue("Retry-After", out var values) == true ? string.Join(",", values) : null;
+            return ((int)socket.HttpStatusCode, retryAfter);
+        }
+        throw new InvalidOperationException("The upgrade was accepted.");
+    }
+
     public async Task SendAsync(string text)
     {
         using var timeout = new CancellationTokenSource(RealtimeHost.Wait);
@@ -211,12 +232,13 @@ internal sealed class WsClient : IAsyncDisposable
         }
     }
 
-    /// <summary>The next message that is not a heartbeat.</summary>
+    /// <summary>The next message that is not a heartbeat, within <paramref name="timeout"/> in all (heartbeats do not extend it).</summary>
     public async Task<Received> NextAsync(TimeSpan? timeout = null)
     {
+        using var deadline = new CancellationTokenSource(timeout ?? RealtimeHost.Wait);
         while (true)
         {
-            var received = await ReceiveAsync(timeout);
+            var received = await ReceiveAsync(timeout).WaitAsync(deadline.Token);
             if (received.Type != "heartbeat")
             {
                 return received;

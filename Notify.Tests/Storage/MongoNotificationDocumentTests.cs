@@ -18,13 +18,36 @@ public sealed class MongoNotificationDocumentTests
     [InlineData("9007199254740993")]
     [InlineData("-0.125")]
     [InlineData("""{"unicode":"分析完成 ✓"}""")]
-    public void MetadataToBson_ThenBack_KeepsTheJsonValue(string json)
+    // Extended JSON spelled by a client is data, not a type: it must not come back as {"n":5}.
+    [InlineData("""{"n":{"$numberLong":"5"}}""")]
+    [InlineData("""{"when":{"$date":"2026-01-01T00:00:00Z"},"id":{"$oid":"507f1f77bcf86cd799439011"}}""")]
+    // Beyond Int64 (and beyond double precision), and number spellings a BSON round trip would change.
+    [InlineData("""{"big":123456789012345678901234567890,"neg":-99999999999999999999}""")]
+    [InlineData("""{"one":1.0,"exp":1e3,"tiny":5E-324,"zero":-0}""")]
+    [InlineData("""{"dotted.key":1,"$top":2,"nul\u0000key":3,"esc":"a\"b\\c\u00e9"}""")]
+    [InlineData("""{ "spaced" : [ 1 , 2 ] }""")]
+    public void MetadataToBson_ThenBack_KeepsTheJsonTextExactly(string json)
     {
         using var original = JsonDocument.Parse(json);
+        var notification = new Notification { Id = "01JD3ZABCDEFGHJKMNPQRSTVWX", UserId = "u", Type = "t", Title = "t", CreatedAt = Now, Metadata = original.RootElement };
 
-        var back = MongoNotificationDocument.MetadataFromBson(MongoNotificationDocument.MetadataToBson(original.RootElement));
+        // Through the BSON bytes a server would store, not just the object model.
+        var bytes = MongoNotificationDocument.ToBson(notification, null).ToBson();
+        var back = MongoNotificationDocument.FromBson(MongoDB.Bson.Serialization.BsonSerializer.Deserialize<BsonDocument>(bytes));
 
-        Assert.True(JsonElement.DeepEquals(original.RootElement, back), back.GetRawText());
+        Assert.Equal(json, back.Metadata!.Value.GetRawText());
+    }
+
+    [Fact]
+    public void FromBson_MetadataStoredAsNativeBsonBeforeTextStorage_StillReads()
+    {
+        var legacy = MongoNotificationDocument.ToBson(new Notification { Id = "01JD3ZABCDEFGHJKMNPQRSTVWX", UserId = "u", Type = "t", Title = "t", CreatedAt = Now }, null);
+        legacy[MongoNotificationDocument.Metadata] = new BsonDocument { { "symbol", "000001" }, { "n", 3 } };
+
+        var back = MongoNotificationDocument.FromBson(legacy);
+
+        Assert.Equal("000001", back.Metadata!.Value.GetProperty("symbol").GetString());
+        Assert.Equal(3, back.Metadata.Value.GetProperty("n").GetInt32());
     }
 
     [Fact]
@@ -47,10 +70,12 @@ public sealed class MongoNotificationDocumentTests
             Metadata = metadata.RootElement.Clone(),
         };
 
-        var document = MongoNotificationDocument.ToBson(notification, "key-1");
+        var document = MongoNotificationDocument.ToBson(notification, new IdempotencyKey("key:billing", "key-1", "hash-1"));
         var back = MongoNotificationDocument.FromBson(document);
 
         Assert.Equal("key-1", document[MongoNotificationDocument.IdempotencyKey].AsString);
+        Assert.Equal("key:billing", document[MongoNotificationDocument.IdempotencyCaller].AsString);
+        Assert.Equal("hash-1", document[MongoNotificationDocument.RequestHash].AsString);
         Assert.Equal("read", document[MongoNotificationDocument.Status].AsString);
         Assert.Equal("error", document[MongoNotificationDocument.Severity].AsString);
         Assert.IsType<BsonDateTime>(document[MongoNotificationDocument.CreatedAt]);
@@ -67,6 +92,7 @@ public sealed class MongoNotificationDocumentTests
         var back = MongoNotificationDocument.FromBson(document);
 
         Assert.False(document.Contains(MongoNotificationDocument.IdempotencyKey));
+        Assert.False(document.Contains(MongoNotificationDocument.IdempotencyCaller));
         Assert.Equal(notification, back);
     }
 }

@@ -41,6 +41,9 @@ public abstract class NotificationStoreContractTests : IAsyncLifetime
 
     protected static string NewUser() => "user-" + Guid.NewGuid().ToString("N")[..12];
 
+    /// <summary>An idempotency key of <paramref name="caller"/> for the request hashed as <paramref name="hash"/>.</summary>
+    protected static IdempotencyKey Key(string key, string caller = "key:billing", string hash = "request-1") => new(caller, key, hash);
+
     protected Notification NewNotification(string userId, string type = "test", DateTimeOffset? createdAt = null) => new()
     {
         Id = Ids.Next(),
@@ -91,6 +94,23 @@ public abstract class NotificationStoreContractTests : IAsyncLifetime
         Assert.True(JsonElement.DeepEquals(notification.Metadata.Value, read.Metadata.Value), read.Metadata.Value.GetRawText());
     }
 
+    [Theory]
+    [InlineData("""{"n":{"$numberLong":"5"}}""")]
+    [InlineData("""{"big":123456789012345678901234567890,"one":1.0,"exp":1e3}""")]
+    [InlineData("""{"$date":"2026-01-01","dotted.key":[1,{"$oid":"x"}],"esc":"\u00e9\"\\"}""")]
+    public async Task CreateAsync_Metadata_EveryReadReturnsItExactlyAsSent(string json)
+    {
+        var user = NewUser();
+        using var metadata = JsonDocument.Parse(json);
+        var notification = NewNotification(user) with { Metadata = metadata.RootElement.Clone() };
+
+        await Store.CreateAsync(notification, null, Ct);
+
+        Assert.Equal(json, (await Store.GetAsync(user, notification.Id, Ct))!.Metadata!.Value.GetRawText());
+        Assert.Equal(json, Assert.Single((await Store.ListAsync(user, new NotificationQuery(), Ct)).Items).Metadata!.Value.GetRawText());
+        Assert.Equal(json, Assert.Single(await Store.ListAfterAsync(user, "", 10, Ct)).Metadata!.Value.GetRawText());
+    }
+
     [Fact]
     public async Task CreateAsync_WithoutOptionalFields_ReadsBackNulls()
     {
@@ -113,8 +133,8 @@ public abstract class NotificationStoreContractTests : IAsyncLifetime
         var at = Time.GetUtcNow().AddTicks(1_234_567);
         var notification = NewNotification(user, createdAt: at) with { Status = NotificationStatus.Read, ReadAt = at.AddTicks(5_555) };
 
-        var created = await Store.CreateAsync(notification, "precise", Ct);
-        var retried = await Store.CreateAsync(NewNotification(user, createdAt: at), "precise", Ct);
+        var created = await Store.CreateAsync(notification, Key("precise"), Ct);
+        var retried = await Store.CreateAsync(NewNotification(user, createdAt: at), Key("precise"), Ct);
         var read = await Store.GetAsync(user, notification.Id, Ct);
 
         Assert.Equal(read, created.Notification);
@@ -294,8 +314,8 @@ public abstract class NotificationStoreContractTests : IAsyncLifetime
         var a = (await SeedAsync(first, 2)).Select(n => n.Id).ToList();
         var b = (await SeedAsync(second, 1)).Select(n => n.Id).ToList();
         Time.Advance(TimeSpan.FromMilliseconds(1));
-        var keyed = (await Store.CreateAsync(NewNotification(first), "once", Ct)).Notification;
-        var retried = await Store.CreateAsync(NewNotification(first), "once", Ct);
+        var keyed = (await Store.CreateAsync(NewNotification(first), Key("once"), Ct)).Notification;
+        var retried = await Store.CreateAsync(NewNotification(first), Key("once"), Ct);
 
         var waiting = await Store.ListUnpublishedAsync(100, Ct);
         var oldest = await Store.ListUnpublishedAsync(2, Ct);
@@ -339,7 +359,7 @@ public abstract class NotificationStoreContractTests : IAsyncLifetime
         var calls = candidates.Select(n => Task.Run(async () =>
         {
             go.Wait(Ct);
-            return await Store.CreateAsync(n, "retry-key-1", Ct);
+            return await Store.CreateAsync(n, Key("retry-key-1"), Ct);
         }, Ct)).ToList();
         go.Set();
         var results = await Task.WhenAll(calls);
@@ -356,9 +376,9 @@ public abstract class NotificationStoreContractTests : IAsyncLifetime
         var alice = NewUser();
         var bob = NewUser();
 
-        var a = await Store.CreateAsync(NewNotification(alice), "shared-key", Ct);
-        var b = await Store.CreateAsync(NewNotification(bob), "shared-key", Ct);
-        var again = await Store.CreateAsync(NewNotification(alice), "shared-key", Ct);
+        var a = await Store.CreateAsync(NewNotification(alice), Key("shared-key"), Ct);
+        var b = await Store.CreateAsync(NewNotification(bob), Key("shared-key"), Ct);
+        var again = await Store.CreateAsync(NewNotification(alice), Key("shared-key"), Ct);
         var noKey1 = await Store.CreateAsync(NewNotification(alice), null, Ct);
         var noKey2 = await Store.CreateAsync(NewNotification(alice), null, Ct);
 
@@ -368,6 +388,42 @@ public abstract class NotificationStoreContractTests : IAsyncLifetime
         Assert.Equal(a.Notification, again.Notification);
         Assert.True(noKey1.Created && noKey2.Created);
         Assert.Equal(3, (await Store.ListAsync(alice, new NotificationQuery(), Ct)).Items.Count);
+    }
+
+    [Fact]
+    public async Task CreateAsync_SameKeyFromTwoCallersForOneUser_CreatesEachAndRetriesGetTheirOwn()
+    {
+        var user = NewUser();
+
+        var billing = await Store.CreateAsync(NewNotification(user, "billing"), Key("order-42", caller: "key:billing"), Ct);
+        var shipping = await Store.CreateAsync(NewNotification(user, "shipping"), Key("order-42", caller: "key:shipping"), Ct);
+        var billingRetry = await Store.CreateAsync(NewNotification(user, "billing"), Key("order-42", caller: "key:billing"), Ct);
+        var shippingRetry = await Store.CreateAsync(NewNotification(user, "shipping"), Key("order-42", caller: "key:shipping"), Ct);
+
+        Assert.True(billing.Created);
+        Assert.True(shipping.Created);
+        Assert.NotEqual(billing.Notification.Id, shipping.Notification.Id);
+        Assert.False(billingRetry.Created || billingRetry.RequestMismatch);
+        Assert.False(shippingRetry.Created || shippingRetry.RequestMismatch);
+        Assert.Equal(billing.Notification, billingRetry.Notification);
+        Assert.Equal(shipping.Notification, shippingRetry.Notification);
+        Assert.Equal(2, (await Store.ListAsync(user, new NotificationQuery(), Ct)).Items.Count);
+    }
+
+    [Fact]
+    public async Task CreateAsync_SameKeyAndCallerForADifferentRequest_StoresNothingAndSaysSo()
+    {
+        var user = NewUser();
+        var first = await Store.CreateAsync(NewNotification(user), Key("k", hash: "first"), Ct);
+
+        var other = await Store.CreateAsync(NewNotification(user, "other"), Key("k", hash: "second"), Ct);
+        var retry = await Store.CreateAsync(NewNotification(user), Key("k", hash: "first"), Ct);
+
+        Assert.False(other.Created);
+        Assert.True(other.RequestMismatch);
+        Assert.False(retry.RequestMismatch);
+        Assert.Equal(first.Notification, retry.Notification);
+        Assert.Equal(first.Notification.Id, Assert.Single((await Store.ListAsync(user, new NotificationQuery(), Ct)).Items).Id);
     }
 
     [Fact]
@@ -456,7 +512,7 @@ public abstract class NotificationStoreContractTests : IAsyncLifetime
         var owner = NewUser();
         var intruder = NewUser();
         var rows = await SeedAsync(owner, 4);
-        var keyed = await Store.CreateAsync(NewNotification(owner), "owner-key", Ct);
+        var keyed = await Store.CreateAsync(NewNotification(owner), Key("owner-key"), Ct);
 
         foreach (var row in rows)
         {
@@ -469,7 +525,7 @@ public abstract class NotificationStoreContractTests : IAsyncLifetime
         Assert.Empty(await Store.ListAfterAsync(intruder, "", 100, Ct));
         Assert.Equal(0, await Store.CountUnreadAsync(intruder, Ct));
         Assert.Equal(0, await Store.MarkAllReadAsync(intruder, Time.GetUtcNow(), Ct));
-        var intruderKeyed = await Store.CreateAsync(NewNotification(intruder), "owner-key", Ct);
+        var intruderKeyed = await Store.CreateAsync(NewNotification(intruder), Key("owner-key"), Ct);
 
         Assert.True(intruderKeyed.Created);
         Assert.NotEqual(keyed.Notification.Id, intruderKeyed.Notification.Id);
@@ -483,10 +539,10 @@ public abstract class NotificationStoreContractTests : IAsyncLifetime
     public async Task CreateAsync_AfterDeleteWithSameKey_ReturnsNoGhost()
     {
         var user = NewUser();
-        var first = await Store.CreateAsync(NewNotification(user), "k", Ct);
+        var first = await Store.CreateAsync(NewNotification(user), Key("k"), Ct);
         await Store.DeleteAsync(user, first.Notification.Id, Ct);
 
-        var second = await Store.CreateAsync(NewNotification(user), "k", Ct);
+        var second = await Store.CreateAsync(NewNotification(user), Key("k"), Ct);
 
         Assert.True(second.Created);
         Assert.NotEqual(first.Notification.Id, second.Notification.Id);

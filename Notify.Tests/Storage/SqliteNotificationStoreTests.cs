@@ -44,7 +44,7 @@ public sealed class SqliteNotificationStoreTests : NotificationStoreContractTest
         {
             go.Wait(Ct);
             var store = i % 2 == 0 ? Store : second;
-            var keyed = await store.CreateAsync(NewNotification(user), "one-key", Ct);
+            var keyed = await store.CreateAsync(NewNotification(user), Key("one-key"), Ct);
             var plain = await store.CreateAsync(NewNotification(user), null, Ct);
             return (keyed, plain);
         }, Ct)).ToList();
@@ -58,6 +58,45 @@ public sealed class SqliteNotificationStoreTests : NotificationStoreContractTest
         var fromFirst = await Store.ListAfterAsync(user, "", 100, Ct);
         var fromSecond = await second.ListAfterAsync(user, "", 100, Ct);
         Assert.Equal(fromFirst.Select(n => n.Id), fromSecond.Select(n => n.Id));
+    }
+
+    [Fact]
+    public async Task InitializeAsync_FileFromBeforeCallerScopedKeys_IsUpgradedAndOldRowsKept()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"notify-store-old-{Guid.NewGuid():N}.db");
+        try
+        {
+            // The schema as it was when keys were unique per user only, with one keyed row.
+            using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=false"))
+            {
+                old.Open();
+                using var command = old.CreateCommand();
+                command.CommandText = """
+                    CREATE TABLE notifications (id TEXT NOT NULL, user_id TEXT NOT NULL, type TEXT NOT NULL, title TEXT NOT NULL,
+                        content TEXT NOT NULL, link TEXT, source TEXT, severity TEXT NOT NULL, status INTEGER NOT NULL,
+                        created_at INTEGER NOT NULL, read_at INTEGER, metadata TEXT, idempotency_key TEXT);
+                    CREATE UNIQUE INDEX ux_notifications_user_idempotency ON notifications (user_id, idempotency_key);
+                    INSERT INTO notifications VALUES ('01JD3ZABCDEFGHJKMNPQRSTVWX', 'olga', 't', 'old', '', NULL, NULL, 'info', 0, 1, NULL, NULL, 'order-42');
+                    """;
+                command.ExecuteNonQuery();
+            }
+            using var database = new SqliteDatabase(path, TimeSpan.FromSeconds(10), 2, SqliteSynchronousMode.Normal);
+            var store = new SqliteNotificationStore(database);
+
+            await store.InitializeAsync(Ct);
+            await store.InitializeAsync(Ct);
+            var billing = await store.CreateAsync(NewNotification("olga"), Key("order-42", caller: "key:billing"), Ct);
+            var shipping = await store.CreateAsync(NewNotification("olga"), Key("order-42", caller: "key:shipping"), Ct);
+
+            Assert.True(billing.Created);
+            Assert.True(shipping.Created);
+            Assert.Equal(3, await store.CountUnreadAsync("olga", Ct));
+            Assert.Equal("old", (await store.GetAsync("olga", "01JD3ZABCDEFGHJKMNPQRSTVWX", Ct))!.Title);
+        }
+        finally
+        {
+            TestEnvironment.DeleteSqliteFiles(path);
+        }
     }
 
     [Fact]

@@ -42,11 +42,4 @@ internal sealed class QueueTestContext : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => Redis.DisposeAsync();
-
-    private sealed class StaticOptions<T>(T value) : IOptionsMonitor<T>
-    {
-        public T CurrentValue => value;
-        public T Get(string? name) => value;
-        public IDisposable? OnChange(Action<T, string?> listener) => null;
-    }
 }

@@ -249,7 +249,7 @@ public sealed class RedisTaskQueueTests(RedisServer redis) : IClassFixture<Redis
         var messages = await ctx.Redis.GetSubscriber().SubscribeAsync(StackExchange.Redis.RedisChannel.Literal(ctx.Channels.For(BusTopic.Task(task.Id))));
         messages.OnMessage(message =>
         {
-            var text = (string)message.Message!;
+            var text = System.Text.Encoding.UTF8.GetString(RedisMessageBus.FrameOf((byte[])message.Message!).Span);
             frames.Enqueue(text);
             if (text.Contains("\"completed\"", StringComparison.Ordinal))
             {
@@ -272,5 +272,87 @@ public sealed class RedisTaskQueueTests(RedisServer redis) : IClassFixture<Redis
         var snapshot = (await ctx.Progress.GetTaskAsync(task.Id, Ct))!;
         Assert.Equal(TaskState.Completed, snapshot.Status);
         Assert.Equal(100, snapshot.Progress);
+    }
+
+    [Fact]
+    public async Task Finish_AnyWay_DropsParamsAndKeepsTheOutcome()
+    {
+        await using var ctx = await QueueTestContext.CreateAsync(redis, o => o.MaxAttempts = 1, fakeTime: true);
+        var completed = await ctx.Queue.EnqueueAsync("alice", "demo", Params(1), Ct);
+        var cancelled = await ctx.Queue.EnqueueAsync("alice", "demo", Params(2), Ct);
+        var lost = await ctx.Queue.EnqueueAsync("alice", "demo", Params(3), Ct);
+        var queued = await ctx.Queue.EnqueueAsync("alice", "demo", Params(4), Ct);
+
+        await ctx.Queue.CancelAsync(cancelled.Id, Ct);
+        var leases = await ctx.Queue.DequeueAsync("w1", 2, ctx.Limits, Ct);
+        await ctx.Queue.AckAsync(leases.Single(l => l.Task.Id == completed.Id), TaskOutcome.Completed, null, JsonSerializer.SerializeToElement(new { ok = true }), false, Ct);
+        ctx.FakeTime!.Advance(ctx.Options.VisibilityTimeout + TimeSpan.FromSeconds(1));
+        await ctx.Queue.RecoverExpiredAsync(ctx.Limits, 10, Ct);
+
+        foreach (var (id, state) in new[] { (completed.Id, TaskState.Completed), (cancelled.Id, TaskState.Cancelled), (lost.Id, TaskState.Failed) })
+        {
+            var record = (await ctx.Queue.GetAsync(id, Ct))!;
+            Assert.Equal(state, record.Status);
+            Assert.Null(record.Params);
+        }
+        Assert.True((await ctx.Queue.GetAsync(completed.Id, Ct))!.Result!.Value.GetProperty("ok").GetBoolean());
+        Assert.Equal(4, (await ctx.Queue.GetAsync(queued.Id, Ct))!.Params!.Value.GetProperty("n").GetInt32());
+    }
+
+    [Fact]
+    public async Task Finish_BeyondMaxFinishedPerUser_DeletesTheUsersOldestFinishedOnly()
+    {
+        await using var ctx = await QueueTestContext.CreateAsync(redis, o => o.MaxFinishedPerUser = 3, fakeTime: true);
+        var mine = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            mine.Add((await ctx.Queue.EnqueueAsync("alice", "demo", null, Ct)).Id);
+        }
+        var others = (await ctx.Queue.EnqueueAsync("bob", "demo", null, Ct)).Id;
+        await ctx.Queue.CancelAsync(others, Ct);
+
+        // At the cap: all three kept.
+        foreach (var id in mine)
+        {
+            ctx.FakeTime!.Advance(TimeSpan.FromMilliseconds(5));
+            await ctx.Queue.CancelAsync(id, Ct);
+        }
+        foreach (var id in mine)
+        {
+            Assert.NotNull(await ctx.Queue.GetAsync(id, Ct));
+        }
+
+        // One more (a batch of one: its task and the batch both count): the two oldest go, snapshot too.
+        ctx.FakeTime!.Advance(TimeSpan.FromMilliseconds(5));
+        var batch = await ctx.Queue.EnqueueBatchAsync("alice", "demo", [null], Ct);
+        await ctx.Queue.CancelAsync(batch.TaskIds[0], Ct);
+
+        Assert.Null(await ctx.Queue.GetAsync(mine[0], Ct));
+        Assert.Null(await ctx.Progress.GetTaskAsync(mine[0], Ct));
+        Assert.Null(await ctx.Queue.GetAsync(mine[1], Ct));
+        Assert.NotNull(await ctx.Queue.GetAsync(mine[2], Ct));
+        Assert.NotNull(await ctx.Queue.GetAsync(batch.TaskIds[0], Ct));
+        Assert.NotNull(await ctx.Queue.GetBatchAsync(batch.Id, Ct));
+        Assert.NotNull(await ctx.Queue.GetAsync(others, Ct));
+        // The index itself is bounded and expires with the tasks.
+        var index = $"{ctx.Options.KeyPrefix}:ufin:alice";
+        Assert.Equal(3, await ctx.Redis.GetDatabase().SortedSetLengthAsync(index));
+        Assert.NotNull(await ctx.Redis.GetDatabase().KeyTimeToLiveAsync(index));
+    }
+
+    [Fact]
+    public async Task Lookups_IdsThatAddressOtherKeys_FindNothingInsteadOfFailing()
+    {
+        await using var ctx = await QueueTestContext.CreateAsync(redis);
+        var batch = await ctx.Queue.EnqueueBatchAsync("alice", "demo", [Params(1)], Ct);
+
+        // batch:{id}:tasks is a list and task ids are hashes: read as the wrong type, Redis would refuse.
+        Assert.Null(await ctx.Queue.GetBatchAsync(batch.Id + ":tasks", Ct));
+        Assert.Null(await ctx.Progress.GetBatchAsync(batch.Id + ":tasks", Ct));
+        Assert.Null(await ctx.Queue.GetAsync(batch.Id + ":tasks", Ct));
+        Assert.Null(await ctx.Progress.GetTaskAsync(batch.TaskIds[0].ToUpperInvariant(), Ct));
+        Assert.Equal(TransitionKind.None, (await ctx.Queue.CancelAsync("../" + batch.TaskIds[0], Ct)).Kind);
+        Assert.NotNull(await ctx.Queue.GetBatchAsync(batch.Id, Ct));
+        Assert.NotNull(await ctx.Progress.GetTaskAsync(batch.TaskIds[0], Ct));
     }
 }

@@ -70,7 +70,7 @@ public sealed class TasksApiTests(RedisServer redis) : IClassFixture<RedisServer
         Assert.Equal("queued", task.GetProperty("progress").GetProperty("status").GetString());
         Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(http, Request(HttpMethod.Get, $"/api/tasks/{id}", "bob"))).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(http, Request(HttpMethod.Post, $"/api/tasks/{id}/cancel", "bob"))).Status);
-        Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(http, Request(HttpMethod.Get, "/api/tasks/nope", alice))).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(http, Request(HttpMethod.Get, "/api/tasks/01kaz0000000000000000000zz", alice))).Status);
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(http, Request(HttpMethod.Get, $"/api/tasks/{id}", "root", admin: true))).Status);
         Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(http, Request(HttpMethod.Get, $"/api/tasks/{id}", null))).Status);
 
@@ -82,7 +82,7 @@ public sealed class TasksApiTests(RedisServer redis) : IClassFixture<RedisServer
     }
 
     [Fact]
-    public async Task TasksApi_BadInput_400NamingTheFieldAtEachLimit()
+    public async Task TasksApi_BadInput_400NamingTheFieldOr413NamingTheLimitAtEachEdge()
     {
         var (api, http) = await StartApiAsync(("Queue__MaxParamsBytes", "64"), ("Queue__MaxBatchItems", "3"));
         await using var apiProcess = api;
@@ -96,13 +96,23 @@ public sealed class TasksApiTests(RedisServer redis) : IClassFixture<RedisServer
             Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"{field} not named in {problem}");
         }
 
+        async Task AssertTooLarge(object body, string path, string field, string limit, int max)
+        {
+            var (status, problem) = await SendAsync(http, Request(HttpMethod.Post, path, user, body));
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
+            Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"{field} not named in {problem}");
+            Assert.Equal(limit, problem.GetProperty("limit").GetString());
+            Assert.Equal(max, problem.GetProperty("max").GetInt32());
+            Assert.Contains(limit, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
         await AssertField(new { kind = "nope" }, "/api/tasks", "kind");
         await AssertField(new { @params = new { } }, "/api/tasks", "kind");
-        // {"blob":"…"} is 11 bytes around the string: 54 characters make 65 bytes, one over the limit.
-        await AssertField(new { kind = "demo", @params = new { blob = new string('x', 54) } }, "/api/tasks", "params");
         await AssertField(new { kind = "demo", items = Array.Empty<object>() }, "/api/batches", "items");
-        await AssertField(new { kind = "demo", items = new object[] { 1, 2, 3, 4 } }, "/api/batches", "items");
-        await AssertField(new { kind = "demo", items = new object[] { 1, new { blob = new string('x', 54) } } }, "/api/batches", "items[1]");
+        // {"blob":"…"} is 11 bytes around the string: 54 characters make 65 bytes, one over the limit.
+        await AssertTooLarge(new { kind = "demo", @params = new { blob = new string('x', 54) } }, "/api/tasks", "params", "Queue:MaxParamsBytes", 64);
+        await AssertTooLarge(new { kind = "demo", items = new object[] { 1, 2, 3, 4 } }, "/api/batches", "items", "Queue:MaxBatchItems", 3);
+        await AssertTooLarge(new { kind = "demo", items = new object[] { 1, new { blob = new string('x', 54) } } }, "/api/batches", "items[1]", "Queue:MaxParamsBytes", 64);
 
         // At the limits exactly: accepted.
         Assert.Equal(HttpStatusCode.Accepted, (await SendAsync(http, Request(HttpMethod.Post, "/api/tasks", user, new { kind = "demo", @params = new { blob = new string('x', 53) } }))).Status);
@@ -115,6 +125,130 @@ public sealed class TasksApiTests(RedisServer redis) : IClassFixture<RedisServer
         Assert.Equal(3, view.GetProperty("total").GetInt32());
         Assert.Equal(3, view.GetProperty("queued").GetInt32());
         Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(http, Request(HttpMethod.Get, $"/api/batches/{batch.GetProperty("batch_id").GetString()}", "dave"))).Status);
+    }
+
+    [Fact]
+    public async Task TasksApi_CreatesBeyondTheUsersRate_429WithRetryAfterNamingTheLimit()
+    {
+        var (api, http) = await StartApiAsync(("Api__UserTaskCreatesPerWindow", "3"), ("Api__RateLimitWindow", "00:01:00"));
+        await using var apiProcess = api;
+        using var client = http;
+        var hank = "hank-" + Guid.NewGuid().ToString("N");
+
+        // Tasks and batches share the window: three creates pass, the fourth is refused.
+        Assert.Equal(HttpStatusCode.Accepted, (await SendAsync(http, Request(HttpMethod.Post, "/api/tasks", hank, new { kind = "noop" }))).Status);
+        Assert.Equal(HttpStatusCode.Accepted, (await SendAsync(http, Request(HttpMethod.Post, "/api/batches", hank, new { kind = "noop", items = new object[] { 1, 2 } }))).Status);
+        Assert.Equal(HttpStatusCode.Accepted, (await SendAsync(http, Request(HttpMethod.Post, "/api/tasks", hank, new { kind = "noop" }))).Status);
+        using var refused = Request(HttpMethod.Post, "/api/batches", hank, new { kind = "noop", items = new object[] { 1 } });
+        using var response = await http.SendAsync(refused, Ct);
+        var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement;
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.InRange(int.Parse(response.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture), 1, 60);
+        Assert.Equal("Api:UserTaskCreatesPerWindow", problem.GetProperty("limit").GetString());
+        Assert.Equal(3, problem.GetProperty("max").GetInt32());
+        // Another user has a window of their own, and reads are not limited.
+        Assert.Equal(HttpStatusCode.Accepted, (await SendAsync(http, Request(HttpMethod.Post, "/api/tasks", "ida-" + Guid.NewGuid().ToString("N"), new { kind = "noop" }))).Status);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(http, Request(HttpMethod.Get, "/api/queue/stats", "root", admin: true))).Status);
+    }
+
+    [Theory]
+    [InlineData("Production", null, false)]
+    [InlineData("Staging", null, false)]
+    [InlineData("Development", null, true)]
+    [InlineData("Production", "true", true)]
+    [InlineData("Development", "false", false)]
+    public async Task TasksApi_DemoKinds_OnlyInDevelopmentUnlessConfigured(string environment, string? enable, bool accepted)
+    {
+        var settings = new List<(string, string)> { ("ASPNETCORE_ENVIRONMENT", environment), ("Auth__EnableDevTokens", "false") };
+        if (enable is not null)
+        {
+            settings.Add(("Queue__EnableDemoKinds", enable));
+        }
+        var (api, http) = await StartApiAsync([.. settings]);
+        await using var apiProcess = api;
+        using var client = http;
+
+        foreach (var kind in new[] { "demo", "noop" })
+        {
+            var (status, body) = await SendAsync(http, Request(HttpMethod.Post, "/api/tasks", "jack", new { kind }));
+            Assert.Equal(accepted ? HttpStatusCode.Accepted : HttpStatusCode.BadRequest, status);
+            if (!accepted)
+            {
+                Assert.True(body.GetProperty("errors").TryGetProperty("kind", out _), body.ToString());
+            }
+        }
+    }
+
+    [Fact]
+    public async Task TasksApi_MalformedIds_400NamingIdAndNeverA500()
+    {
+        var (api, http) = await StartApiAsync();
+        await using var apiProcess = api;
+        using var client = http;
+        const string user = "mia";
+        var (_, batch) = await SendAsync(http, Request(HttpMethod.Post, "/api/batches", user, new { kind = "noop", items = new object[] { 1 } }));
+        var batchId = batch.GetProperty("batch_id").GetString()!;
+        var taskId = batch.GetProperty("task_ids")[0].GetString()!;
+
+        // Ids that address other Redis keys of the same task or batch, or nothing at all.
+        foreach (var id in new[] { batchId + ":tasks", taskId + ":x", "nope", taskId.ToUpperInvariant(), new string('a', 500), "%2F..%2F" })
+        {
+            foreach (var (method, path) in new[] { (HttpMethod.Get, $"/api/tasks/{id}"), (HttpMethod.Get, $"/api/batches/{id}"), (HttpMethod.Post, $"/api/tasks/{id}/cancel") })
+            {
+                var (status, problem) = await SendAsync(http, Request(method, path, user));
+                Assert.True(status == HttpStatusCode.BadRequest, $"{method} {path}: {(int)status} {problem}");
+                Assert.True(problem.GetProperty("errors").TryGetProperty("id", out _), problem.ToString());
+            }
+        }
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(http, Request(HttpMethod.Get, $"/api/batches/{batchId}", user))).Status);
+    }
+
+    [Fact]
+    public async Task TasksApi_AcceptEventStreamOnly_406NamingTheRealtimeStream()
+    {
+        var (api, http) = await StartApiAsync();
+        await using var apiProcess = api;
+        using var client = http;
+        var (_, batch) = await SendAsync(http, Request(HttpMethod.Post, "/api/batches", "omar", new { kind = "noop", items = new object[] { 1 } }));
+        var batchId = batch.GetProperty("batch_id").GetString()!;
+        var taskId = batch.GetProperty("task_ids")[0].GetString()!;
+
+        foreach (var (path, stream) in new[] { ($"/api/tasks/{taskId}", $"/api/sse/tasks/{taskId}"), ($"/api/batches/{batchId}", $"/api/sse/batches/{batchId}") })
+        {
+            using var streaming = Request(HttpMethod.Get, path, "omar");
+            streaming.Headers.Accept.ParseAdd("text/event-stream");
+            var (status, problem) = await SendAsync(http, streaming);
+            Assert.Equal(HttpStatusCode.NotAcceptable, status);
+            Assert.Equal(stream, problem.GetProperty("stream").GetString());
+
+            // A client that also takes JSON gets JSON.
+            using var either = Request(HttpMethod.Get, path, "omar");
+            either.Headers.Accept.ParseAdd("text/event-stream");
+            either.Headers.Accept.ParseAdd("application/json");
+            Assert.Equal(HttpStatusCode.OK, (await SendAsync(http, either)).Status);
+        }
+    }
+
+    [Fact]
+    public async Task TasksApi_TokenInQueryString_RefusedWith400EvenBesideAValidHeader()
+    {
+        var (api, http) = await StartApiAsync();
+        await using var apiProcess = api;
+        using var client = http;
+        var token = Tokens.Issue("nina", [], TimeSpan.FromMinutes(5)).Token;
+        var (_, created) = await SendAsync(http, Request(HttpMethod.Post, "/api/tasks", "nina", new { kind = "noop" }));
+        var id = created.GetProperty("task_id").GetString()!;
+
+        foreach (var (method, path) in new[] { (HttpMethod.Get, $"/api/tasks/{id}"), (HttpMethod.Post, "/api/tasks"), (HttpMethod.Get, $"/api/batches/{id}"), (HttpMethod.Get, "/api/notifications") })
+        {
+            var anonymous = await SendAsync(http, Request(method, $"{path}?token={token}", null, method == HttpMethod.Post ? new { kind = "noop" } : null));
+            var withHeader = await SendAsync(http, Request(method, $"{path}?token={token}", "nina", method == HttpMethod.Post ? new { kind = "noop" } : null));
+            Assert.Equal(HttpStatusCode.BadRequest, anonymous.Status);
+            Assert.Equal(HttpStatusCode.BadRequest, withHeader.Status);
+            Assert.True(withHeader.Body.GetProperty("errors").TryGetProperty("token", out _), withHeader.Body.ToString());
+        }
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(http, Request(HttpMethod.Get, $"/api/tasks/{id}", "nina"))).Status);
     }
 
     [Fact]
@@ -162,9 +296,16 @@ public sealed class TasksApiTests(RedisServer redis) : IClassFixture<RedisServer
 
         Assert.Equal(HttpStatusCode.Accepted, (await SendAsync(http, Request(HttpMethod.Post, "/api/tasks", erin, new { kind = "noop" }))).Status);
         Assert.Equal(HttpStatusCode.Accepted, (await SendAsync(http, Request(HttpMethod.Post, "/api/tasks", erin, new { kind = "noop" }))).Status);
-        var (full, problem) = await SendAsync(http, Request(HttpMethod.Post, "/api/tasks", erin, new { kind = "noop" }));
-        Assert.Equal(HttpStatusCode.TooManyRequests, full);
-        Assert.Contains("MaxQueuedPerUser", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        using (var refused = await http.SendAsync(Request(HttpMethod.Post, "/api/tasks", erin, new { kind = "noop" }), Ct))
+        {
+            var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync(Ct)).RootElement;
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+            Assert.True(refused.Headers.Contains("Retry-After"));
+            Assert.Equal("Queue:MaxQueuedPerUser", problem.GetProperty("limit").GetString());
+            Assert.Equal(2, problem.GetProperty("max").GetInt32());
+        }
+        // A batch that would go over the cap is refused whole.
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await SendAsync(http, Request(HttpMethod.Post, "/api/batches", erin, new { kind = "noop", items = new object[] { 1 } }))).Status);
 
         Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(http, Request(HttpMethod.Get, "/api/queue/stats", erin))).Status);
         var (status, stats) = await SendAsync(http, Request(HttpMethod.Get, "/api/queue/stats", "root", admin: true));

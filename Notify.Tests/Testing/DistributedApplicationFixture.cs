@@ -1,11 +1,10 @@
-using Notify.AppHost.Hosting;
+using Aspire.Hosting;
 
 namespace Notify.Tests.Testing;
 
 /// <summary>
 /// The whole graph, started once for a test class (<c>IClassFixture&lt;DistributedApplicationFixture&gt;</c>) and stopped
-/// after it. Tests that share it must own their data (unique users, channels) and restart whatever replica they stop.
-/// Derive and override <see cref="Configure"/> to change the graph.
+/// after it. Tests that share it must own their data (unique users, channels) and start again whatever they stop.
 /// </summary>
 public class DistributedApplicationFixture : IAsyncLifetime
 {
@@ -13,15 +12,7 @@ public class DistributedApplicationFixture : IAsyncLifetime
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The fixture is not initialized.");
 
-    protected virtual void Configure(DistributedApplicationTestingOptions options)
-    {
-    }
-
-    public async ValueTask InitializeAsync()
-    {
-        _app = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Notify_AppHost>(Configure, CancellationToken.None);
-        await _app.StartAsync(CancellationToken.None);
-    }
+    public async ValueTask InitializeAsync() => _app = await NotifyApp.StartAsync(CancellationToken.None);
 
     public async ValueTask DisposeAsync()
     {

@@ -31,6 +31,56 @@ public static class ProcessTable
         return children;
     }
 
+    /// <summary>Every process below <paramref name="pid"/> (children, their children, ...), DCP's session included.</summary>
+    public static IReadOnlyList<ProcessIdentity> DescendantsOf(int pid)
+    {
+        var all = new List<ProcessIdentity>();
+        var parents = new Queue<int>([pid]);
+        while (parents.TryDequeue(out var parent))
+        {
+            foreach (var child in ChildrenOf(parent))
+            {
+                all.Add(child);
+                parents.Enqueue(child.Pid);
+            }
+        }
+        return all;
+    }
+
+    /// <summary>
+    /// Every process an AppHost started: DCP (which runs detached, in its own session, watching the AppHost's pid:
+    /// <c>dcp start-apiserver --monitor &lt;pid&gt;</c>) and everything below it, the dashboard and the resources.
+    /// </summary>
+    public static IReadOnlyList<ProcessIdentity> StartedByAppHost(int appHostPid)
+    {
+        var dcp = new List<ProcessIdentity>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(directory), CultureInfo.InvariantCulture, out var pid)
+                && CommandLine(pid) is [var program, .. var arguments]
+                && program.EndsWith("/dcp", StringComparison.Ordinal)
+                && arguments.Zip(arguments.Skip(1)).Any(a => a.First == "--monitor" && a.Second == appHostPid.ToString(CultureInfo.InvariantCulture))
+                && Identify(pid) is { } identity)
+            {
+                dcp.Add(identity);
+            }
+        }
+        return [.. dcp, .. dcp.SelectMany(d => DescendantsOf(d.Pid))];
+    }
+
+    /// <summary>The arguments <paramref name="pid"/> was started with, or empty when it is gone.</summary>
+    public static string[] CommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
     /// <summary>Waits until none of <paramref name="processes"/> runs; returns those still running at the deadline.</summary>
     public static async Task<IReadOnlyList<ProcessIdentity>> WaitAllExitedAsync(IEnumerable<ProcessIdentity> processes, TimeSpan timeout)
     {

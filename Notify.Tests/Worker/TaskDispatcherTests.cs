@@ -231,4 +231,21 @@ public sealed class TaskDispatcherTests(RedisServer redis) : IClassFixture<Redis
         Assert.DoesNotContain(frames.For(queued.Id), f => f.Type == "progress" && f.Data.GetProperty("status").GetString() == "running");
         Assert.Equal(new QueueStats(0, 0, 0, 0, 2), await cluster.Queue.GetStatsAsync(Ct));
     }
+
+    [Fact]
+    public async Task Dispatcher_DemoKindsOutsideDevelopment_TaskFailsWithoutRunning()
+    {
+        await using var cluster = await WorkerCluster.CreateAsync(redis, new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production" });
+        var frames = await cluster.RecordTaskFramesAsync();
+        await cluster.StartWorkerAsync();
+
+        // Queued behind the Api's back (the Api refuses the kind there too).
+        var task = await cluster.Queue.EnqueueAsync("lea-" + Guid.NewGuid().ToString("N"), "demo", Demo(1, 10), Ct);
+        await WorkerCluster.WaitUntilAsync(() => Task.FromResult(frames.TerminalCount(task.Id) == 1), TimeSpan.FromSeconds(30), "terminal frame");
+
+        var record = (await cluster.Queue.GetAsync(task.Id, Ct))!;
+        Assert.Equal(TaskState.Failed, record.Status);
+        Assert.Contains("no handler for kind 'demo'", record.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(frames.For(task.Id), f => f.Type == "progress" && f.Data.GetProperty("total_steps").GetInt32() > 0);
+    }
 }

@@ -80,13 +80,87 @@ public sealed class TaskRecoveryTests(RedisServer redis) : IClassFixture<RedisSe
 
         var record = (await cluster.Queue.GetAsync(task.Id, Ct))!;
         Assert.Equal(TaskState.Completed, record.Status);
-        Assert.Equal(1, record.Attempts);
+        Assert.True(record.Attempts == 1, FrameRecorder.Describe(frames.For(task.Id)));
         var all = frames.For(task.Id);
         var progress = all.Where(f => f.Type == "progress").Select(f => f.Data.GetProperty("progress").GetDouble()).ToList();
         Assert.True(progress.SequenceEqual(progress.Order()), "progress went down:\n" + FrameRecorder.Describe(all));
         var handedBack = all.ToList().FindIndex(f => f.Type == "progress" && f.Data.GetProperty("message").GetString()!.Contains("worker stopping", StringComparison.Ordinal));
         var resumed = all.Skip(handedBack + 1).First(f => f.Type == "progress" && f.Data.GetProperty("status").GetString() == "running" && f.Data.GetProperty("total_steps").GetInt32() > 0);
         Assert.True(resumed.Data.GetProperty("step").GetInt32() >= 2, FrameRecorder.Describe(all));
+    }
+
+    [Fact]
+    public async Task Fault_WorkerKilledMidTaskBesideAnother_ItsTasksResumeThereOnlyAfterTheirLeasesExpireAndEachRunsOnce()
+    {
+        await using var cluster = await WorkerCluster.CreateAsync(redis, new Dictionary<string, string>
+        {
+            // Long enough to tell "after the lease expired" from "at once" on a loaded machine.
+            ["Queue:VisibilityTimeout"] = "00:00:03",
+            ["Queue:PerUserConcurrency"] = "10",
+            ["Queue:GlobalConcurrency"] = "20",
+        });
+        var frames = await cluster.RecordTaskFramesAsync();
+        var workers = await Task.WhenAll(cluster.StartWorkerAsync(), cluster.StartWorkerAsync());
+
+        var tasks = new List<string>();
+        for (var i = 0; i < 8; i++)
+        {
+            tasks.Add((await cluster.Queue.EnqueueAsync($"kim{i}-{Guid.NewGuid():N}", "demo", Demo(6, 300), Ct)).Id);
+        }
+        await WorkerCluster.WaitUntilAsync(() => Task.FromResult(tasks.All(id => frames.For(id).Any(f => f.Type == "progress" && f.Data.GetProperty("step").GetInt32() >= 1))),
+            TimeSpan.FromSeconds(30), "every task running");
+
+        // kill -9 the worker holding the first task, then read the leases it can no longer renew.
+        var holder = (await cluster.Queue.GetAsync(tasks[0], Ct))!.WorkerId!;
+        var victim = workers.Single(w => holder.Contains($":{w.Pid}:", StringComparison.Ordinal));
+        await victim.KillAsync();
+        var killedAt = DateTimeOffset.UtcNow;
+        var orphaned = new Dictionary<string, DateTimeOffset>();
+        foreach (var id in tasks)
+        {
+            var record = (await cluster.Queue.GetAsync(id, Ct))!;
+            if (record.WorkerId == holder)
+            {
+                var deadline = (long)await cluster.Redis.GetDatabase().HashGetAsync($"{cluster.Options.KeyPrefix}:task:{id}", "deadline");
+                orphaned[id] = DateTimeOffset.FromUnixTimeMilliseconds(deadline);
+            }
+        }
+        Assert.NotEmpty(orphaned);
+
+        await WorkerCluster.WaitUntilAsync(() => Task.FromResult(tasks.All(id => frames.TerminalCount(id) == 1)), TimeSpan.FromSeconds(90), "every task finished");
+
+        foreach (var id in tasks)
+        {
+            var record = (await cluster.Queue.GetAsync(id, Ct))!;
+            var all = frames.For(id);
+            Assert.Equal(TaskState.Completed, record.Status);
+            Assert.Equal(1, all.Count(f => f.Type == "completed"));
+            if (!orphaned.TryGetValue(id, out var leaseEnd))
+            {
+                // The survivor's own tasks were never disturbed.
+                Assert.Equal(1, record.Attempts);
+                continue;
+            }
+            Assert.Equal(2, record.Attempts);
+            var describe = FrameRecorder.Describe(all);
+            var requeued = all.ToList().FindIndex(f => f.Type == "progress" && f.Data.GetProperty("message").GetString()!.Contains("worker lost", StringComparison.Ordinal));
+            var resumed = all.ToList().FindIndex(f => f.Type == "progress" && IsResumed(f.Data));
+            Assert.True(requeued > 0 && resumed > requeued, "no requeue, then resume:\n" + describe);
+            Assert.Single(all, f => f.Type == "progress" && IsResumed(f.Data));
+            // One holder at a time: after the requeue only the new attempt publishes, and progress never goes back.
+            Assert.DoesNotContain(all.Skip(requeued + 1), f => f.Type == "progress" && f.Data.GetProperty("message").GetString() is "started" or "started (attempt 1)");
+            var progress = all.Where(f => f.Type == "progress").Select(f => f.Data.GetProperty("progress").GetDouble()).ToList();
+            Assert.True(progress.SequenceEqual(progress.Order()), "progress went down:\n" + describe);
+            // Resumed only once the dead worker's lease had run out, never while it could still be running.
+            var resumedAt = all[resumed].Data.GetProperty("timestamp").GetDateTimeOffset();
+            Assert.True(resumedAt >= leaseEnd, $"{id} resumed at {resumedAt:O}, its lease ran until {leaseEnd:O}");
+            // ...and soon after: every dispatcher sweeps expired leases each third of the visibility timeout,
+            // so no lock the dead worker held in Hangfire (30 s to expire) holds recovery up.
+            Assert.True(resumedAt - leaseEnd < TimeSpan.FromSeconds(10), $"{id} resumed {(resumedAt - leaseEnd).TotalSeconds:F1} s after its lease ended");
+            TestContext.Current.TestOutputHelper?.WriteLine($"{id}: resumed {(resumedAt - killedAt).TotalSeconds:F2} s after the kill, {(resumedAt - leaseEnd).TotalSeconds:F2} s after its lease ended");
+            Assert.True(leaseEnd > killedAt - TimeSpan.FromSeconds(1), $"{id}: lease {leaseEnd:O} was not being renewed before the kill at {killedAt:O}");
+        }
+        Assert.Equal(new QueueStats(0, 0, tasks.Count, 0, 0), await cluster.Queue.GetStatsAsync(Ct));
     }
 
     private static bool IsResumed(JsonElement data) =>

@@ -50,7 +50,9 @@ internal sealed class WorkerCluster : IAsyncDisposable
 
     /// <summary>
     /// A cluster whose workers get <paramref name="settings"/> (configuration keys such as
-    /// <c>Queue:PerUserConcurrency</c>) on top of fast test defaults: 1 s visibility timeout, recovery every second.
+    /// <c>Queue:PerUserConcurrency</c>) on top of fast test defaults: 3 s visibility timeout (a Worker stops a
+    /// handler whose lease it cannot prove, and a freshly started process on a loaded machine can take over a
+    /// second for its first report), recovery every second.
     /// </summary>
     public static async Task<WorkerCluster> CreateAsync(RedisServer redis, IReadOnlyDictionary<string, string>? settings = null)
     {
@@ -59,7 +61,7 @@ internal sealed class WorkerCluster : IAsyncDisposable
         {
             ["Queue__KeyPrefix"] = "tq:" + unique,
             ["Worker__HangfirePrefix"] = $"thf:{unique}:",
-            ["Queue__VisibilityTimeout"] = "00:00:01",
+            ["Queue__VisibilityTimeout"] = "00:00:03",
             ["Worker__RecoveryCron"] = "* * * * * *",
             ["Worker__ShutdownGrace"] = "00:00:01",
             ["Worker__Demo__StepDuration"] = "00:00:00.050",
@@ -127,7 +129,7 @@ internal sealed class WorkerCluster : IAsyncDisposable
         // A message queue (not a handler) so frames are recorded one at a time in publish order:
         // StackExchange.Redis runs plain handlers concurrently, with no order guarantee.
         var messages = await Redis.GetSubscriber().SubscribeAsync(pattern);
-        messages.OnMessage(message => recorder.Add(message.Channel.ToString()[prefix.Length..], (byte[])message.Message!));
+        messages.OnMessage(message => recorder.Add(message.Channel.ToString()[prefix.Length..], RedisMessageBus.FrameOf((byte[])message.Message!).ToArray()));
         return recorder;
     }
 

@@ -23,7 +23,14 @@ public sealed class DemoHandlerOptions
     [Range(0.0, 1.0)]
     public double FailureRate { get; set; }
 
-    /// <summary>Longest step duration a task's <c>step_ms</c> may ask for. Default 60 s.</summary>
+    /// <summary>Longest step duration a task's <c>step_ms</c> may ask for. Default 10 s.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
-    public TimeSpan MaxStepDuration { get; set; } = TimeSpan.FromSeconds(60);
+    public TimeSpan MaxStepDuration { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Longest run of one attempt: a plan whose steps would take longer has its step duration shortened
+    /// to fit, so a demo task never holds one of its user's running slots for long. Default 2 min.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan MaxDuration { get; set; } = TimeSpan.FromMinutes(2);
 }

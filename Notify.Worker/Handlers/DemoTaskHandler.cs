@@ -9,7 +9,8 @@ namespace Notify.Worker.Handlers;
 /// Kind <c>demo</c>: runs weighted steps (weights 1, 2, 3, 1, 2, 3, ...; a step takes its weight times
 /// the step duration) and reports progress several times per step. A resumed attempt skips the steps an
 /// earlier attempt finished. Params (all optional): <c>steps</c> (1–100), <c>step_ms</c> (duration of a
-/// weight-1 step), <c>failure_rate</c> (0–1), <c>fail_attempts</c> (the first N attempts fail),
+/// weight-1 step, at most <see cref="DemoHandlerOptions.MaxStepDuration"/>; the whole attempt is kept
+/// within <see cref="DemoHandlerOptions.MaxDuration"/>), <c>failure_rate</c> (0–1), <c>fail_attempts</c> (the first N attempts fail),
 /// <c>fail</c> (every attempt fails). Used by the web UI, the tests and the benchmarks.
 /// </summary>
 public sealed class DemoTaskHandler(IOptionsMonitor<DemoHandlerOptions> options) : ITaskHandler
@@ -25,13 +26,18 @@ public sealed class DemoTaskHandler(IOptionsMonitor<DemoHandlerOptions> options)
         var stepDuration = Int(p, "step_ms") is { } ms
             ? TimeSpan.FromMilliseconds(Math.Clamp(ms, 0, o.MaxStepDuration.TotalMilliseconds))
             : o.StepDuration;
+        var totalWeight = Enumerable.Range(0, steps).Sum(Weight);
+        if (stepDuration * totalWeight > o.MaxDuration)
+        {
+            stepDuration = o.MaxDuration / totalWeight;
+        }
         var failureRate = Math.Clamp(Double(p, "failure_rate") ?? o.FailureRate, 0, 1);
         var failThisAttempt = Bool(p, "fail") == true
             || context.Attempt <= (Int(p, "fail_attempts") ?? 0)
             || (failureRate > 0 && Random.Shared.NextDouble() < failureRate);
 
         var plan = Enumerable.Range(0, steps)
-            .Select(i => new ProgressStep($"step {i + 1} of {steps}", 1 + (i % 3), stepDuration * (1 + (i % 3))))
+            .Select(i => new ProgressStep($"step {i + 1} of {steps}", Weight(i), stepDuration * Weight(i)))
             .ToArray();
         var tracker = context.CreateTracker(plan);
         var updates = o.UpdatesPerStep;
@@ -62,6 +68,8 @@ public sealed class DemoTaskHandler(IOptionsMonitor<DemoHandlerOptions> options)
             ["finished_at"] = context.Time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture),
         });
     }
+
+    private static int Weight(int step) => 1 + (step % 3);
 
     private static int? Int(JsonElement p, string name) =>
         p.ValueKind == JsonValueKind.Object && p.TryGetProperty(name, out var v) && v.TryGetInt32(out var i) ? i : null;

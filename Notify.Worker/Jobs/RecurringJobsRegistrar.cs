@@ -1,15 +1,23 @@
+using System.Threading.Channels;
 using Hangfire;
+using Hangfire.Storage;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace Notify.Worker.Jobs;
 
 /// <summary>
-/// Registers (adds or updates) the recurring jobs in Hangfire's storage at start, and again whenever
-/// the Worker options change. Keeps retrying in the background while Redis is unreachable, so start-up
-/// never waits for it.
+/// Keeps the recurring jobs registered in Hangfire's storage: at start, whenever the Worker options
+/// change, whenever the Redis connection is restored, and every
+/// <see cref="WorkerOptions.RecurringJobsInterval"/> in any case, because Redis can lose them without
+/// any connection noticing (a flush, or a restart without persistence), and without them expired tasks
+/// would never be recovered. Registration is idempotent (Hangfire's add-or-update), so every Worker may
+/// do it. Keeps retrying in the background while Redis is unreachable, so start-up never waits for it.
 /// </summary>
 internal sealed class RecurringJobsRegistrar(
     IRecurringJobManager jobs,
+    JobStorage storage,
+    IConnectionMultiplexer redis,
     IOptionsMonitor<WorkerOptions> options,
     TimeProvider time,
     ILogger<RecurringJobsRegistrar> logger) : BackgroundService
@@ -17,49 +25,77 @@ internal sealed class RecurringJobsRegistrar(
     public const string RecoveryJobId = "queue-recover-expired";
     public const string CleanupJobId = "notifications-cleanup";
 
+    private static readonly string[] JobIds = [RecoveryJobId, CleanupJobId];
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var changed = Channel();
-        using var subscription = options.OnChange(_ => changed.Writer.TryWrite(true));
-        var delay = TimeSpan.FromMilliseconds(200);
-        while (!stoppingToken.IsCancellationRequested)
+        var wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+        using var subscription = options.OnChange(_ => wake.Writer.TryWrite(true));
+        EventHandler<ConnectionFailedEventArgs> restored = (_, _) => wake.Writer.TryWrite(true);
+        redis.ConnectionRestored += restored;
+        try
         {
-            try
+            var retry = TimeSpan.FromMilliseconds(200);
+            var registered = false;
+            while (!stoppingToken.IsCancellationRequested)
             {
-                Register(options.CurrentValue);
-                delay = TimeSpan.FromMilliseconds(200);
-                await changed.Reader.ReadAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception ex)
-            {
-                WorkerLog.RecurringJobsDeferred(logger, ex, delay);
+                TimeSpan next;
                 try
                 {
-                    await Task.Delay(delay, time, stoppingToken);
+                    var missing = Register(options.CurrentValue);
+                    if (registered && missing > 0)
+                    {
+                        WorkerLog.RecurringJobsRestored(logger, missing);
+                    }
+                    registered = true;
+                    retry = TimeSpan.FromMilliseconds(200);
+                    next = options.CurrentValue.RecurringJobsInterval;
                 }
-                catch (OperationCanceledException)
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    WorkerLog.RecurringJobsDeferred(logger, ex, retry);
+                    next = retry;
+                    retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+                }
+                try
+                {
+                    await WaitAsync(wake.Reader, next, stoppingToken);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
                 {
                     break;
                 }
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
             }
+        }
+        finally
+        {
+            redis.ConnectionRestored -= restored;
         }
     }
 
-    private void Register(WorkerOptions o)
+    /// <summary>Adds or updates both jobs; returns how many of them were missing from storage before.</summary>
+    private int Register(WorkerOptions o)
     {
+        int missing;
+        using (var connection = storage.GetConnection())
+        {
+            missing = connection.GetRecurringJobs(JobIds).Count(job => job.Removed);
+        }
         var utc = new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc };
         jobs.AddOrUpdate<ExpiredTaskRecoveryJob>(RecoveryJobId, job => job.RunAsync(CancellationToken.None), o.RecoveryCron, utc);
         jobs.AddOrUpdate<NotificationCleanupJob>(CleanupJobId, job => job.RunAsync(CancellationToken.None), o.CleanupCron, utc);
+        return missing;
     }
 
-    private static System.Threading.Channels.Channel<bool> Channel() =>
-        System.Threading.Channels.Channel.CreateBounded<bool>(new System.Threading.Channels.BoundedChannelOptions(1)
-        {
-            FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite,
-        });
+    /// <summary>Returns after <paramref name="timeout"/> or as soon as something asks for a registration.</summary>
+    private async Task WaitAsync(ChannelReader<bool> wake, TimeSpan timeout, CancellationToken stoppingToken)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var delay = Task.Delay(timeout, time, cts.Token);
+        var signal = wake.WaitToReadAsync(cts.Token).AsTask();
+        await Task.WhenAny(delay, signal);
+        await cts.CancelAsync();
+        wake.TryRead(out _);
+        stoppingToken.ThrowIfCancellationRequested();
+    }
 }

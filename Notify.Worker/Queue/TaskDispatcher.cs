@@ -12,21 +12,28 @@ namespace Notify.Worker.Queue;
 /// The long-running loop that takes tasks off the queue and runs their handlers. It dequeues whenever
 /// this process has a free slot and the queue signals work (Redis pub/sub: a task queued or a slot freed
 /// anywhere), looking anyway every <see cref="WorkerOptions.PollInterval"/> in case a signal was lost.
-/// Running tasks' leases are renewed every third of the visibility timeout; a lost lease or a cancel
-/// request fires the handler's token. At shutdown running tasks get <see cref="WorkerOptions.ShutdownGrace"/>
-/// to finish, then their leases go back to the queue.
+/// Running tasks' leases are renewed every third of the visibility timeout, and as often it recovers
+/// expired leases of any Worker (<see cref="ExpiredTaskRecovery"/>); a lost lease or a cancel
+/// request fires the handler's token. A run whose lease can no longer be proven (no renewal or progress
+/// report has succeeded since the last deadline it was granted, e.g. while Redis is unreachable) is
+/// stopped at that deadline, because from then on another worker may be running the task. Runs are
+/// kept by lease token, not task id: a run that lost its lease and is still unwinding lives beside the
+/// new run of the same task without touching it. At shutdown running tasks get
+/// <see cref="WorkerOptions.ShutdownGrace"/> to finish, then their leases go back to the queue.
 /// </summary>
 internal sealed class TaskDispatcher(
     ITaskQueue queue,
     IProgressStore progress,
     TaskHandlerRegistry handlers,
     TaskNotifier notifier,
+    ExpiredTaskRecovery recovery,
     QueueSettings settings,
     IOptionsMonitor<WorkerOptions> options,
     TimeProvider time,
     ILogger<TaskDispatcher> logger) : BackgroundService
 {
     private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    // Keyed by lease token: one task can have two runs here for a moment (an old one unwinding, a new one started).
     private readonly ConcurrentDictionary<string, Run> _running = new(StringComparer.Ordinal);
 
     /// <summary>This process's id in leases: host, process id and a random suffix.</summary>
@@ -40,6 +47,7 @@ internal sealed class TaskDispatcher(
         WorkerLog.DispatcherStarted(logger, WorkerId, options.CurrentValue.MaxParallelTasks, string.Join(',', handlers.Kinds));
         IAsyncDisposable? subscription = null;
         var heartbeat = Task.Run(() => RenewLoopAsync(stoppingToken), CancellationToken.None);
+        var sweep = Task.Run(() => SweepLoopAsync(stoppingToken), CancellationToken.None);
         var backoff = TimeSpan.FromMilliseconds(100);
         try
         {
@@ -91,9 +99,42 @@ internal sealed class TaskDispatcher(
             await DrainAsync();
             if (subscription is not null)
             {
-                await subscription.DisposeAsync();
+                try
+                {
+                    await subscription.DisposeAsync();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // A host that failed to start disposes the Redis connection first: nothing left to unsubscribe.
+                }
             }
             await heartbeat;
+            await sweep;
+        }
+    }
+
+    /// <summary>
+    /// Recovers expired leases (of any Worker) every third of the visibility timeout, so a dead Worker's
+    /// tasks come back within that of their lease's end whatever happens to Hangfire's scheduler.
+    /// </summary>
+    private async Task SweepLoopAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(settings.Current.VisibilityTimeout / 3, time, stoppingToken);
+                await recovery.RunAsync(stoppingToken);
+            }
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
+            {
+                // Shutdown (also a failed start, where Redis may already be disposed): not an error.
+                break;
+            }
+            catch (Exception ex)
+            {
+                WorkerLog.SweepFailed(logger, ex);
+            }
         }
     }
 
@@ -115,16 +156,19 @@ internal sealed class TaskDispatcher(
 
     private void OnCancelRequested(string taskId)
     {
-        if (_running.TryGetValue(taskId, out var run))
+        foreach (var run in _running.Values)
         {
-            run.Stop(StopReason.CancelRequested);
+            if (string.Equals(run.Lease.Task.Id, taskId, StringComparison.Ordinal))
+            {
+                run.Stop(StopReason.CancelRequested);
+            }
         }
     }
 
     private void Start(TaskLease lease)
     {
-        var run = new Run(lease);
-        _running[lease.Task.Id] = run;
+        var run = new Run(lease, time);
+        _running[lease.Token] = run;
         run.Completion = Task.Run(() => RunTaskAsync(run), CancellationToken.None);
     }
 
@@ -156,6 +200,10 @@ internal sealed class TaskDispatcher(
             {
                 WorkerLog.LeaseLost(logger, task.Id);
             }
+            else if (run.Reason == StopReason.LeaseUnproven)
+            {
+                WorkerLog.LeaseUnproven(logger, task.Id, run.ProvenUntil);
+            }
             else if (transition is { Kind: TransitionKind.Requeued } && failure is not null)
             {
                 WorkerLog.TaskRetry(logger, failure, task.Id, task.Kind, task.Attempts);
@@ -163,7 +211,7 @@ internal sealed class TaskDispatcher(
         }
         finally
         {
-            _running.TryRemove(task.Id, out _);
+            _running.TryRemove(new KeyValuePair<string, Run>(lease.Token, run));
             run.Dispose();
             Signal();
         }
@@ -215,6 +263,10 @@ internal sealed class TaskDispatcher(
         {
             return (TaskOutcome.Cancelled, "cancelled", null, null);
         }
+        catch (Exception ex) when (run.Reason == StopReason.LeaseUnproven)
+        {
+            return (TaskOutcome.Failed, "stopped: the lease could not be renewed before it expired (queue unreachable)", null, ex);
+        }
         catch (Exception ex)
         {
             return (TaskOutcome.Failed, ex.Message, null, ex);
@@ -223,17 +275,32 @@ internal sealed class TaskDispatcher(
 
     private async Task ReportAsync(Run run, TaskProgress update, CancellationToken cancellationToken)
     {
-        var status = await queue.ReportProgressAsync(run.Lease, update, settings.Current.VisibilityTimeout, cancellationToken);
+        var visibility = settings.Current.VisibilityTimeout;
+        var sentAt = time.GetUtcNow();
+        var status = await queue.ReportProgressAsync(run.Lease, update, visibility, cancellationToken);
+        Apply(run, status, sentAt + visibility);
+        run.Token.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>
+    /// Acts on the queue's answer about one lease: a held lease is proven until <paramref name="deadline"/>
+    /// (the one the queue granted counts from a moment after <c>sentAt</c>, so this is never later).
+    /// </summary>
+    private static void Apply(Run run, LeaseStatus status, DateTimeOffset deadline)
+    {
         switch (status)
         {
             case LeaseStatus.Lost:
                 run.Stop(StopReason.LeaseLost);
                 break;
             case LeaseStatus.CancelRequested:
+                run.Prove(deadline);
                 run.Stop(StopReason.CancelRequested);
                 break;
+            default:
+                run.Prove(deadline);
+                break;
         }
-        run.Token.ThrowIfCancellationRequested();
     }
 
     private async Task RenewLoopAsync(CancellationToken stoppingToken)
@@ -267,24 +334,19 @@ internal sealed class TaskDispatcher(
         {
             return;
         }
+        var sentAt = time.GetUtcNow();
         try
         {
             var statuses = await queue.RenewAsync([.. runs.Select(r => r.Lease)], visibility, cancellationToken);
             for (var i = 0; i < runs.Length && i < statuses.Count; i++)
             {
-                if (statuses[i] == LeaseStatus.Lost)
-                {
-                    runs[i].Stop(StopReason.LeaseLost);
-                }
-                else if (statuses[i] == LeaseStatus.CancelRequested)
-                {
-                    runs[i].Stop(StopReason.CancelRequested);
-                }
+                Apply(runs[i], statuses[i], sentAt + visibility);
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            WorkerLog.QueueUnavailable(logger, ex, visibility / 3);
+            // Not fatal by itself: each run stops on its own once its last proven deadline passes.
+            WorkerLog.RenewFailed(logger, ex, runs.Length, visibility / 3);
         }
     }
 
@@ -314,21 +376,64 @@ internal sealed class TaskDispatcher(
         None,
         CancelRequested,
         LeaseLost,
+        LeaseUnproven,
         Shutdown,
     }
 
-    private sealed class Run(TaskLease lease) : IDisposable
+    /// <summary>
+    /// One attempt of one task in this process: its lease, the token its handler watches, and a timer
+    /// that stops it when the lease's last proven deadline passes without a newer proof.
+    /// </summary>
+    private sealed class Run : IDisposable
     {
         private readonly CancellationTokenSource _cts = new();
+        private readonly TimeProvider _time;
+        private readonly ITimer _expiry;
+        private readonly Lock _gate = new();
+        private DateTimeOffset _provenUntil;
         private int _reason;
 
-        public TaskLease Lease { get; } = lease;
+        public Run(TaskLease lease, TimeProvider time)
+        {
+            Lease = lease;
+            _time = time;
+            _provenUntil = lease.ExpiresAt;
+            _expiry = time.CreateTimer(static state => ((Run)state!).Stop(StopReason.LeaseUnproven), this, Due(lease.ExpiresAt), Timeout.InfiniteTimeSpan);
+        }
+
+        public TaskLease Lease { get; }
 
         public Task Completion { get; set; } = Task.CompletedTask;
 
         public CancellationToken Token => _cts.Token;
 
         public StopReason Reason => (StopReason)Volatile.Read(ref _reason);
+
+        /// <summary>The latest moment this worker is sure it still holds the lease.</summary>
+        public DateTimeOffset ProvenUntil
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _provenUntil;
+                }
+            }
+        }
+
+        /// <summary>The queue confirmed the lease until at least <paramref name="deadline"/>.</summary>
+        public void Prove(DateTimeOffset deadline)
+        {
+            lock (_gate)
+            {
+                if (deadline <= _provenUntil || Reason != StopReason.None)
+                {
+                    return;
+                }
+                _provenUntil = deadline;
+                _expiry.Change(Due(deadline), Timeout.InfiniteTimeSpan);
+            }
+        }
 
         public void Stop(StopReason reason)
         {
@@ -344,6 +449,16 @@ internal sealed class TaskDispatcher(
             }
         }
 
-        public void Dispose() => _cts.Dispose();
+        public void Dispose()
+        {
+            _expiry.Dispose();
+            _cts.Dispose();
+        }
+
+        private TimeSpan Due(DateTimeOffset deadline)
+        {
+            var due = deadline - _time.GetUtcNow();
+            return due > TimeSpan.Zero ? due : TimeSpan.Zero;
+        }
     }
 }

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Notify.Core.Json;
 using Notify.Core.Messaging;
@@ -22,6 +24,9 @@ public sealed class TaskNotifier(
     ILogger<TaskNotifier> logger)
 {
     public const string AdminChannel = "admin";
+
+    /// <summary>The caller the Worker's idempotency keys are scoped to (no API key or token subject looks like it).</summary>
+    public const string IdempotencyCaller = "notify:worker";
 
     /// <summary>Publishes the batch's counts after one of its tasks was dequeued.</summary>
     public async Task OnDequeuedAsync(TaskLease lease, CancellationToken cancellationToken)
@@ -88,7 +93,10 @@ public sealed class TaskNotifier(
                 ["error"] = completed ? null : Truncate(t.Error ?? "", 1_000),
             }),
         };
-        var created = await store.CreateAsync(notification, $"task:{t.TaskId}:{(completed ? "completed" : "failed")}", cancellationToken);
+        var key = $"task:{t.TaskId}:{(completed ? "completed" : "failed")}";
+        // The key alone names the request: one notification per task and outcome.
+        var idempotency = new IdempotencyKey(IdempotencyCaller, key, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key))));
+        var created = await store.CreateAsync(notification, idempotency, cancellationToken);
         if (created.Created)
         {
             await outbox.PublishAsync(created.Notification);

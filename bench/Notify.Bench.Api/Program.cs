@@ -17,6 +17,7 @@ var output = Path.GetFullPath(ArgText("--out") ?? Path.Combine(root, "bench", "r
 var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
 var apiDll = Path.Combine(root, "Notify.Api", "bin", configuration, "net10.0", "Notify.Api.dll");
 const string apiKey = "bench-api-key-0123456789abcdef0123456789";
+const string signingKey = "bench-signing-key-0123456789abcdef0123456789";
 
 var work = Directory.CreateTempSubdirectory("notify-bench-api-");
 var redisPort = FreePort();
@@ -28,10 +29,9 @@ using var api = Start("dotnet", Path.GetDirectoryName(apiDll)!, new Dictionary<s
     ["ASPNETCORE_ENVIRONMENT"] = "Production",
     ["ConnectionStrings__redis"] = $"127.0.0.1:{redisPort},abortConnect=false",
     ["Store__SqlitePath"] = Path.Combine(work.FullName, "notify.db"),
-    ["Auth__SigningKey"] = "bench-signing-key-0123456789abcdef0123456789",
+    ["Auth__SigningKey"] = signingKey,
     ["Auth__ApiKeys__bench"] = apiKey,
     ["Api__ApiKeyCreatesPerWindow"] = "10000000",
-    ["Auth__EnableDevTokens"] = "true",
     ["Logging__LogLevel__Default"] = "Warning",
 }, apiDll);
 
@@ -57,14 +57,10 @@ try
     }
 
     // Reads over HTTP on what the create phase stored (its rows spread over 1,000 users), with user tokens.
-    var tokens = new List<string>();
-    for (var u = 0; u < 200; u++)
-    {
-        using var tokenResponse = await http.PostAsync("/api/auth/dev-token",
-            new StringContent($$"""{"user_id":"bench-{{u}}","ttl_seconds":3600}""", Encoding.UTF8, "application/json"));
-        var json = await tokenResponse.Content.ReadAsStringAsync();
-        tokens.Add(System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("token").GetString()!);
-    }
+    // Signed here with the Api's key: a Production Api has no dev tokens.
+    var issuer = new Notify.Core.Auth.NotifyTokens(
+        Microsoft.Extensions.Options.Options.Create(new Notify.Core.Auth.AuthOptions { SigningKey = signingKey }), TimeProvider.System);
+    var tokens = Enumerable.Range(0, 200).Select(u => issuer.Issue($"bench-{u}", [], TimeSpan.FromHours(1)).Token).ToList();
     var readRows = new List<string>();
     foreach (var (name, path) in new[] { ("list first page (limit 20)", "/api/notifications?limit=20"), ("unread_count", "/api/notifications/unread_count") })
     {

@@ -157,7 +157,7 @@ async Task<LatencyResult> LatencyAsync(ConnectionMultiplexer mux, RedisChannels 
     Action<RedisChannel, RedisValue> handler = (channel, value) =>
     {
         var now = Stopwatch.GetTimestamp();
-        if (!((string)value!).Contains("\"started\"", StringComparison.Ordinal))
+        if (!System.Text.Encoding.UTF8.GetString(RedisMessageBus.FrameOf((byte[])value!).Span).Contains("\"started\"", StringComparison.Ordinal))
         {
             return;
         }
@@ -213,6 +213,8 @@ Process StartWorker(int index, string prefix) => Start("dotnet", Path.GetDirecto
     ["Store__SqlitePath"] = Path.Combine(work.FullName, "notify.db"),
     ["Auth__SigningKey"] = "bench-signing-key-0123456789abcdef0123456789",
     ["Queue__KeyPrefix"] = prefix,
+    // The benchmark measures the queue with the built-in noop kind, off by default outside Development.
+    ["Queue__EnableDemoKinds"] = "true",
     ["Queue__GlobalConcurrency"] = "10000",
     ["Queue__PerUserConcurrency"] = "1000",
     ["Worker__MaxParallelTasks"] = "128",

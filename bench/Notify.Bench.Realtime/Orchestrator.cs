@@ -95,6 +95,8 @@ internal static class Orchestrator
                     ["Store__SqlitePath"] = sqlite,
                     ["Auth__SigningKey"] = SigningKey,
                     ["Realtime__HeartbeatInterval"] = "00:00:10",
+                    // The benchmark measures how many connections one instance holds: no instance cap below that.
+                    ["Realtime__MaxConnections"] = "1000000",
                     ["Logging__LogLevel__Default"] = "Warning",
                 }, dll);
                 processes.Add(server);

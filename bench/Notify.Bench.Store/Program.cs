@@ -139,7 +139,7 @@ static Task Create(SqliteNotificationStore store, NotificationIds ids, long i, i
         Source = "bench",
         CreatedAt = TimeProvider.System.GetUtcNow(),
     };
-    return store.CreateAsync(notification, keyed ? "key-" + i.ToString(CultureInfo.InvariantCulture) : null, CancellationToken.None);
+    return store.CreateAsync(notification, keyed ? new IdempotencyKey("key:bench", "key-" + i.ToString(CultureInfo.InvariantCulture), "bench-request") : null, CancellationToken.None);
 }
 
 static async Task<(long Count, TimeSpan Elapsed, long[] Latencies)> RunForAsync(int callers, TimeSpan duration, Func<long, Task> op)

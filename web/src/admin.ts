@@ -49,7 +49,11 @@ export class Admin {
   private openStream(): void {
     if (this.stream) return;
     const stream = new NotifyClient({ url: this.realtimeUrls, apiUrl: location.origin, path: "/api/ws/admin", transports: ["websocket"], getToken: this.getToken });
-    stream.on("message", (m: ChannelMessage) => this.feed(m.created_at, describe(m.payload)));
+    stream.on("message", (m: ChannelMessage) => {
+      // A system message also arrives as its own `system_message` frame, shown below; show it once.
+      if ((m.payload as { type?: unknown } | null)?.type === "system_message") return;
+      this.feed(m.created_at, describe(m.payload));
+    });
     stream.on("frame", (f: Frame) => {
       if (f.type !== "system_message") return;
       const d = (f.data ?? {}) as { message?: string; level?: string; timestamp?: string };

@@ -8,8 +8,11 @@ namespace Notify.Core.Storage.Mongo;
 
 /// <summary>
 /// The BSON shape of a stored notification: snake_case fields as on the wire, <c>_id</c> the ULID,
-/// times as BSON dates (millisecond precision), metadata as native BSON so it can be queried, and
-/// <c>idempotency_key</c> present only when the create had one (the unique index is partial on it),
+/// times as BSON dates (millisecond precision), metadata as its JSON text in a string (so it comes back
+/// exactly as sent: BSON has no type for integers beyond 64 bits, and reading BSON back as JSON would turn
+/// keys such as <c>$numberLong</c> into values), and
+/// <c>idempotency_key</c> with <c>idempotency_caller</c> and <c>request_hash</c> present only when the
+/// create had a key (the unique index is partial on it),
 /// <c>prev</c> the user's newest id when it was written, and <c>pending</c> only while it is unpublished.
 /// </summary>
 internal static class MongoNotificationDocument
@@ -27,6 +30,8 @@ internal static class MongoNotificationDocument
     public const string ReadAt = "read_at";
     public const string Metadata = "metadata";
     public const string IdempotencyKey = "idempotency_key";
+    public const string IdempotencyCaller = "idempotency_caller";
+    public const string RequestHash = "request_hash";
     /// <summary>The user's newest id when this document was written ("" for the first); unique per user.</summary>
     public const string Prev = "prev";
     /// <summary>Present (true) while the notification is in the outbox, not yet published.</summary>
@@ -36,7 +41,7 @@ internal static class MongoNotificationDocument
 
     public static string StatusName(NotificationStatus status) => status == NotificationStatus.Read ? "read" : "unread";
 
-    public static BsonDocument ToBson(Notification notification, string? idempotencyKey)
+    public static BsonDocument ToBson(Notification notification, Notifications.IdempotencyKey? idempotency)
     {
         var document = new BsonDocument
         {
@@ -53,9 +58,11 @@ internal static class MongoNotificationDocument
             { ReadAt, notification.ReadAt is { } readAt ? new BsonDateTime(readAt.UtcDateTime) : BsonNull.Value },
             { Metadata, notification.Metadata is { } metadata ? MetadataToBson(metadata) : BsonNull.Value },
         };
-        if (idempotencyKey is not null)
+        if (idempotency is not null)
         {
-            document.Add(IdempotencyKey, idempotencyKey);
+            document.Add(IdempotencyKey, idempotency.Key);
+            document.Add(IdempotencyCaller, idempotency.Caller);
+            document.Add(RequestHash, idempotency.RequestHash);
         }
         return document;
     }
@@ -76,15 +83,18 @@ internal static class MongoNotificationDocument
         Metadata = document.GetValue(Metadata, BsonNull.Value) is { IsBsonNull: false } metadata ? MetadataFromBson(metadata) : null,
     };
 
-    /// <summary>Any JSON value as BSON (wrapped, because only documents parse at the top level).</summary>
-    public static BsonValue MetadataToBson(JsonElement metadata) =>
-        BsonDocument.Parse("{\"v\":" + metadata.GetRawText() + "}")["v"];
+    /// <summary>Metadata as stored: its JSON text, byte for byte as the request carried it.</summary>
+    public static BsonValue MetadataToBson(JsonElement metadata) => new BsonString(metadata.GetRawText());
 
+    /// <summary>
+    /// Metadata as read: the stored JSON text; a document written before metadata was kept as text holds
+    /// native BSON, which is read back as relaxed Extended JSON as it was then.
+    /// </summary>
     public static JsonElement MetadataFromBson(BsonValue value)
     {
-        var json = new BsonDocument("v", value).ToJson(MetadataJson);
+        var json = value is BsonString text ? text.Value : new BsonDocument("v", value).ToJson(MetadataJson);
         using var document = JsonDocument.Parse(json);
-        return document.RootElement.GetProperty("v").Clone();
+        return value is BsonString ? document.RootElement.Clone() : document.RootElement.GetProperty("v").Clone();
     }
 
     private static string? NullableString(BsonDocument document, string name) =>

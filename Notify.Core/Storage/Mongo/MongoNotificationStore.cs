@@ -9,7 +9,8 @@ namespace Notify.Core.Storage.Mongo;
 /// <see cref="INotificationStore"/> on MongoDB (production). One document per notification in the
 /// <c>notifications</c> collection; <c>_id</c> is the ULID string, so sorting by <c>_id</c> is creation
 /// order. Idempotency is race-safe across any number of Api instances through a unique partial index
-/// on (user_id, idempotency_key): the loser of a race gets a duplicate-key error and returns the winner.
+/// on (user_id, idempotency_caller, idempotency_key): the loser of a race gets a duplicate-key error and
+/// returns the winner.
 /// </summary>
 /// <remarks>
 /// Commit order is id order without transactions (a standalone server has none): each document names
@@ -39,7 +40,7 @@ public sealed class MongoNotificationStore : INotificationStore
     private const int MaxCreateAttempts = 100;
 
     private const string PrevIndex = "user_id_prev";
-    private const string IdempotencyIndex = "user_id_idempotency_key";
+    private const string IdempotencyIndex = "user_id_idempotency_caller_key";
     private const string FloorField = "last_id";
 
     private readonly IMongoCollection<BsonDocument> _collection;
@@ -53,8 +54,18 @@ public sealed class MongoNotificationStore : INotificationStore
         _floors = database.GetCollection<BsonDocument>(FloorsCollectionName);
     }
 
+    /// <summary>The per-user key index of stores made before keys were scoped by caller; dropped at start.</summary>
+    private const string UnscopedKeyIndex = "user_id_idempotency_key";
+
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
+        try
+        {
+            await _collection.Indexes.DropOneAsync(UnscopedKeyIndex, cancellationToken);
+        }
+        catch (MongoCommandException ex) when (ex.CodeName is "IndexNotFound" or "NamespaceNotFound")
+        {
+        }
         var keys = Builders<BsonDocument>.IndexKeys;
         await _collection.Indexes.CreateManyAsync(
         [
@@ -67,7 +78,7 @@ public sealed class MongoNotificationStore : INotificationStore
             new CreateIndexModel<BsonDocument>(
                 keys.Ascending(MongoNotificationDocument.CreatedAt),
                 new CreateIndexOptions { Name = "created_at" }),
-            PartialIndex(keys.Ascending(MongoNotificationDocument.UserId).Ascending(MongoNotificationDocument.IdempotencyKey),
+            PartialIndex(keys.Ascending(MongoNotificationDocument.UserId).Ascending(MongoNotificationDocument.IdempotencyCaller).Ascending(MongoNotificationDocument.IdempotencyKey),
                 IdempotencyIndex, MongoNotificationDocument.IdempotencyKey, unique: true),
             // Documents written before ids were ordered at commit have no prev.
             PartialIndex(keys.Ascending(MongoNotificationDocument.UserId).Ascending(MongoNotificationDocument.Prev),
@@ -77,7 +88,7 @@ public sealed class MongoNotificationStore : INotificationStore
         ], cancellationToken);
     }
 
-    public async Task<CreateResult> CreateAsync(Notification notification, string? idempotencyKey, CancellationToken cancellationToken)
+    public async Task<CreateResult> CreateAsync(Notification notification, IdempotencyKey? idempotency, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(notification);
         var keyedLookups = 0;
@@ -91,7 +102,7 @@ public sealed class MongoNotificationStore : INotificationStore
             var floor = await _floors.Find(Filter.Eq("_id", notification.UserId)).FirstOrDefaultAsync(cancellationToken);
             var floorId = floor?[FloorField].AsString ?? "";
             var stored = notification with { Id = NotificationIds.Above(proposed, string.CompareOrdinal(prev, floorId) >= 0 ? prev : floorId) };
-            var document = MongoNotificationDocument.ToBson(stored, idempotencyKey);
+            var document = MongoNotificationDocument.ToBson(stored, idempotency);
             document.Add(MongoNotificationDocument.Prev, prev);
             document.Add(MongoNotificationDocument.Pending, true);
             try
@@ -101,14 +112,20 @@ public sealed class MongoNotificationStore : INotificationStore
             }
             catch (MongoWriteException ex) when (ex.WriteError?.Category == ServerErrorCategory.DuplicateKey)
             {
-                if (idempotencyKey is not null && IsDuplicateIn(ex, IdempotencyIndex))
+                if (idempotency is not null && IsDuplicateIn(ex, IdempotencyIndex))
                 {
                     var existing = await _collection
-                        .Find(Filter.Eq(MongoNotificationDocument.UserId, notification.UserId) & Filter.Eq(MongoNotificationDocument.IdempotencyKey, idempotencyKey))
+                        .Find(Filter.Eq(MongoNotificationDocument.UserId, notification.UserId)
+                            & Filter.Eq(MongoNotificationDocument.IdempotencyCaller, idempotency.Caller)
+                            & Filter.Eq(MongoNotificationDocument.IdempotencyKey, idempotency.Key))
                         .FirstOrDefaultAsync(cancellationToken);
                     if (existing is not null)
                     {
-                        return new CreateResult(MongoNotificationDocument.FromBson(existing), Created: false);
+                        var hash = existing.GetValue(MongoNotificationDocument.RequestHash, BsonNull.Value) is BsonString h ? h.Value : null;
+                        return new CreateResult(MongoNotificationDocument.FromBson(existing), Created: false)
+                        {
+                            RequestMismatch = !string.Equals(hash, idempotency.RequestHash, StringComparison.Ordinal),
+                        };
                     }
                     // The first row was deleted between our error and the lookup: try once more.
                     if (++keyedLookups > 1)

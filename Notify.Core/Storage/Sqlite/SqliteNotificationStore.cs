@@ -7,18 +7,21 @@ namespace Notify.Core.Storage.Sqlite;
 /// <summary>
 /// <see cref="INotificationStore"/> on a SQLite file (the embedded default). Several processes may share
 /// the file: WAL lets readers run beside the single writer, the busy timeout makes writers of different
-/// processes take turns, and the unique (user_id, idempotency_key) index makes idempotent creates race-safe
-/// across them. The writer's lock also orders ids: a create reads the user's greatest id and inserts above
-/// it inside one write transaction, which no other process can interleave with.
+/// processes take turns, and the unique (user_id, idempotency_caller, idempotency_key) index makes
+/// idempotent creates race-safe across them. The writer's lock also orders ids: a create reads the user's
+/// greatest id and inserts above it inside one write transaction, which no other process can interleave with.
 /// </summary>
 public sealed class SqliteNotificationStore(SqliteDatabase database) : INotificationStore
 {
     private const string Columns = "id, user_id, type, title, content, link, source, severity, status, created_at, read_at, metadata";
 
+    /// <summary>How many fields <see cref="Columns"/> names (the ordinal of whatever a query selects after them).</summary>
+    private const int ColumnCount = 12;
+
     private const string InsertSql = $"""
-        INSERT INTO notifications ({Columns}, idempotency_key, pending)
-        VALUES ($id, $user, $type, $title, $content, $link, $source, $severity, $status, $created, $read, $metadata, $key, 1)
-        ON CONFLICT (user_id, idempotency_key) DO NOTHING
+        INSERT INTO notifications ({Columns}, idempotency_key, idempotency_caller, request_hash, pending)
+        VALUES ($id, $user, $type, $title, $content, $link, $source, $severity, $status, $created, $read, $metadata, $key, $caller, $hash, 1)
+        ON CONFLICT (user_id, idempotency_caller, idempotency_key) DO NOTHING
         """;
 
     // The greatest id the user has or had: new ids go above it.
@@ -35,7 +38,10 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
     private const string UnpublishedSql = $"SELECT {Columns} FROM notifications WHERE pending = 1 ORDER BY id LIMIT $limit";
     private const string MarkPublishedSql = "UPDATE notifications SET pending = 0 WHERE user_id = $user AND id = $id AND pending = 1";
 
-    private const string ByKeySql = $"SELECT {Columns} FROM notifications WHERE user_id = $user AND idempotency_key = $key";
+    private const string ByKeySql = $"""
+        SELECT {Columns}, request_hash FROM notifications
+        WHERE user_id = $user AND idempotency_caller = $caller AND idempotency_key = $key
+        """;
     private const string GetSql = $"SELECT {Columns} FROM notifications WHERE user_id = $user AND id = $id";
     private const string ListAfterSql = $"SELECT {Columns} FROM notifications WHERE user_id = $user AND id > $after ORDER BY id LIMIT $limit";
     private const string CountUnreadSql = "SELECT COUNT(*) FROM notifications WHERE user_id = $user AND status = 0";
@@ -76,12 +82,23 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
             read_at         INTEGER,
             metadata        TEXT,
             idempotency_key TEXT,
+            idempotency_caller TEXT,
+            request_hash    TEXT
             pending         INTEGER NOT NULL DEFAULT 0
         );
         CREATE UNIQUE INDEX IF NOT EXISTS ux_notifications_user_id ON notifications (user_id, id);
         CREATE INDEX IF NOT EXISTS ix_notifications_user_status_id ON notifications (user_id, status, id);
         CREATE INDEX IF NOT EXISTS ix_notifications_created_at ON notifications (created_at);
-        CREATE UNIQUE INDEX IF NOT EXISTS ux_notifications_user_idempotency ON notifications (user_id, idempotency_key);
+        """;
+
+    // Idempotency keys are scoped by caller. A file made before that has neither column (they are added)
+    // and a per-user key index (replaced); its keyed rows have no caller and so match no new key.
+    private static readonly string[] IdempotencyColumns = ["idempotency_caller", "request_hash"];
+
+    private const string IdempotencyIndexSql = """
+        DROP INDEX IF EXISTS ux_notifications_user_idempotency;
+        CREATE UNIQUE INDEX IF NOT EXISTS ux_notifications_user_caller_idempotency
+            ON notifications (user_id, idempotency_caller, idempotency_key);
         """;
 
     // Added in schema version 2 (a file made by version 1 gets the pending column first).
@@ -105,12 +122,23 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
             try
             {
                 session.Command(SchemaSql).ExecuteNonQuery();
-                var hasPending = session.Command("SELECT COUNT(*) FROM pragma_table_info('notifications') WHERE name = 'pending'");
-                if ((long)hasPending.ExecuteScalar()! == 0)
+                var existing = new HashSet<string>(StringComparer.Ordinal);
+                using (var reader = session.Command("SELECT name FROM pragma_table_info('notifications')").ExecuteReader())
+                {
+                    while (reader.Read())
+                    {
+                        existing.Add(reader.GetString(0));
+                    }
+                }
+                foreach (var column in IdempotencyColumns.Where(c => !existing.Contains(c)))
+                {
+                    session.Command($"ALTER TABLE notifications ADD COLUMN {column} TEXT").ExecuteNonQuery();
+                }
+                if (!existing.Contains("pending"))
                 {
                     session.Command("ALTER TABLE notifications ADD COLUMN pending INTEGER NOT NULL DEFAULT 0").ExecuteNonQuery();
                 }
-                var changed = session.Command(SchemaV2Sql).ExecuteNonQuery();
+                var changed = session.Command(IdempotencyIndexSql).ExecuteNonQuery() + session.Command(SchemaV2Sql).ExecuteNonQuery();
                 transaction.Commit();
                 return changed;
             }
@@ -120,7 +148,7 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
             }
         }, cancellationToken).AsTask();
 
-    public async Task<CreateResult> CreateAsync(Notification notification, string? idempotencyKey, CancellationToken cancellationToken)
+    public async Task<CreateResult> CreateAsync(Notification notification, IdempotencyKey? idempotency, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(notification);
         return await database.WriteAsync(session =>
@@ -142,7 +170,9 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
             p.AddWithValue("$created", notification.CreatedAt.ToUnixTimeMilliseconds());
             p.AddWithValue("$read", notification.ReadAt is { } readAt ? readAt.ToUnixTimeMilliseconds() : DBNull.Value);
             p.AddWithValue("$metadata", notification.Metadata is { } metadata ? metadata.GetRawText() : DBNull.Value);
-            p.AddWithValue("$key", (object?)idempotencyKey ?? DBNull.Value);
+            p.AddWithValue("$key", (object?)idempotency?.Key ?? DBNull.Value);
+            p.AddWithValue("$caller", (object?)idempotency?.Caller ?? DBNull.Value);
+            p.AddWithValue("$hash", (object?)idempotency?.RequestHash ?? DBNull.Value);
             if (insert.ExecuteNonQuery() == 1)
             {
                 return new CreateResult(AsStored(notification with { Id = id }), Created: true);
@@ -150,10 +180,16 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
 
             var byKey = session.Command(ByKeySql);
             byKey.Parameters.AddWithValue("$user", notification.UserId);
-            byKey.Parameters.AddWithValue("$key", idempotencyKey);
-            var existing = ReadSingle(byKey)
-                ?? throw new InvalidOperationException("A create conflicted on its idempotency key but the first row is gone.");
-            return new CreateResult(existing, Created: false);
+            byKey.Parameters.AddWithValue("$caller", idempotency!.Caller);
+            byKey.Parameters.AddWithValue("$key", idempotency.Key);
+            using var reader = byKey.ExecuteReader();
+            if (!reader.Read())
+            {
+                throw new InvalidOperationException("A create conflicted on its idempotency key but the first row is gone.");
+            }
+            var existing = Map(reader);
+            var hash = reader.IsDBNull(ColumnCount) ? null : reader.GetString(ColumnCount);
+            return new CreateResult(existing, Created: false) { RequestMismatch = !string.Equals(hash, idempotency.RequestHash, StringComparison.Ordinal) };
         }, cancellationToken);
     }
 

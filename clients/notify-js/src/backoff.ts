@@ -38,6 +38,14 @@ export class Backoff {
     return Math.floor(this.random() * this.ceiling(attempt));
   }
 
+  /**
+   * The delay before attempt n, but never less than `minMs`: uniform in [minMs, max(minMs, ceiling(n))],
+   * so a floor does not make every client wait exactly the same time.
+   */
+  delayAtLeast(attempt: number, minMs: number): number {
+    return minMs + Math.floor(this.random() * Math.max(0, this.ceiling(attempt) - minMs));
+  }
+
   static fromClock(options: BackoffOptions, clock: Clock): Backoff {
     return new Backoff(options, () => clock.random());
   }

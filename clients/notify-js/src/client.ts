@@ -80,6 +80,9 @@ interface Subscription {
 
 const DEFAULT_TRANSPORTS: TransportKind[] = ["websocket", "sse", "polling"];
 
+/** Where a 4029 close puts the backoff curve: its ceiling there is the shortest wait after one (4 s by default). */
+const RATE_LIMITED_ATTEMPT = 3;
+
 /**
  * A live connection to Notify's Realtime service: WebSocket first, SSE after `maxWsAttempts`
  * failed WebSocket attempts, REST polling as the last resort, with periodic upgrade probes back to
@@ -369,8 +372,13 @@ export class NotifyClient extends Emitter<NotifyEvents> {
       this.scheduleReconnect(0, { code, reason });
       return;
     }
-    // Rate-limited clients start further up the curve.
-    if (code === CloseCodes.RateLimited) this._attempt = Math.max(this._attempt, 3);
+    // Rate-limited clients start further up the curve and wait at least its ceiling there
+    // (4 s with the default backoff), however the jitter falls.
+    if (code === CloseCodes.RateLimited) {
+      this._attempt = Math.max(this._attempt, RATE_LIMITED_ATTEMPT);
+      this.scheduleReconnect(this.backoff.delayAtLeast(this._attempt++, this.backoff.ceiling(RATE_LIMITED_ATTEMPT)), { code, reason });
+      return;
+    }
     this.scheduleReconnect(this.backoff.delay(this._attempt++), { code, reason });
   }
 

@@ -39,11 +39,12 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 
+/** `POST /api/notifications`: `user_id`, `type` and `title` are required (PROTOCOL.md §2, docs/api.md). */
 export interface CreateNotification {
   user_id: string;
   type: string;
-  content: string;
-  title?: string;
+  title: string;
+  content?: string;
   link?: string;
   source?: string;
   severity?: "info" | "success" | "warning" | "error";
@@ -68,9 +69,26 @@ export interface WsStats {
   instances: { id: string; connections: number; started_at: string }[];
 }
 
-export interface TaskSnapshot extends Partial<TaskProgress> {
+/**
+ * `GET /api/tasks/{id}`: the task as the queue keeps it. Its live progress (0–100 and the rest of a
+ * `progress` frame) is in `progress`, the current snapshot, null once it expired.
+ */
+export interface TaskSnapshot {
   task_id: string;
+  user_id?: string;
+  kind?: string;
   status: string;
+  /** The task's input; null once the task has finished. */
+  params?: unknown;
+  batch_id?: string | null;
+  attempts?: number;
+  created_at?: string;
+  started_at?: string | null;
+  finished_at?: string | null;
+  error?: string | null;
+  result?: unknown;
+  cancel_requested?: boolean;
+  progress: TaskProgress | null;
   [key: string]: unknown;
 }
 

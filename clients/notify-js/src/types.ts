@@ -3,7 +3,7 @@ export interface Notification {
   id: string;
   user_id: string;
   type: string;
-  title?: string | null;
+  title: string;
   content: string;
   link?: string | null;
   source?: string | null;

@@ -1,7 +1,7 @@
 import { Backoff } from "./backoff.js";
 import type { Clock } from "./clock.js";
 import { Emitter } from "./emitter.js";
-import { NotifyHttpError, type NotifyRest } from "./rest.js";
+import { NotifyHttpError, type NotifyRest, type TaskSnapshot } from "./rest.js";
 import { CloseCodes, type TransportConnection, type TransportFactory } from "./transports.js";
 import type { BatchProgress, Frame, TaskProgress, TransportKind } from "./types.js";
 
@@ -210,7 +210,7 @@ export class TaskWatch extends Watch<TaskWatchEvents> {
   }
 
   protected async poll(): Promise<void> {
-    const snapshot = (await this.ctx.rest.getTask(this.taskId)) as TaskProgress;
+    const snapshot = progressOf(await this.ctx.rest.getTask(this.taskId));
     const status = String(snapshot.status ?? "").toLowerCase();
     if (TERMINAL_OK.has(status)) return this.terminal("completed", { ...snapshot, progress: 100 });
     if (TERMINAL_FAIL.has(status)) return this.terminal("failed", snapshot);
@@ -231,6 +231,22 @@ export class TaskWatch extends Watch<TaskWatchEvents> {
     this.emit(kind, p);
     this.finish(kind, p);
   }
+}
+
+/**
+ * The `progress` data a stream would have sent, from a REST task: the task's progress snapshot, with the
+ * task's own status (authoritative) and its error; `progress` stays a number 0–100 whatever is missing.
+ */
+export function progressOf(task: TaskSnapshot): TaskProgress {
+  const snapshot = task.progress && typeof task.progress === "object" ? task.progress : null;
+  const progress = typeof snapshot?.progress === "number" ? snapshot.progress : 0;
+  return {
+    ...(snapshot ?? {}),
+    task_id: task.task_id,
+    status: task.status,
+    progress,
+    ...(task.error ? { error: task.error } : {}),
+  };
 }
 
 /** Follows a batch: aggregated `progress` until `finished`. */
@@ -261,7 +277,8 @@ export class BatchWatch extends Watch<BatchWatchEvents> {
   private progress(p: BatchProgress): void {
     this.last = p;
     this.emit("progress", p);
-    const done = typeof p.total === "number" && p.total > 0 && (p.completed ?? 0) + (p.failed ?? 0) >= p.total;
+    const ended = (p.completed ?? 0) + (p.failed ?? 0) + (typeof p.cancelled === "number" ? p.cancelled : 0);
+    const done = typeof p.total === "number" && p.total > 0 && ended >= p.total;
     const status = String((p as { status?: unknown }).status ?? "").toLowerCase();
     if (done || TERMINAL_OK.has(status) || status === "finished") this.terminal(p);
   }

@@ -126,6 +126,26 @@ test("NotifyClient_repeatedFailures_backOffWithGrowingCappedJitteredDelays", asy
   assert.equal(client.attempt, 0);
 });
 
+test("NotifyClient_close4029_waitsAtLeastFourSecondsWhateverTheJitter", async () => {
+  const { client, transports, clock, states } = setup({ transports: ["websocket"] });
+  clock.randomValue = 0;
+  client.connect();
+  await flush();
+  transports.last.connected();
+  transports.last.serverClose(4029);
+  assert.equal(states.at(-1)?.state, "reconnecting");
+  assert.equal(states.at(-1)?.delayMs, 4000);
+  await clock.advance(3999);
+  assert.equal(transports.opened.length, 1);
+  await clock.advance(1);
+  assert.equal(transports.opened.length, 2);
+
+  // Refused again before connecting: further up the curve, still never under 4 s, jitter above it.
+  clock.randomValue = 0.5;
+  transports.last.serverClose(4029);
+  assert.equal(states.at(-1)?.delayMs, 4000 + Math.floor(0.5 * (8000 - 4000)));
+});
+
 test("NotifyClient_close_stopsReconnecting", async () => {
   const { client, transports, clock } = setup();
   client.connect();

@@ -34,10 +34,20 @@ test("watchTask_webSocketStream_emitsProgressThenCompletes", async () => {
   assert.ok(ws.closedByClient);
 });
 
+/** A `GET /api/tasks/{id}` answer as the Api sends it: the progress is the snapshot object, not a number. */
+function restTask(id: string, status: string, progress: number | null) {
+  return {
+    task_id: id, user_id: "u", kind: "demo", status, params: null, batch_id: null, attempts: 1,
+    created_at: "2026-11-25T12:00:00.000Z", started_at: "2026-11-25T12:00:00.004Z", finished_at: null,
+    error: status === "failed" ? "boom" : null, result: null, cancel_requested: false,
+    progress: progress === null ? null : { task_id: id, status, message: "step 2 of 5", step: 2, total_steps: 5, progress, elapsed_s: 1.8, eta_s: 6.2, timestamp: "…" },
+  };
+}
+
 test("watchTask_streamsFail_fallsBackToPollingUntilTerminal", async () => {
   let progress = 0;
   const { clock, transports, client } = setup({
-    "GET /api/tasks/t2": () => ({ body: { task_id: "t2", status: progress >= 100 ? "completed" : "running", progress } }),
+    "GET /api/tasks/t2": () => ({ body: restTask("t2", progress >= 100 ? "completed" : "running", progress) }),
   });
   const w = client.watchTask("t2", { maxAttemptsPerTransport: 1, pollIntervalMs: 1000 });
   const seen: number[] = [];
@@ -53,8 +63,40 @@ test("watchTask_streamsFail_fallsBackToPollingUntilTerminal", async () => {
   await clock.advance(2000);
   const final = await w.done;
   assert.equal(final.status, "completed");
+  assert.ok(seen.every((p) => typeof p === "number"), `progress must be 0–100, got ${JSON.stringify(seen)}`);
   assert.equal(seen[0], 40);
   assert.equal(seen.at(-1), 100);
+});
+
+test("watchTask_polling_mapsTheRestTaskToProgressFramesIncludingFailureAndExpiredSnapshot", async () => {
+  let answer = restTask("t3", "queued", null);
+  const { clock, transports, client } = setup({ "GET /api/tasks/t3": () => ({ body: answer }) });
+  const w = client.watchTask("t3", { maxAttemptsPerTransport: 1, pollIntervalMs: 1000 });
+  const seen: { progress: unknown; status: string; step?: unknown }[] = [];
+  w.on("progress", (p) => seen.push({ progress: p.progress, status: p.status, step: p.step }));
+  await clock.advance(0);
+  transports.last.serverClose(CloseCodes.Abnormal);
+  await clock.advance(10_000);
+  transports.last.serverClose(CloseCodes.Abnormal);
+  await clock.advance(10_000);
+  answer = restTask("t3", "running", 22.5);
+  await clock.advance(1000);
+  answer = restTask("t3", "failed", 22.5);
+  await clock.advance(1000);
+
+  const failed = await w.done;
+  assert.deepEqual(seen[0], { progress: 0, status: "queued", step: undefined });
+  assert.deepEqual(seen.at(-1), { progress: 22.5, status: "running", step: 2 });
+  assert.equal(failed.status, "failed");
+  assert.equal(failed.progress, 22.5);
+  assert.equal(failed.error, "boom");
+});
+
+test("createNotification_type_requiresTitleAsTheServerDoes", () => {
+  // @ts-expect-error title is required by POST /api/notifications (400 without it)
+  const missing: import("../src/rest.js").CreateNotification = { user_id: "u", type: "t", content: "c" };
+  const ok: import("../src/rest.js").CreateNotification = { user_id: "u", type: "t", title: "t" };
+  assert.ok(missing && ok);
 });
 
 test("watchTask_forbidden_endsWithError", async () => {
