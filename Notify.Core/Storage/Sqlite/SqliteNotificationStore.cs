@@ -83,7 +83,7 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
             metadata        TEXT,
             idempotency_key TEXT,
             idempotency_caller TEXT,
-            request_hash    TEXT
+            request_hash    TEXT,
             pending         INTEGER NOT NULL DEFAULT 0
         );
         CREATE UNIQUE INDEX IF NOT EXISTS ux_notifications_user_id ON notifications (user_id, id);
