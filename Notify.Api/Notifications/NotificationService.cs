@@ -120,8 +120,11 @@ internal sealed class NotificationService(
     }
 
     /// <summary>The user's unread and unseen counts.</summary>
-    public async Task<InboxCounts> CountsAsync(string userId, CancellationToken cancellationToken) =>
-        new(await store.CountUnreadAsync(userId, cancellationToken), await store.CountUnseenAsync(userId, cancellationToken));
+    public async Task<InboxCounts> CountsAsync(string userId, CancellationToken cancellationToken)
+    {
+        var unread = await store.CountUnreadAsync(userId, cancellationToken);
+        return new InboxCounts(unread, unread, await store.CountUnseenAsync(userId, cancellationToken));
+    }
 
     public async Task<bool> MarkSeenAsync(string userId, string id, CancellationToken cancellationToken) =>
         await store.MarkSeenAsync(userId, id, time.GetUtcNow(), cancellationToken)
@@ -231,8 +234,8 @@ internal sealed class NotificationService(
 /// <summary>What a create did: <see cref="Result"/> is null when the user's preference for the type is off (nothing stored or published).</summary>
 internal sealed record CreateOutcome(CreateResult? Result, DeliveryMode Mode);
 
-/// <summary><c>{ "unread": n, "unseen": m }</c>.</summary>
-public sealed record InboxCounts(long Unread, long Unseen);
+/// <summary><c>{ "count": n, "unread": n, "unseen": m }</c>: <c>count</c> is the unread count, as in the <c>connected</c> frame.</summary>
+public sealed record InboxCounts(long Count, long Unread, long Unseen);
 
 /// <summary>Answer to a bulk action: how many changed, and whether more matched than one request changes.</summary>
 public sealed record BulkResponse(long Updated, bool More);

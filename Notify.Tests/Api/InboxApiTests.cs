@@ -141,6 +141,7 @@ public sealed class InboxApiTests(ApiFixture api)
 
         var frame = await probe.NextAsync();
         Assert.Equal("unread_count", (string)frame["type"]!);
+        Assert.Equal(1, (long)frame["data"]!["count"]!);
         Assert.Equal(1, (long)frame["data"]!["unread"]!);
         Assert.Equal(1, (long)frame["data"]!["unseen"]!);
         Assert.Equal([(string)created["id"]!], await IdsAsync("/api/notifications", token));
