@@ -58,7 +58,10 @@ internal sealed class SnoozeWaker(
     {
         try
         {
-            await bus.PublishAsync(BusTopic.User(notification.UserId), Frames.Serialize("notification", notification), CancellationToken.None);
+            var topic = BusTopic.User(notification.UserId);
+            await bus.PublishAsync(topic, Frames.Serialize("notification", notification), CancellationToken.None);
+            // Clients that showed it before drop a repeated id; the cleared snooze tells them to reload it.
+            await bus.PublishAsync(topic, Frames.Serialize("snoozed", new SnoozeEnded(notification.Id, null)), CancellationToken.None);
             WorkerLog.SnoozeWoken(logger, notification.Id, notification.UserId);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -66,4 +69,6 @@ internal sealed class SnoozeWaker(
             WorkerLog.SnoozePublishFailed(logger, ex, notification.Id, notification.UserId);
         }
     }
+
+    private sealed record SnoozeEnded(string Id, DateTimeOffset? Until);
 }
