@@ -29,4 +29,10 @@ internal static partial class ApiLog
 
     [LoggerMessage(10, LogLevel.Information, "Idempotency key of {Caller} for user {UserId} reused for a different request; answered 422")]
     public static partial void IdempotencyKeyReused(ILogger logger, string caller, string userId);
+
+    [LoggerMessage(11, LogLevel.Debug, "Notification of type {Type} for user {UserId} suppressed by preference")]
+    public static partial void NotificationSuppressed(ILogger logger, string userId, string type);
+
+    [LoggerMessage(12, LogLevel.Information, "Default preferences changed by {UserId}")]
+    public static partial void DefaultPreferencesChanged(ILogger logger, string userId);
 }

@@ -19,6 +19,7 @@ app.MapAuthApi();
 app.MapNotificationsApi();
 app.MapPublishApi();
 app.MapSettingsApi();
+app.MapPreferencesApi();
 app.MapTasksApi();
 app.MapStatsApi();
 app.MapClientConfigApi();

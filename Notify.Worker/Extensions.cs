@@ -77,6 +77,7 @@ internal static partial class Extensions
             server.ServerName = sp.GetRequiredService<TaskDispatcher>().WorkerId;
         });
         services.AddHostedService<RecurringJobsRegistrar>();
+        services.AddHostedService<SnoozeWaker>();
         services.AddSingleton<AdminDashboardAuthorizationFilter>();
     }
 

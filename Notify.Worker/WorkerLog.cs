@@ -50,4 +50,13 @@ internal static partial class WorkerLog
 
     [LoggerMessage(16, LogLevel.Warning, "Expired-lease sweep failed; trying again at the next one")]
     public static partial void SweepFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(17, LogLevel.Debug, "Snoozed notification {NotificationId} of user {UserId} woken and pushed")]
+    public static partial void SnoozeWoken(ILogger logger, string notificationId, string userId);
+
+    [LoggerMessage(18, LogLevel.Warning, "Snoozed notification {NotificationId} of user {UserId} woken, but its live push failed; it is back in the inbox")]
+    public static partial void SnoozePublishFailed(ILogger logger, Exception exception, string notificationId, string userId);
+
+    [LoggerMessage(19, LogLevel.Warning, "Waking snoozed notifications failed; trying again at the next poll")]
+    public static partial void SnoozeWakeFailed(ILogger logger, Exception exception);
 }

@@ -50,6 +50,14 @@ public sealed class WorkerOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan SchedulePollingInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How often due snoozes are looked for and pushed; a snooze comes back at most this late. Default 1 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan SnoozePollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Most snoozes one claim wakes (further batches follow at once). Default 100.</summary>
+    [Range(1, 1_000)]
+    public int SnoozeBatchSize { get; set; } = 100;
+
     /// <summary>Hangfire worker threads (they run the recurring jobs, not the queue's tasks). Default 2.</summary>
     [Range(1, 100)]
     public int HangfireWorkerCount { get; set; } = 2;

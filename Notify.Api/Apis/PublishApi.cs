@@ -38,7 +38,7 @@ internal static class PublishApi
         api.MapPost("/", CreateAsync)
             .WithName("CreateNotification")
             .WithSummary("Creates a notification for a user")
-            .WithDescription("Stored, then published to the user's connections as a `notification` frame. 201 as soon as it is stored: while Redis is unreachable it waits in the store's outbox and is published when Redis is back. The answer's `id` is the stored one. With an `Idempotency-Key` header (scoped to the caller: API key or token subject) a retry of the same request returns the first result (and `Idempotent-Replayed: true`) and creates nothing; the same key with a different request is 422.")
+            .WithDescription("Stored, then published to the user's connections as a `notification` frame. 201 as soon as it is stored: while Redis is unreachable it waits in the store's outbox and is published when Redis is back. The answer's `id` is the stored one. The user's preference for the type decides: `off` stores and publishes nothing and answers 201 `{\"suppressed\": true, \"user_id\", \"type\"}`; `inbox` (or `live` inside quiet hours) stores it and publishes an `unread_count` frame instead. With an `Idempotency-Key` header (scoped to the caller: API key or token subject) a retry of the same request returns the first result (and `Idempotent-Replayed: true`) and creates nothing; the same key with a different request is 422.")
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         api.MapPost("/send", SendAsync)
             .WithName("SendNotification")
@@ -53,7 +53,7 @@ internal static class PublishApi
         return api;
     }
 
-    public static async Task<Results<Created<Notification>, ValidationProblem, ProblemHttpResult>> CreateAsync(
+    public static async Task<Results<Created<Notification>, Created<SuppressedResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         CreateNotificationRequest request,
         [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey,
         ClaimsPrincipal caller, HttpResponse response, NotificationService notifications, CancellationToken cancellationToken)
@@ -70,7 +70,7 @@ internal static class PublishApi
         return await CreateCoreAsync(draft, idempotencyKey, caller, response, notifications, cancellationToken);
     }
 
-    public static async Task<Results<Created<Notification>, ValidationProblem, ProblemHttpResult>> SendAsync(
+    public static async Task<Results<Created<Notification>, Created<SuppressedResponse>, ValidationProblem, ProblemHttpResult>> SendAsync(
         SendNotificationRequest request,
         [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey,
         ClaimsPrincipal caller, HttpResponse response, NotificationService notifications, CancellationToken cancellationToken)
@@ -126,11 +126,15 @@ internal static class PublishApi
         return TypedResults.Accepted((string?)null, new BroadcastResponse(publication.Id, channelName, publication.CreatedAt));
     }
 
-    private static async Task<Results<Created<Notification>, ValidationProblem, ProblemHttpResult>> CreateCoreAsync(
+    private static async Task<Results<Created<Notification>, Created<SuppressedResponse>, ValidationProblem, ProblemHttpResult>> CreateCoreAsync(
         NewNotification draft, string? idempotencyKey, ClaimsPrincipal caller, HttpResponse response, NotificationService notifications, CancellationToken cancellationToken)
     {
         var key = string.IsNullOrEmpty(idempotencyKey) ? null : NotificationService.Key(caller.PublisherKey(), idempotencyKey, draft);
-        var result = await notifications.CreateAsync(draft, key, cancellationToken);
+        var outcome = await notifications.CreateAsync(draft, key, cancellationToken);
+        if (outcome.Result is not { } result)
+        {
+            return TypedResults.Created((string?)null, new SuppressedResponse(true, draft.UserId, draft.Type));
+        }
         if (result.RequestMismatch)
         {
             // Nothing of the first request is returned: the key is the caller's, its notification is not the answer.

@@ -67,3 +67,26 @@ public sealed record UnreadCountResponse(long Count);
 
 /// <summary><c>{ "updated": n }</c>.</summary>
 public sealed record ReadAllResponse(long Updated);
+
+/// <summary>Answer to a create the user's preference turned off: nothing was stored or published.</summary>
+public sealed record SuppressedResponse(bool Suppressed, string UserId, string Type);
+
+/// <summary>Body of <c>POST /api/notifications/{id}/snooze</c>.</summary>
+public sealed record SnoozeRequest
+{
+    /// <summary>When it comes back: in the future, at most <c>NotificationLimits.MaxSnooze</c> ahead.</summary>
+    public DateTimeOffset? Until { get; init; }
+}
+
+/// <summary>Body of <c>POST /api/notifications/bulk</c>.</summary>
+public sealed record BulkRequest
+{
+    /// <summary><c>read</c>, <c>seen</c>, <c>archive</c> or <c>delete</c> (required).</summary>
+    public string? Action { get; init; }
+    /// <summary>Only this type.</summary>
+    public string? Type { get; init; }
+    /// <summary>Only notifications created before this time.</summary>
+    public DateTimeOffset? Before { get; init; }
+    /// <summary>Only <c>read</c> or <c>unread</c> ones.</summary>
+    public string? Status { get; init; }
+}

@@ -62,6 +62,38 @@ public interface INotificationStore
     /// </summary>
     Task<bool> DeleteAsync(string userId, string id, CancellationToken cancellationToken);
 
+    /// <summary>How many of the user's notifications in the default list (not archived, not snoozed) are unseen.</summary>
+    Task<long> CountUnseenAsync(string userId, CancellationToken cancellationToken);
+
+    /// <summary>Marks one notification seen. False when the user has no such notification; true (and no change) when already seen.</summary>
+    Task<bool> MarkSeenAsync(string userId, string id, DateTimeOffset seenAt, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Archives (<paramref name="archivedAt"/> set) or unarchives (null) one notification. False when the user
+    /// has no such notification; true (and no change) when it already was.
+    /// </summary>
+    Task<bool> SetArchivedAsync(string userId, string id, DateTimeOffset? archivedAt, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Snoozes one notification until <paramref name="until"/> (null: wakes it now, unchanged otherwise). False
+    /// when the user has no such notification.
+    /// </summary>
+    Task<bool> SnoozeAsync(string userId, string id, DateTimeOffset? until, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Claims up to <paramref name="limit"/> notifications (of any user) whose snooze ended at or before
+    /// <paramref name="now"/>: each is returned to exactly one caller, also when several processes call at
+    /// once, and comes back unread and unseen with its snooze cleared. Oldest snooze first.
+    /// </summary>
+    Task<IReadOnlyList<Notification>> WakeDueSnoozesAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Applies <paramref name="action"/> to at most <paramref name="limit"/> of the user's notifications that
+    /// match <paramref name="filter"/> and that the action changes; returns how many changed. Callers repeat
+    /// while the answer equals <paramref name="limit"/>.
+    /// </summary>
+    Task<long> BulkAsync(string userId, BulkFilter filter, BulkAction action, DateTimeOffset at, int limit, CancellationToken cancellationToken);
+
     /// <summary>
     /// Retention: deletes notifications created before <paramref name="olderThan"/> and, per user,
     /// all but the newest <paramref name="keepNewestPerUser"/> (null: no per-user cap). Works in
@@ -105,6 +137,44 @@ public sealed record NotificationQuery
     public int Limit { get; init; } = 20;
     /// <summary>Only ids strictly less than this (the previous page's <see cref="NotificationPage.NextCursor"/>).</summary>
     public string? Before { get; init; }
+    /// <summary>Which part of the inbox: the default list (neither archived nor snoozed), archived or snoozed.</summary>
+    public InboxView View { get; init; } = InboxView.Default;
+    /// <summary>Only notifications not seen yet.</summary>
+    public bool UnseenOnly { get; init; }
+}
+
+/// <summary>The part of the inbox a list shows.</summary>
+public enum InboxView
+{
+    /// <summary>Neither archived nor snoozed.</summary>
+    Default,
+    /// <summary>Archived (snoozed or not).</summary>
+    Archived,
+    /// <summary>Snoozed and not archived.</summary>
+    Snoozed,
+    /// <summary>Everything.</summary>
+    All,
+}
+
+/// <summary>What a bulk action changes.</summary>
+public enum BulkAction
+{
+    Read,
+    Seen,
+    Archive,
+    Delete,
+}
+
+/// <summary>
+/// The notifications a bulk action applies to: the user's notifications that are not archived (for
+/// <see cref="BulkAction.Delete"/>: also archived ones) and match every given field.
+/// </summary>
+public sealed record BulkFilter
+{
+    public string? Type { get; init; }
+    /// <summary>Only notifications created strictly before this time.</summary>
+    public DateTimeOffset? Before { get; init; }
+    public NotificationStatus? Status { get; init; }
 }
 
 /// <summary>A page, newest first; <see cref="NextCursor"/> is null on the last page.</summary>

@@ -17,6 +17,12 @@ public sealed record Notification
     public required DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? ReadAt { get; init; }
     public JsonElement? Metadata { get; init; }
+    /// <summary>When a client reported the notification shown (the badge counts unseen ones); separate from <see cref="ReadAt"/>.</summary>
+    public DateTimeOffset? SeenAt { get; init; }
+    /// <summary>When the owner archived it: archived notifications leave the default list and the badge.</summary>
+    public DateTimeOffset? ArchivedAt { get; init; }
+    /// <summary>Until when it is snoozed: a snoozed notification leaves the default list and comes back unread at that time.</summary>
+    public DateTimeOffset? SnoozedUntil { get; init; }
 }
 
 /// <summary>How prominent a notification is.</summary>

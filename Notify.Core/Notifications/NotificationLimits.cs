@@ -13,4 +13,6 @@ public static class NotificationLimits
     public const string TokenPattern = "^[A-Za-z0-9_.:-]+$";
     /// <summary>Allowed channel names (PROTOCOL.md §3).</summary>
     public const string ChannelPattern = "^[a-z0-9_.:-]{1,128}$";
+    /// <summary>Longest snooze: a notification comes back at most this long after it was snoozed.</summary>
+    public static readonly TimeSpan MaxSnooze = TimeSpan.FromDays(30);
 }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MongoDB.Driver;
 using Notify.Core.Notifications;
+using Notify.Core.Preferences;
 using Notify.Core.Settings;
 using Notify.Core.Storage.Mongo;
 using Notify.Core.Storage.Sqlite;
@@ -19,7 +20,7 @@ public static class StoreExtensions
     public const string MongoConnectionName = "notifydb";
 
     /// <summary>
-    /// Registers <see cref="INotificationStore"/>, <see cref="ISettingsStore"/>, <see cref="RuntimeSettings"/>
+    /// Registers <see cref="INotificationStore"/>, <see cref="ISettingsStore"/>, <see cref="IPreferencesStore"/>, <see cref="RuntimeSettings"/>
     /// (refreshed in the background), <see cref="NotificationIds"/> and <see cref="StoreOptions"/>
     /// (section <c>Store</c>, validated at start). With
     /// <c>ConnectionStrings:notifydb</c> set the backend is MongoDB (through <c>AddMongoDBClient</c>);
@@ -87,6 +88,7 @@ public static class StoreExtensions
         });
         builder.Services.AddSingleton<INotificationStore, SqliteNotificationStore>();
         builder.Services.AddSingleton<ISettingsStore, SqliteSettingsStore>();
+        builder.Services.AddSingleton<IPreferencesStore, SqlitePreferencesStore>();
     }
 
     private static void AddMongo(IHostApplicationBuilder builder)
@@ -94,6 +96,7 @@ public static class StoreExtensions
         builder.AddMongoDBClient(MongoConnectionName);
         builder.Services.AddSingleton<INotificationStore>(sp => new MongoNotificationStore(NotifyDatabase(sp)));
         builder.Services.AddSingleton<ISettingsStore>(sp => new MongoSettingsStore(NotifyDatabase(sp)));
+        builder.Services.AddSingleton<IPreferencesStore>(sp => new MongoPreferencesStore(NotifyDatabase(sp)));
     }
 
     // The database the connection string's path names, else Store:MongoDatabase.

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Notify.Core.Notifications;
+using Notify.Core.Preferences;
 using Notify.Core.Settings;
 
 namespace Notify.Core.Storage;
@@ -13,6 +14,7 @@ namespace Notify.Core.Storage;
 internal sealed class StoreInitializer(
     INotificationStore notifications,
     ISettingsStore settings,
+    IPreferencesStore preferences,
     IOptions<StoreOptions> options,
     TimeProvider time,
     ILogger<StoreInitializer> logger) : IHostedService
@@ -27,6 +29,7 @@ internal sealed class StoreInitializer(
             {
                 await notifications.InitializeAsync(cancellationToken);
                 await settings.InitializeAsync(cancellationToken);
+                await preferences.InitializeAsync(cancellationToken);
                 StoreLog.StoreReady(logger, notifications.GetType().Name);
                 return;
             }

@@ -251,11 +251,12 @@ internal sealed class ClientConnection
 /// <summary>A frame waiting to be written; <see cref="EndsStream"/> closes a task or batch stream with 1000 once it is written.</summary>
 internal readonly record struct OutboundFrame(ReadOnlyMemory<byte> Bytes, bool EndsStream);
 
-/// <summary>What an echo filter is for: the inbox replay (<c>default</c>), a channel's replay, or a <c>mark_read</c>.</summary>
+/// <summary>What an echo filter is for: the inbox replay (<c>default</c>), a channel's replay, or an inbox change (<c>mark_read</c>, <c>mark_seen</c>, <c>archive</c>, <c>unarchive</c>).</summary>
 internal readonly record struct EchoKey(string? Name)
 {
     public static EchoKey Inbox => default;
-    public static EchoKey MarkRead { get; } = new("mark_read");
+    /// <summary>The last inbox change of the kind whose frame is <paramref name="frameType"/> (<c>read</c>, <c>seen</c>, ...).</summary>
+    public static EchoKey Change(string frameType) => new(frameType);
     public static EchoKey Channel(string channel) => new("channel:" + channel);
 }
 

@@ -28,7 +28,19 @@ internal static class ServerFrames
 
     public static byte[] Error(string code, string message) => Frames.Serialize("error", new ErrorData(code, message));
 
-    public static byte[] Read(string id) => Frames.Serialize("read", new ReadData(id));
+    public static byte[] Read(string id) => Change("read", id);
+
+    /// <summary>A <c>{type, data: {id}}</c> frame of an inbox change.</summary>
+    public static byte[] Change(string type, string id) => Frames.Serialize(type, new ReadData(id));
+
+    /// <summary>The frame type that tells of <paramref name="change"/>.</summary>
+    public static string ChangeFrameType(InboxChange change) => change switch
+    {
+        InboxChange.Read => "read",
+        InboxChange.Seen => "seen",
+        InboxChange.Archive => "archived",
+        _ => "unarchived",
+    };
 
     public static byte[] SystemMessage(string message, string level, DateTimeOffset now) =>
         Frames.Serialize("system_message", new SystemMessageData(message, level, now));
@@ -84,4 +96,13 @@ internal static class ServerFrames
     private sealed record ErrorData(string Code, string Message);
     private sealed record ReadData(string Id);
     private sealed record SystemMessageData(string Message, string Level, DateTimeOffset Timestamp);
+}
+
+/// <summary>An inbox change a client can send over a WebSocket.</summary>
+internal enum InboxChange
+{
+    Read,
+    Seen,
+    Archive,
+    Unarchive,
 }

@@ -167,23 +167,34 @@ internal sealed partial class StreamOpener(
     }
 
     /// <summary>
-    /// Handles a <c>mark_read</c>: the REST call's effect, answered with <c>read</c> at once and published
-    /// on the user's topic as the same <c>read</c> frame the REST call publishes, so the user's other
-    /// connections (on any instance) update too. This connection drops that echo. A store error is thrown
-    /// (the connection closes with 1011); a publish error is logged, as in the Api: the store is the truth.
+    /// Handles an inbox change sent over a WebSocket (<c>mark_read</c>, <c>mark_seen</c>, <c>archive</c>,
+    /// <c>unarchive</c>): the REST call's effect, answered at once with the frame the REST call publishes
+    /// (<c>read</c>, <c>seen</c>, <c>archived</c>, <c>unarchived</c>), which is also published on the user's
+    /// topic so the user's other connections (on any instance) update too. This connection drops that echo.
+    /// A store error is thrown (the connection closes with 1011); a publish error is logged, as in the Api:
+    /// the store is the truth.
     /// </summary>
-    public async Task<byte[]> MarkReadAsync(ClientConnection connection, string id, CancellationToken cancellationToken)
+    public async Task<byte[]> ChangeAsync(ClientConnection connection, InboxChange change, string id, CancellationToken cancellationToken)
     {
-        if (!await store.MarkReadAsync(connection.UserId, id, time.GetUtcNow(), cancellationToken))
+        var now = time.GetUtcNow();
+        var found = change switch
+        {
+            InboxChange.Read => await store.MarkReadAsync(connection.UserId, id, now, cancellationToken),
+            InboxChange.Seen => await store.MarkSeenAsync(connection.UserId, id, now, cancellationToken),
+            InboxChange.Archive => await store.SetArchivedAsync(connection.UserId, id, now, cancellationToken),
+            _ => await store.SetArchivedAsync(connection.UserId, id, null, cancellationToken),
+        };
+        if (!found)
         {
             return ServerFrames.Error("not_found", $"no notification {id}");
         }
-        var frame = ServerFrames.Read(id);
+        var frameType = ServerFrames.ChangeFrameType(change);
+        var frame = ServerFrames.Change(frameType, id);
         var topic = BusTopic.User(connection.UserId);
-        connection.SetEchoFilter(EchoKey.MarkRead, topic, echo =>
+        connection.SetEchoFilter(EchoKey.Change(frameType), topic, echo =>
         {
             var info = FrameInfo.Read(echo.Span);
-            return info.Type == "read" && info.Id == id;
+            return info.Type == frameType && info.Id == id;
         }, time.GetUtcNow() + ReplayEchoWindow);
         try
         {

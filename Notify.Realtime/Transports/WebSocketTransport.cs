@@ -293,12 +293,19 @@ internal sealed class WebSocketTransport(
                         return ServerFrames.Error("bad_request", "missing field: channel");
                     }
                     return await opener.UnsubscribeAsync(connection, leaving, cancellationToken);
-                case "mark_read" when connection.Kind == StreamKind.Notifications:
+                case "mark_read" or "mark_seen" or "archive" or "unarchive" when connection.Kind == StreamKind.Notifications:
                     if (String(root, "id") is not { } id)
                     {
                         return ServerFrames.Error("bad_request", "missing field: id");
                     }
-                    return await opener.MarkReadAsync(connection, id, cancellationToken);
+                    var change = type switch
+                    {
+                        "mark_read" => InboxChange.Read,
+                        "mark_seen" => InboxChange.Seen,
+                        "archive" => InboxChange.Archive,
+                        _ => InboxChange.Unarchive,
+                    };
+                    return await opener.ChangeAsync(connection, change, id, cancellationToken);
                 default:
                     return ServerFrames.Error("unknown_type", $"unknown frame type {Truncate(type)}");
             }

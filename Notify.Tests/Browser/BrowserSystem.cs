@@ -115,18 +115,19 @@ public sealed class BrowserSystem : DistributedApplicationFixture, IAsyncLifetim
     }
 
     /// <summary>Creates a notification for <paramref name="userId"/> through the Api, as a service would; returns its id.</summary>
-    public async Task<string> NotifyAsync(string userId, string title, string content = "from the browser tests", string severity = "info")
+    /// <summary>Creates a notification; returns its id, or "" when the user's preference suppressed it.</summary>
+    public async Task<string> NotifyAsync(string userId, string title, string content = "from the browser tests", string severity = "info", string type = "test")
     {
         var admin = await TokenAsync("browser-tests-admin", "admin");
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/notifications")
         {
-            Content = JsonContent.Create(new { user_id = userId, type = "test", title, content, severity }),
+            Content = JsonContent.Create(new { user_id = userId, type, title, content, severity }),
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", admin);
         using var response = await Http.SendAsync(request, TestContext.Current.CancellationToken);
         var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         Assert.True(response.IsSuccessStatusCode, $"create notification: {(int)response.StatusCode} {text}");
-        return JsonNode.Parse(text)!["id"]!.GetValue<string>();
+        return JsonNode.Parse(text)!["id"]?.GetValue<string>() ?? "";
     }
 
     /// <summary>

@@ -40,8 +40,8 @@ public sealed class ClientConnectionTests
         }
         connection.BeginGate(null);
         connection.ReleaseGate(_ => false, EchoKey.Inbox, Time.GetUtcNow().AddSeconds(30));
-        connection.SetEchoFilter(EchoKey.MarkRead, BusTopic.User("alice"), _ => false, Time.GetUtcNow().AddSeconds(30));
-        connection.SetEchoFilter(EchoKey.MarkRead, BusTopic.User("alice"), _ => false, Time.GetUtcNow().AddSeconds(30));
+        connection.SetEchoFilter(EchoKey.Change("read"), BusTopic.User("alice"), _ => false, Time.GetUtcNow().AddSeconds(30));
+        connection.SetEchoFilter(EchoKey.Change("read"), BusTopic.User("alice"), _ => false, Time.GetUtcNow().AddSeconds(30));
 
         Assert.Equal(2, connection.EchoFilterCount);
     }

@@ -504,6 +504,57 @@ public sealed class NotificationSocketTests(RealtimeClusterFixture cluster) : IC
         Assert.Equal(1, await cluster.Backplane.Store.CountUnreadAsync(owner, CancellationToken.None));
     }
 
+    [Theory]
+    [InlineData("mark_seen", "seen")]
+    [InlineData("archive", "archived")]
+    public async Task InboxChange_OverWebSocket_StoredAndTheUsersOtherTabsGetTheFrame(string clientFrame, string serverFrame)
+    {
+        var user = NewUser("change");
+        var notification = await cluster.Backplane.NotifyAsync(user, "change me", publish: false);
+        await using var tab = await WsClient.ConnectAsync(cluster.A, "/api/ws/notifications", TestTokens.For(user));
+        await using var otherInstance = await WsClient.ConnectAsync(cluster.B, "/api/ws/notifications", TestTokens.For(user));
+        foreach (var client in new[] { tab, otherInstance })
+        {
+            Assert.Equal("connected", (await client.NextAsync()).Type);
+        }
+
+        await tab.SendAsync(new { type = clientFrame, id = notification.Id });
+
+        foreach (var client in new[] { tab, otherInstance })
+        {
+            var frame = await client.NextAsync();
+            Assert.Equal(serverFrame, frame.Type);
+            Assert.Equal(notification.Id, frame.Data.GetProperty("id").GetString());
+        }
+        var stored = await cluster.Backplane.Store.GetAsync(user, notification.Id, CancellationToken.None);
+        Assert.NotNull(clientFrame == "archive" ? stored!.ArchivedAt : stored!.SeenAt);
+        await tab.SendAsync(new { type = "unarchive", id = notification.Id });
+        Assert.Equal("unarchived", (await tab.NextAsync()).Type);
+        Assert.Null((await cluster.Backplane.Store.GetAsync(user, notification.Id, CancellationToken.None))!.ArchivedAt);
+    }
+
+    [Theory]
+    [InlineData("mark_seen")]
+    [InlineData("archive")]
+    public async Task InboxChange_OtherUsersNotificationOrNoId_ErrorFrameAndUnchanged(string clientFrame)
+    {
+        var owner = NewUser("owner");
+        var notification = await cluster.Backplane.NotifyAsync(owner, "not yours", publish: false);
+        await using var client = await WsClient.ConnectAsync(cluster.B, "/api/ws/notifications", TestTokens.For(NewUser("thief")));
+        await client.NextAsync();
+
+        await client.SendAsync(new { type = clientFrame, id = notification.Id });
+        var error = await client.NextAsync();
+        await client.SendAsync(new { type = clientFrame });
+        var missing = await client.NextAsync();
+
+        Assert.Equal("not_found", error.Data.GetProperty("code").GetString());
+        Assert.Equal("bad_request", missing.Data.GetProperty("code").GetString());
+        var stored = await cluster.Backplane.Store.GetAsync(owner, notification.Id, CancellationToken.None);
+        Assert.Null(stored!.SeenAt);
+        Assert.Null(stored.ArchivedAt);
+    }
+
     private static async Task<Received> NextWithMarkerAsync(WsClient client, string marker)
     {
         while (true)

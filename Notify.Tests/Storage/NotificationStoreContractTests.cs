@@ -617,4 +617,153 @@ public abstract class NotificationStoreContractTests : IAsyncLifetime
             Assert.Equal(1, await Store.CountUnreadAsync(user, Ct));
         }
     }
+
+    [Fact]
+    public async Task MarkSeenAsync_SeparateFromRead_BadgeCountsUnseen()
+    {
+        var user = NewUser();
+        var items = await SeedAsync(user, 3);
+
+        Assert.True(await Store.MarkSeenAsync(user, items[0].Id, Time.GetUtcNow(), Ct));
+        Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(await Store.MarkSeenAsync(user, items[0].Id, Time.GetUtcNow(), Ct));
+        Assert.False(await Store.MarkSeenAsync(NewUser(), items[1].Id, Time.GetUtcNow(), Ct));
+        Assert.False(await Store.MarkSeenAsync(user, "01JD3ZABCDEFGHJKMNPQRSTVWX", Time.GetUtcNow(), Ct));
+
+        var seen = await Store.GetAsync(user, items[0].Id, Ct);
+        Assert.Equal(Time.GetUtcNow().AddSeconds(-1), seen!.SeenAt);
+        Assert.Equal(NotificationStatus.Unread, seen.Status);
+        Assert.Equal(2, await Store.CountUnseenAsync(user, Ct));
+        Assert.Equal(3, await Store.CountUnreadAsync(user, Ct));
+        var unseen = await Store.ListAsync(user, new NotificationQuery { UnseenOnly = true }, Ct);
+        Assert.Equal([items[2].Id, items[1].Id], unseen.Items.Select(n => n.Id));
+    }
+
+    [Fact]
+    public async Task MarkReadAsync_AlsoMarksSeen_KeepingAnEarlierSeenTime()
+    {
+        var user = NewUser();
+        var items = await SeedAsync(user, 3);
+        var seenAt = Time.GetUtcNow();
+        await Store.MarkSeenAsync(user, items[0].Id, seenAt, Ct);
+        Time.Advance(TimeSpan.FromMinutes(1));
+
+        await Store.MarkReadAsync(user, items[0].Id, Time.GetUtcNow(), Ct);
+        await Store.MarkReadAsync(user, items[1].Id, Time.GetUtcNow(), Ct);
+
+        Assert.Equal(seenAt, (await Store.GetAsync(user, items[0].Id, Ct))!.SeenAt);
+        Assert.Equal(Time.GetUtcNow(), (await Store.GetAsync(user, items[1].Id, Ct))!.SeenAt);
+        Assert.Equal(1, await Store.CountUnseenAsync(user, Ct));
+        await Store.MarkAllReadAsync(user, Time.GetUtcNow(), Ct);
+        Assert.Equal(0, await Store.CountUnseenAsync(user, Ct));
+    }
+
+    [Fact]
+    public async Task SetArchivedAsync_LeavesDefaultListAndBadge_ArchivedFilterFindsIt_UnarchiveBringsItBack()
+    {
+        var user = NewUser();
+        var items = await SeedAsync(user, 3);
+
+        Assert.True(await Store.SetArchivedAsync(user, items[1].Id, Time.GetUtcNow(), Ct));
+        Assert.True(await Store.SetArchivedAsync(user, items[1].Id, Time.GetUtcNow().AddMinutes(1), Ct));
+        Assert.False(await Store.SetArchivedAsync(NewUser(), items[0].Id, Time.GetUtcNow(), Ct));
+
+        Assert.Equal([items[2].Id, items[0].Id], (await Store.ListAsync(user, new NotificationQuery(), Ct)).Items.Select(n => n.Id));
+        var archived = Assert.Single((await Store.ListAsync(user, new NotificationQuery { View = InboxView.Archived }, Ct)).Items);
+        Assert.Equal(Time.GetUtcNow(), archived.ArchivedAt);
+        Assert.Equal(2, await Store.CountUnseenAsync(user, Ct));
+        Assert.Equal(3, (await Store.ListAsync(user, new NotificationQuery { View = InboxView.All }, Ct)).Items.Count);
+
+        Assert.True(await Store.SetArchivedAsync(user, items[1].Id, null, Ct));
+        Assert.Null((await Store.GetAsync(user, items[1].Id, Ct))!.ArchivedAt);
+        Assert.Equal(3, (await Store.ListAsync(user, new NotificationQuery(), Ct)).Items.Count);
+        Assert.Empty((await Store.ListAsync(user, new NotificationQuery { View = InboxView.Archived }, Ct)).Items);
+    }
+
+    [Fact]
+    public async Task SnoozeAsync_LeavesList_WakeBringsItBackUnreadAndUnseen_OnlyWhenDue()
+    {
+        var user = NewUser();
+        var items = await SeedAsync(user, 2);
+        await Store.MarkReadAsync(user, items[0].Id, Time.GetUtcNow(), Ct);
+        var until = Time.GetUtcNow().AddMinutes(10);
+
+        Assert.True(await Store.SnoozeAsync(user, items[0].Id, until, Ct));
+        Assert.False(await Store.SnoozeAsync(NewUser(), items[1].Id, until, Ct));
+
+        Assert.Equal([items[1].Id], (await Store.ListAsync(user, new NotificationQuery(), Ct)).Items.Select(n => n.Id));
+        var snoozed = Assert.Single((await Store.ListAsync(user, new NotificationQuery { View = InboxView.Snoozed }, Ct)).Items);
+        Assert.Equal(until, snoozed.SnoozedUntil);
+        Assert.DoesNotContain(await Store.WakeDueSnoozesAsync(until.AddMilliseconds(-1), 100, Ct), n => n.UserId == user);
+
+        var woken = Assert.Single(await Store.WakeDueSnoozesAsync(until, 100, Ct), n => n.UserId == user);
+
+        Assert.Equal(items[0].Id, woken.Id);
+        Assert.Equal(NotificationStatus.Unread, woken.Status);
+        Assert.Null(woken.ReadAt);
+        Assert.Null(woken.SeenAt);
+        Assert.Null(woken.SnoozedUntil);
+        Assert.Equal(woken, await Store.GetAsync(user, items[0].Id, Ct));
+        Assert.Equal(2, (await Store.ListAsync(user, new NotificationQuery(), Ct)).Items.Count);
+        Assert.DoesNotContain(await Store.WakeDueSnoozesAsync(until.AddDays(1), 100, Ct), n => n.UserId == user);
+    }
+
+    [Fact]
+    public async Task WakeDueSnoozesAsync_ConcurrentCallers_EachSnoozeClaimedExactlyOnce()
+    {
+        var user = NewUser();
+        var items = await SeedAsync(user, 40);
+        foreach (var item in items)
+        {
+            await Store.SnoozeAsync(user, item.Id, Time.GetUtcNow(), Ct);
+        }
+        using var go = new ManualResetEventSlim();
+
+        var calls = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        {
+            go.Wait(Ct);
+            var mine = new List<Notification>();
+            while (true)
+            {
+                var batch = await Store.WakeDueSnoozesAsync(Time.GetUtcNow(), 3, Ct);
+                Assert.True(batch.Count <= 3);
+                if (batch.Count == 0)
+                {
+                    return mine;
+                }
+                mine.AddRange(batch.Where(n => n.UserId == user));
+            }
+        }, Ct)).ToList();
+        go.Set();
+        var claimed = (await Task.WhenAll(calls)).SelectMany(c => c).Select(n => n.Id).ToList();
+
+        Assert.Equal(items.Select(n => n.Id).Order(), claimed.Order());
+    }
+
+    [Fact]
+    public async Task BulkAsync_ByTypeBeforeAndStatus_InBoundedBatches()
+    {
+        var user = NewUser();
+        var old = await SeedAsync(user, 5, type: "billing");
+        var cutoff = Time.GetUtcNow().AddMilliseconds(1);
+        Time.Advance(TimeSpan.FromSeconds(1));
+        var recent = await SeedAsync(user, 2, type: "billing");
+        var other = await SeedAsync(user, 2, type: "chat");
+        await Store.MarkReadAsync(user, old[0].Id, Time.GetUtcNow(), Ct);
+        var filter = new BulkFilter { Type = "billing", Before = cutoff, Status = NotificationStatus.Unread };
+
+        Assert.Equal(3, await Store.BulkAsync(user, filter, BulkAction.Archive, Time.GetUtcNow(), 3, Ct));
+        Assert.Equal(1, await Store.BulkAsync(user, filter, BulkAction.Archive, Time.GetUtcNow(), 3, Ct));
+        Assert.Equal(0, await Store.BulkAsync(user, filter, BulkAction.Archive, Time.GetUtcNow(), 3, Ct));
+        Assert.Equal(0, await Store.BulkAsync(NewUser(), new BulkFilter(), BulkAction.Archive, Time.GetUtcNow(), 3, Ct));
+
+        var list = (await Store.ListAsync(user, new NotificationQuery(), Ct)).Items.Select(n => n.Id).ToHashSet();
+        Assert.Equal(recent.Concat(other).Select(n => n.Id).Append(old[0].Id).ToHashSet(), list);
+
+        Assert.Equal(2, await Store.BulkAsync(user, new BulkFilter { Type = "chat" }, BulkAction.Read, Time.GetUtcNow(), 100, Ct));
+        Assert.Equal(2, await Store.BulkAsync(user, new BulkFilter { Type = "billing" }, BulkAction.Seen, Time.GetUtcNow(), 100, Ct));
+        Assert.Equal(0, await Store.CountUnseenAsync(user, Ct));
+        Assert.Equal(7, await Store.BulkAsync(user, new BulkFilter { Type = "billing" }, BulkAction.Delete, Time.GetUtcNow(), 100, Ct));
+        Assert.Equal(other.Select(n => n.Id).Order(), (await Store.ListAsync(user, new NotificationQuery { View = InboxView.All }, Ct)).Items.Select(n => n.Id).Order());
+    }
 }

@@ -92,6 +92,11 @@ public sealed class SqliteNotificationStoreTests : NotificationStoreContractTest
             Assert.True(shipping.Created);
             Assert.Equal(3, await store.CountUnreadAsync("olga", Ct));
             Assert.Equal("old", (await store.GetAsync("olga", "01JD3ZABCDEFGHJKMNPQRSTVWX", Ct))!.Title);
+            // Seen, archive and snooze columns were added: the old row is unseen and can be archived.
+            Assert.Equal(3, await store.CountUnseenAsync("olga", Ct));
+            Assert.True(await store.SetArchivedAsync("olga", "01JD3ZABCDEFGHJKMNPQRSTVWX", Time.GetUtcNow(), Ct));
+            Assert.Equal(2, await store.CountUnseenAsync("olga", Ct));
+            Assert.NotNull((await store.GetAsync("olga", "01JD3ZABCDEFGHJKMNPQRSTVWX", Ct))!.ArchivedAt);
         }
         finally
         {

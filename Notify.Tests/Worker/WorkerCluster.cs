@@ -121,6 +121,9 @@ internal sealed class WorkerCluster : IAsyncDisposable
     /// <summary>Records every frame published on batch topics, by batch id, in arrival order.</summary>
     public Task<FrameRecorder> RecordBatchFramesAsync() => RecordAsync(BusTopic.Batch);
 
+    /// <summary>Records every frame published on user topics, by user id, in arrival order.</summary>
+    public Task<FrameRecorder> RecordUserFramesAsync() => RecordAsync(BusTopic.User);
+
     private async Task<FrameRecorder> RecordAsync(Func<string, BusTopic> topic)
     {
         var recorder = new FrameRecorder();

@@ -136,7 +136,7 @@ export class Admin {
         source: "admin-page",
         severity: "info",
       });
-      result.textContent = `Stored as ${n.id}`;
+      result.textContent = "suppressed" in n ? `Not stored: ${n.user_id} turned ${n.type} off` : `Stored as ${n.id}`;
     } catch (err) {
       result.textContent = `Failed: ${err instanceof Error ? err.message : String(err)}`;
     }

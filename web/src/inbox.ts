@@ -30,6 +30,7 @@ export class Inbox {
   start(): void {
     this.list.append(this.sentinel);
     $("filter-status").addEventListener("change", () => void this.reload());
+    $("filter-view").addEventListener("change", () => void this.reload());
     input("filter-type").addEventListener("change", () => void this.reload());
     $("mark-all").addEventListener("click", () => void this.markAllRead());
     this.list.addEventListener("click", (e) => this.onClick(e));
@@ -50,6 +51,10 @@ export class Inbox {
       this.scheduleRefresh(0);
     });
     this.client.on("deleted", (d) => this.applyDelete(d.id));
+    // Archive, snooze and bulk changes made elsewhere move items between the views: reload the list.
+    this.client.on("archived", () => void this.reload());
+    this.client.on("snoozed", () => void this.reload());
+    this.client.on("bulk", () => void this.reload());
     this.client.on("resync", () => void this.reload());
     this.sync?.addEventListener("message", (e: MessageEvent<SyncMessage>) => this.onSync(e.data));
     void this.reload();
@@ -62,12 +67,18 @@ export class Inbox {
   private query(): ListQuery {
     const status = ($("filter-status") as HTMLSelectElement).value;
     const type = input("filter-type").value.trim();
-    return { limit: PAGE, ...(status ? { status: status as "read" | "unread" } : {}), ...(type ? { type } : {}) };
+    const view = ($("filter-view") as HTMLSelectElement).value;
+    return {
+      limit: PAGE,
+      ...(status ? { status: status as "read" | "unread" } : {}),
+      ...(type ? { type } : {}),
+      ...(view === "archived" ? { archived: true } : view === "snoozed" ? { snoozed: true } : {}),
+    };
   }
 
   private matches(n: Notification): boolean {
     const q = this.query();
-    return (!q.status || n.status === q.status) && (!q.type || n.type === q.type);
+    return (!q.status || n.status === q.status) && (!q.type || n.type === q.type) && !q.archived && !q.snoozed;
   }
 
   async reload(): Promise<void> {
@@ -144,6 +155,20 @@ export class Inbox {
     const id = li.dataset.id!;
     if (button.classList.contains("mark-read")) void this.markRead(id);
     else if (button.classList.contains("delete")) void this.remove(id);
+    else if (button.classList.contains("archive")) void this.change(id, () => this.client.archive(id), "archive");
+    else if (button.classList.contains("unarchive")) void this.change(id, () => this.client.archive(id, false), "unarchive");
+    else if (button.classList.contains("snooze")) void this.change(id, () => this.client.snooze(id, new Date(Date.now() + 3_600_000)), "snooze");
+    else if (button.classList.contains("unsnooze")) void this.change(id, () => this.client.snooze(id, null), "unsnooze");
+  }
+
+  /** Archive, unarchive, snooze or unsnooze: the item leaves the current view (the server tells other tabs). */
+  private async change(id: string, action: () => Promise<void>, what: string): Promise<void> {
+    try {
+      await action();
+      this.applyDelete(id);
+    } catch (err) {
+      this.alerts.toast(`Could not ${what}`, String(err), "error");
+    }
   }
 
   private async markRead(id: string): Promise<void> {
@@ -256,6 +281,12 @@ export class Inbox {
         "div",
         { class: "actions" },
         n.status === "unread" ? h("button", { type: "button", class: "mark-read", title: "Mark read" }, "Mark read") : null,
+        n.archived_at
+          ? h("button", { type: "button", class: "unarchive", title: "Back to the inbox" }, "Unarchive")
+          : h("button", { type: "button", class: "archive", title: "Archive" }, "Archive"),
+        n.snoozed_until
+          ? h("button", { type: "button", class: "unsnooze", title: `Snoozed until ${new Date(n.snoozed_until).toLocaleString()}` }, "Unsnooze")
+          : n.archived_at ? null : h("button", { type: "button", class: "snooze", title: "Back in one hour, unread" }, "Snooze 1h"),
         h("button", { type: "button", class: "delete", title: "Delete" }, "Delete"),
       ),
     );

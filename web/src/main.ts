@@ -1,6 +1,7 @@
 import { NotifyClient, type ConnectionEvent, type TransportKind } from "../../clients/notify-js/src/index.js";
 import { $, input } from "./dom.js";
 import { Inbox } from "./inbox.js";
+import { PreferencesCard } from "./preferences.js";
 import { Tasks } from "./tasks.js";
 import { Admin, describe } from "./admin.js";
 import { Alerts } from "./alerts.js";
@@ -98,6 +99,7 @@ function start(config: ClientConfig, session: Session): void {
   const alerts = new Alerts();
   const inbox = new Inbox(client, alerts);
   const tasks = new Tasks(client);
+  const preferences = new PreferencesCard(client, alerts);
   // Channel publications and broadcasts are not inbox items: they show as toasts.
   client.subscribe("public:news");
   client.on("message", (m) => {
@@ -125,9 +127,10 @@ function start(config: ClientConfig, session: Session): void {
 
   inbox.start();
   tasks.start();
+  preferences.start();
   client.connect();
   // A handle for the browser tests and for poking around in the console.
-  (window as unknown as { notifyApp: unknown }).notifyApp = { client, inbox, tasks, session };
+  (window as unknown as { notifyApp: unknown }).notifyApp = { client, inbox, tasks, session, preferences };
 }
 
 function renderConnection(client: NotifyClient, e: ConnectionEvent): void {

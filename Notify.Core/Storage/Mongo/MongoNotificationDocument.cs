@@ -29,6 +29,9 @@ internal static class MongoNotificationDocument
     public const string CreatedAt = "created_at";
     public const string ReadAt = "read_at";
     public const string Metadata = "metadata";
+    public const string SeenAt = "seen_at";
+    public const string ArchivedAt = "archived_at";
+    public const string SnoozedUntil = "snoozed_until";
     public const string IdempotencyKey = "idempotency_key";
     public const string IdempotencyCaller = "idempotency_caller";
     public const string RequestHash = "request_hash";
@@ -57,6 +60,9 @@ internal static class MongoNotificationDocument
             { CreatedAt, new BsonDateTime(notification.CreatedAt.UtcDateTime) },
             { ReadAt, notification.ReadAt is { } readAt ? new BsonDateTime(readAt.UtcDateTime) : BsonNull.Value },
             { Metadata, notification.Metadata is { } metadata ? MetadataToBson(metadata) : BsonNull.Value },
+            { SeenAt, Date(notification.SeenAt) },
+            { ArchivedAt, Date(notification.ArchivedAt) },
+            { SnoozedUntil, Date(notification.SnoozedUntil) },
         };
         if (idempotency is not null)
         {
@@ -79,9 +85,19 @@ internal static class MongoNotificationDocument
         Severity = SqliteNotificationStore.ParseSeverity(document.GetValue(Severity, "info").AsString),
         Status = document.GetValue(Status, "unread").AsString == "read" ? NotificationStatus.Read : NotificationStatus.Unread,
         CreatedAt = new DateTimeOffset(document[CreatedAt].ToUniversalTime()),
-        ReadAt = document.GetValue(ReadAt, BsonNull.Value) is BsonDateTime readAt ? new DateTimeOffset(readAt.ToUniversalTime()) : null,
+        ReadAt = NullableDate(document, ReadAt),
         Metadata = document.GetValue(Metadata, BsonNull.Value) is { IsBsonNull: false } metadata ? MetadataFromBson(metadata) : null,
+        // Documents written before seen, archive and snooze lack these fields: null.
+        SeenAt = NullableDate(document, SeenAt),
+        ArchivedAt = NullableDate(document, ArchivedAt),
+        SnoozedUntil = NullableDate(document, SnoozedUntil),
     };
+
+    /// <summary>A time as stored: a BSON date, or null.</summary>
+    public static BsonValue Date(DateTimeOffset? value) => value is { } v ? new BsonDateTime(v.UtcDateTime) : BsonNull.Value;
+
+    private static DateTimeOffset? NullableDate(BsonDocument document, string name) =>
+        document.GetValue(name, BsonNull.Value) is BsonDateTime date ? new DateTimeOffset(date.ToUniversalTime()) : null;
 
     /// <summary>Metadata as stored: its JSON text, byte for byte as the request carried it.</summary>
     public static BsonValue MetadataToBson(JsonElement metadata) => new BsonString(metadata.GetRawText());

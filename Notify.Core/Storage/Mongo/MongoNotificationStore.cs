@@ -78,6 +78,13 @@ public sealed class MongoNotificationStore : INotificationStore
             new CreateIndexModel<BsonDocument>(
                 keys.Ascending(MongoNotificationDocument.CreatedAt),
                 new CreateIndexOptions { Name = "created_at" }),
+            new CreateIndexModel<BsonDocument>(
+                keys.Ascending(MongoNotificationDocument.SnoozedUntil),
+                new CreateIndexOptions<BsonDocument>
+                {
+                    Name = "snoozed_until",
+                    PartialFilterExpression = Filter.Type(MongoNotificationDocument.SnoozedUntil, BsonType.DateTime),
+                }),
             PartialIndex(keys.Ascending(MongoNotificationDocument.UserId).Ascending(MongoNotificationDocument.IdempotencyCaller).Ascending(MongoNotificationDocument.IdempotencyKey),
                 IdempotencyIndex, MongoNotificationDocument.IdempotencyKey, unique: true),
             // Documents written before ids were ordered at commit have no prev.
@@ -197,6 +204,17 @@ public sealed class MongoNotificationStore : INotificationStore
         {
             filter &= Filter.Lt(MongoNotificationDocument.Id, before);
         }
+        filter &= query.View switch
+        {
+            InboxView.Default => IsNull(MongoNotificationDocument.ArchivedAt) & IsNull(MongoNotificationDocument.SnoozedUntil),
+            InboxView.Archived => Filter.Not(IsNull(MongoNotificationDocument.ArchivedAt)),
+            InboxView.Snoozed => IsNull(MongoNotificationDocument.ArchivedAt) & Filter.Not(IsNull(MongoNotificationDocument.SnoozedUntil)),
+            _ => Filter.Empty,
+        };
+        if (query.UnseenOnly)
+        {
+            filter &= IsNull(MongoNotificationDocument.SeenAt);
+        }
         var documents = await _collection.Find(filter).Sort(NewestFirst).Limit(query.Limit + 1).ToListAsync(cancellationToken);
         var items = documents.ConvertAll(MongoNotificationDocument.FromBson);
         if (items.Count <= query.Limit)
@@ -224,6 +242,7 @@ public sealed class MongoNotificationStore : INotificationStore
         var update = await _collection.UpdateOneAsync(Own(userId, id) & Unread(userId), ReadUpdate(readAt), options: null, cancellationToken);
         if (update.ModifiedCount == 1)
         {
+            await MarkReadSeenAsync(Own(userId, id), readAt, cancellationToken);
             return true;
         }
         return await _collection.CountDocumentsAsync(Own(userId, id), new CountOptions { Limit = 1 }, cancellationToken) > 0;
@@ -232,6 +251,7 @@ public sealed class MongoNotificationStore : INotificationStore
     public async Task<long> MarkAllReadAsync(string userId, DateTimeOffset readAt, CancellationToken cancellationToken)
     {
         var update = await _collection.UpdateManyAsync(Unread(userId), ReadUpdate(readAt), options: null, cancellationToken);
+        await MarkReadSeenAsync(Filter.Eq(MongoNotificationDocument.UserId, userId), readAt, cancellationToken);
         return update.ModifiedCount;
     }
 
@@ -322,6 +342,131 @@ public sealed class MongoNotificationStore : INotificationStore
         var result = await _collection.DeleteManyAsync(Filter.In(MongoNotificationDocument.Id, batch.Select(d => d[MongoNotificationDocument.Id])), cancellationToken);
         return (batch.Count, result.DeletedCount);
     }
+
+    public Task<long> CountUnseenAsync(string userId, CancellationToken cancellationToken) =>
+        _collection.CountDocumentsAsync(
+            Filter.Eq(MongoNotificationDocument.UserId, userId) & IsNull(MongoNotificationDocument.SeenAt)
+                & IsNull(MongoNotificationDocument.ArchivedAt) & IsNull(MongoNotificationDocument.SnoozedUntil),
+            options: null, cancellationToken);
+
+    public async Task<bool> MarkSeenAsync(string userId, string id, DateTimeOffset seenAt, CancellationToken cancellationToken)
+    {
+        var update = await _collection.UpdateOneAsync(
+            Own(userId, id) & IsNull(MongoNotificationDocument.SeenAt),
+            Builders<BsonDocument>.Update.Set(MongoNotificationDocument.SeenAt, new BsonDateTime(seenAt.UtcDateTime)),
+            options: null, cancellationToken);
+        return update.ModifiedCount == 1 || await ExistsAsync(userId, id, cancellationToken);
+    }
+
+    public async Task<bool> SetArchivedAsync(string userId, string id, DateTimeOffset? archivedAt, CancellationToken cancellationToken)
+    {
+        var change = archivedAt is null ? Filter.Not(IsNull(MongoNotificationDocument.ArchivedAt)) : IsNull(MongoNotificationDocument.ArchivedAt);
+        var update = await _collection.UpdateOneAsync(
+            Own(userId, id) & change,
+            Builders<BsonDocument>.Update.Set(MongoNotificationDocument.ArchivedAt, MongoNotificationDocument.Date(archivedAt)),
+            options: null, cancellationToken);
+        return update.ModifiedCount == 1 || await ExistsAsync(userId, id, cancellationToken);
+    }
+
+    public async Task<bool> SnoozeAsync(string userId, string id, DateTimeOffset? until, CancellationToken cancellationToken)
+    {
+        var update = await _collection.UpdateOneAsync(
+            Own(userId, id),
+            Builders<BsonDocument>.Update.Set(MongoNotificationDocument.SnoozedUntil, MongoNotificationDocument.Date(until)),
+            options: null, cancellationToken);
+        return update.MatchedCount == 1;
+    }
+
+    public async Task<IReadOnlyList<Notification>> WakeDueSnoozesAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        // FindOneAndUpdate is atomic per document: of several callers, one clears each snooze and gets it.
+        var due = Filter.Lte(MongoNotificationDocument.SnoozedUntil, new BsonDateTime(now.UtcDateTime));
+        var wake = Builders<BsonDocument>.Update
+            .Set(MongoNotificationDocument.SnoozedUntil, BsonNull.Value)
+            .Set(MongoNotificationDocument.Status, MongoNotificationDocument.StatusName(NotificationStatus.Unread))
+            .Set(MongoNotificationDocument.ReadAt, BsonNull.Value)
+            .Set(MongoNotificationDocument.SeenAt, BsonNull.Value);
+        var options = new FindOneAndUpdateOptions<BsonDocument>
+        {
+            Sort = Builders<BsonDocument>.Sort.Ascending(MongoNotificationDocument.SnoozedUntil),
+            ReturnDocument = ReturnDocument.After,
+        };
+        var woken = new List<Notification>();
+        while (woken.Count < limit)
+        {
+            var document = await _collection.FindOneAndUpdateAsync(due, wake, options, cancellationToken);
+            if (document is null)
+            {
+                break;
+            }
+            woken.Add(MongoNotificationDocument.FromBson(document));
+        }
+        return woken;
+    }
+
+    public async Task<long> BulkAsync(string userId, BulkFilter filter, BulkAction action, DateTimeOffset at, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var match = Filter.Eq(MongoNotificationDocument.UserId, userId) & action switch
+        {
+            BulkAction.Read => IsNull(MongoNotificationDocument.ArchivedAt) & Unread(userId),
+            BulkAction.Seen => IsNull(MongoNotificationDocument.ArchivedAt) & IsNull(MongoNotificationDocument.SeenAt),
+            BulkAction.Archive => IsNull(MongoNotificationDocument.ArchivedAt),
+            _ => Filter.Empty,
+        };
+        if (filter.Type is { } type)
+        {
+            match &= Filter.Eq(MongoNotificationDocument.Type, type);
+        }
+        if (filter.Before is { } before)
+        {
+            match &= Filter.Lt(MongoNotificationDocument.CreatedAt, new BsonDateTime(before.UtcDateTime));
+        }
+        if (filter.Status is { } status)
+        {
+            match &= Filter.Eq(MongoNotificationDocument.Status, MongoNotificationDocument.StatusName(status));
+        }
+        var ids = (await _collection.Find(match).Project(IdOnly).Limit(limit).ToListAsync(cancellationToken)).Select(d => d[MongoNotificationDocument.Id]).ToList();
+        if (ids.Count == 0)
+        {
+            return 0;
+        }
+        // The match is repeated so a row another caller changed meanwhile is not counted twice.
+        var batch = match & Filter.In(MongoNotificationDocument.Id, ids);
+        var stamp = new BsonDateTime(at.UtcDateTime);
+        if (action == BulkAction.Delete)
+        {
+            return (await _collection.DeleteManyAsync(batch, cancellationToken)).DeletedCount;
+        }
+        var set = action switch
+        {
+            BulkAction.Read => ReadUpdate(at),
+            BulkAction.Seen => Builders<BsonDocument>.Update.Set(MongoNotificationDocument.SeenAt, stamp),
+            _ => Builders<BsonDocument>.Update.Set(MongoNotificationDocument.ArchivedAt, stamp),
+        };
+        if (action == BulkAction.Read)
+        {
+            // Read implies seen; a row seen before keeps its time.
+            await _collection.UpdateManyAsync(batch & IsNull(MongoNotificationDocument.SeenAt),
+                Builders<BsonDocument>.Update.Set(MongoNotificationDocument.SeenAt, stamp), options: null, cancellationToken);
+        }
+        return (await _collection.UpdateManyAsync(batch, set, options: null, cancellationToken)).ModifiedCount;
+    }
+
+    // Read implies seen: read rows not seen yet get the read time as their seen time.
+    private Task MarkReadSeenAsync(FilterDefinition<BsonDocument> rows, DateTimeOffset readAt, CancellationToken cancellationToken) =>
+        _collection.UpdateManyAsync(
+            rows & Filter.Eq(MongoNotificationDocument.Status, MongoNotificationDocument.StatusName(NotificationStatus.Read)) & IsNull(MongoNotificationDocument.SeenAt),
+            Builders<BsonDocument>.Update.Set(MongoNotificationDocument.SeenAt, new BsonDateTime(readAt.UtcDateTime)),
+            options: null, cancellationToken);
+
+    private async Task<bool> ExistsAsync(string userId, string id, CancellationToken cancellationToken) =>
+        await _collection.CountDocumentsAsync(Own(userId, id), new CountOptions { Limit = 1 }, cancellationToken) > 0;
+
+    /// <summary>The field is null or missing (documents written before it existed).</summary>
+    private static FilterDefinition<BsonDocument> IsNull(string field) => Filter.Eq(field, BsonNull.Value);
 
     private static FilterDefinition<BsonDocument> Own(string userId, string id) =>
         Filter.Eq(MongoNotificationDocument.UserId, userId) & Filter.Eq(MongoNotificationDocument.Id, id);

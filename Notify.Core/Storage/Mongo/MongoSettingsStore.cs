@@ -45,31 +45,9 @@ public sealed class MongoSettingsStore : ISettingsStore
         ArgumentOutOfRangeException.ThrowIfNegative(expectedVersion);
         var bsonValues = new BsonDocument(values.Select(pair => new BsonElement(pair.Key, pair.Value)));
         var stamp = new BsonDateTime(updatedAt.UtcDateTime);
-        if (expectedVersion == 0)
+        if (!await MongoVersionedDocument.TryPutAsync(_collection, DocumentId, "values", bsonValues, expectedVersion, stamp, cancellationToken))
         {
-            try
-            {
-                await _collection.InsertOneAsync(
-                    new BsonDocument { { "_id", DocumentId }, { "version", 1L }, { "updated_at", stamp }, { "values", bsonValues } },
-                    options: null,
-                    cancellationToken);
-            }
-            catch (MongoWriteException ex) when (ex.WriteError?.Category == ServerErrorCategory.DuplicateKey)
-            {
-                return null;
-            }
-        }
-        else
-        {
-            var result = await _collection.UpdateOneAsync(
-                Filter.Eq("_id", DocumentId) & Filter.Eq("version", expectedVersion),
-                Builders<BsonDocument>.Update.Set("values", bsonValues).Set("updated_at", stamp).Inc("version", 1L),
-                options: null,
-                cancellationToken);
-            if (result.ModifiedCount != 1)
-            {
-                return null;
-            }
+            return null;
         }
         return new StoredSettings(new Dictionary<string, string>(values, StringComparer.Ordinal), expectedVersion + 1, new DateTimeOffset(stamp.ToUniversalTime()));
     }

@@ -13,14 +13,14 @@ namespace Notify.Core.Storage.Sqlite;
 /// </summary>
 public sealed class SqliteNotificationStore(SqliteDatabase database) : INotificationStore
 {
-    private const string Columns = "id, user_id, type, title, content, link, source, severity, status, created_at, read_at, metadata";
+    private const string Columns = "id, user_id, type, title, content, link, source, severity, status, created_at, read_at, metadata, seen_at, archived_at, snoozed_until";
 
     /// <summary>How many fields <see cref="Columns"/> names (the ordinal of whatever a query selects after them).</summary>
-    private const int ColumnCount = 12;
+    private const int ColumnCount = 15;
 
     private const string InsertSql = $"""
         INSERT INTO notifications ({Columns}, idempotency_key, idempotency_caller, request_hash, pending)
-        VALUES ($id, $user, $type, $title, $content, $link, $source, $severity, $status, $created, $read, $metadata, $key, $caller, $hash, 1)
+        VALUES ($id, $user, $type, $title, $content, $link, $source, $severity, $status, $created, $read, $metadata, $seen, $archived, $snoozed, $key, $caller, $hash, 1)
         ON CONFLICT (user_id, idempotency_caller, idempotency_key) DO NOTHING
         """;
 
@@ -45,9 +45,21 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
     private const string GetSql = $"SELECT {Columns} FROM notifications WHERE user_id = $user AND id = $id";
     private const string ListAfterSql = $"SELECT {Columns} FROM notifications WHERE user_id = $user AND id > $after ORDER BY id LIMIT $limit";
     private const string CountUnreadSql = "SELECT COUNT(*) FROM notifications WHERE user_id = $user AND status = 0";
-    private const string MarkReadSql = "UPDATE notifications SET status = 1, read_at = $read WHERE user_id = $user AND id = $id AND status = 0";
+    private const string MarkReadSql = "UPDATE notifications SET status = 1, read_at = $read, seen_at = COALESCE(seen_at, $read) WHERE user_id = $user AND id = $id AND status = 0";
     private const string ExistsSql = "SELECT 1 FROM notifications WHERE user_id = $user AND id = $id";
-    private const string MarkAllReadSql = "UPDATE notifications SET status = 1, read_at = $read WHERE user_id = $user AND status = 0";
+    private const string MarkAllReadSql = "UPDATE notifications SET status = 1, read_at = $read, seen_at = COALESCE(seen_at, $read) WHERE user_id = $user AND status = 0";
+    private const string CountUnseenSql = "SELECT COUNT(*) FROM notifications WHERE user_id = $user AND seen_at IS NULL AND archived_at IS NULL AND snoozed_until IS NULL";
+    private const string MarkSeenSql = "UPDATE notifications SET seen_at = COALESCE(seen_at, $at) WHERE user_id = $user AND id = $id";
+    private const string SetArchivedSql = "UPDATE notifications SET archived_at = CASE WHEN $at IS NULL THEN NULL ELSE COALESCE(archived_at, $at) END WHERE user_id = $user AND id = $id";
+    private const string SnoozeSql = "UPDATE notifications SET snoozed_until = $until WHERE user_id = $user AND id = $id";
+
+    // One statement: each due row is cleared by exactly one writer (SQLite has one writer per file), and
+    // RETURNING hands that writer the rows it cleared.
+    private const string WakeSql = $"""
+        UPDATE notifications SET snoozed_until = NULL, status = 0, read_at = NULL, seen_at = NULL
+        WHERE rowid IN (SELECT rowid FROM notifications WHERE snoozed_until IS NOT NULL AND snoozed_until <= $now ORDER BY snoozed_until LIMIT $limit)
+        RETURNING {Columns}
+        """;
     private const string DeleteSql = "DELETE FROM notifications WHERE user_id = $user AND id = $id";
 
     private const string DeleteOlderSql = """
@@ -81,6 +93,9 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
             created_at      INTEGER NOT NULL,
             read_at         INTEGER,
             metadata        TEXT,
+            seen_at         INTEGER,
+            archived_at     INTEGER,
+            snoozed_until   INTEGER,
             idempotency_key TEXT,
             idempotency_caller TEXT,
             request_hash    TEXT,
@@ -93,12 +108,18 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
 
     // Idempotency keys are scoped by caller. A file made before that has neither column (they are added)
     // and a per-user key index (replaced); its keyed rows have no caller and so match no new key.
-    private static readonly string[] IdempotencyColumns = ["idempotency_caller", "request_hash"];
+    // Seen, archive and snooze came later too: files made before have none of these columns (added, NULL).
+    private static readonly (string Name, string Type)[] AddedColumns =
+    [
+        ("idempotency_caller", "TEXT"), ("request_hash", "TEXT"),
+        ("seen_at", "INTEGER"), ("archived_at", "INTEGER"), ("snoozed_until", "INTEGER"),
+    ];
 
     private const string IdempotencyIndexSql = """
         DROP INDEX IF EXISTS ux_notifications_user_idempotency;
         CREATE UNIQUE INDEX IF NOT EXISTS ux_notifications_user_caller_idempotency
             ON notifications (user_id, idempotency_caller, idempotency_key);
+        CREATE INDEX IF NOT EXISTS ix_notifications_snoozed_until ON notifications (snoozed_until) WHERE snoozed_until IS NOT NULL;
         """;
 
     // Added in schema version 2 (a file made by version 1 gets the pending column first).
@@ -130,9 +151,9 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
                         existing.Add(reader.GetString(0));
                     }
                 }
-                foreach (var column in IdempotencyColumns.Where(c => !existing.Contains(c)))
+                foreach (var (name, type) in AddedColumns.Where(c => !existing.Contains(c.Name)))
                 {
-                    session.Command($"ALTER TABLE notifications ADD COLUMN {column} TEXT").ExecuteNonQuery();
+                    session.Command($"ALTER TABLE notifications ADD COLUMN {name} {type}").ExecuteNonQuery();
                 }
                 if (!existing.Contains("pending"))
                 {
@@ -170,6 +191,9 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
             p.AddWithValue("$created", notification.CreatedAt.ToUnixTimeMilliseconds());
             p.AddWithValue("$read", notification.ReadAt is { } readAt ? readAt.ToUnixTimeMilliseconds() : DBNull.Value);
             p.AddWithValue("$metadata", notification.Metadata is { } metadata ? metadata.GetRawText() : DBNull.Value);
+            p.AddWithValue("$seen", Millis(notification.SeenAt));
+            p.AddWithValue("$archived", Millis(notification.ArchivedAt));
+            p.AddWithValue("$snoozed", Millis(notification.SnoozedUntil));
             p.AddWithValue("$key", (object?)idempotency?.Key ?? DBNull.Value);
             p.AddWithValue("$caller", (object?)idempotency?.Caller ?? DBNull.Value);
             p.AddWithValue("$hash", (object?)idempotency?.RequestHash ?? DBNull.Value);
@@ -207,7 +231,7 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfLessThan(query.Limit, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(query.Limit, 100);
-        var sql = ListSql(query.Status is not null, query.Type is not null, query.Before is not null);
+        var sql = ListSql(query);
         var items = await database.ReadAsync(session =>
         {
             var command = session.Command(sql);
@@ -421,11 +445,12 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
         }
     }
 
+    // Every combination of filters, built once: 2 (status) × 2 (type) × 2 (before) × 4 (view) × 2 (unseen).
     private static readonly string[] ListSqls = BuildListSqls();
 
     private static string[] BuildListSqls()
     {
-        var sqls = new string[8];
+        var sqls = new string[64];
         for (var i = 0; i < sqls.Length; i++)
         {
             var where = "user_id = $user";
@@ -441,13 +466,120 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
             {
                 where += " AND id < $before";
             }
+            where += ((i >> 3) & 3) switch
+            {
+                (int)InboxView.Default => " AND archived_at IS NULL AND snoozed_until IS NULL",
+                (int)InboxView.Archived => " AND archived_at IS NOT NULL",
+                (int)InboxView.Snoozed => " AND archived_at IS NULL AND snoozed_until IS NOT NULL",
+                _ => "",
+            };
+            if ((i & 32) != 0)
+            {
+                where += " AND seen_at IS NULL";
+            }
             sqls[i] = $"SELECT {Columns} FROM notifications WHERE {where} ORDER BY id DESC LIMIT $limit";
         }
         return sqls;
     }
 
-    private static string ListSql(bool status, bool type, bool before) =>
-        ListSqls[(status ? 1 : 0) | (type ? 2 : 0) | (before ? 4 : 0)];
+    private static string ListSql(NotificationQuery query) =>
+        ListSqls[(query.Status is null ? 0 : 1) | (query.Type is null ? 0 : 2) | (query.Before is null ? 0 : 4)
+            | ((int)query.View << 3) | (query.UnseenOnly ? 32 : 0)];
+
+    public async Task<long> CountUnseenAsync(string userId, CancellationToken cancellationToken) =>
+        await database.ReadAsync(session =>
+        {
+            var command = session.Command(CountUnseenSql);
+            command.Parameters.AddWithValue("$user", userId);
+            return (long)command.ExecuteScalar()!;
+        }, cancellationToken);
+
+    public Task<bool> MarkSeenAsync(string userId, string id, DateTimeOffset seenAt, CancellationToken cancellationToken) =>
+        UpdateOneAsync(MarkSeenSql, userId, id, "$at", seenAt, cancellationToken);
+
+    public Task<bool> SetArchivedAsync(string userId, string id, DateTimeOffset? archivedAt, CancellationToken cancellationToken) =>
+        UpdateOneAsync(SetArchivedSql, userId, id, "$at", archivedAt, cancellationToken);
+
+    public Task<bool> SnoozeAsync(string userId, string id, DateTimeOffset? until, CancellationToken cancellationToken) =>
+        UpdateOneAsync(SnoozeSql, userId, id, "$until", until, cancellationToken);
+
+    private async Task<bool> UpdateOneAsync(string sql, string userId, string id, string name, DateTimeOffset? value, CancellationToken cancellationToken) =>
+        await database.WriteAsync(session =>
+        {
+            var update = session.Command(sql);
+            update.Parameters.AddWithValue("$user", userId);
+            update.Parameters.AddWithValue("$id", id);
+            update.Parameters.AddWithValue(name, Millis(value));
+            return update.ExecuteNonQuery() == 1;
+        }, cancellationToken);
+
+    public async Task<IReadOnlyList<Notification>> WakeDueSnoozesAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        return await database.WriteAsync(session =>
+        {
+            var wake = session.Command(WakeSql);
+            wake.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+            wake.Parameters.AddWithValue("$limit", limit);
+            return ReadAll(wake);
+        }, cancellationToken);
+    }
+
+    public async Task<long> BulkAsync(string userId, BulkFilter filter, BulkAction action, DateTimeOffset at, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var where = "user_id = $user" + action switch
+        {
+            BulkAction.Read => " AND archived_at IS NULL AND status = 0",
+            BulkAction.Seen => " AND archived_at IS NULL AND seen_at IS NULL",
+            BulkAction.Archive => " AND archived_at IS NULL",
+            _ => "",
+        };
+        where += filter.Type is null ? "" : " AND type = $type";
+        where += filter.Before is null ? "" : " AND created_at < $before";
+        where += filter.Status is null ? "" : " AND status = $status";
+        var rows = $"rowid IN (SELECT rowid FROM notifications WHERE {where} LIMIT $limit)";
+        var sql = action switch
+        {
+            BulkAction.Read => $"UPDATE notifications SET status = 1, read_at = $at, seen_at = COALESCE(seen_at, $at) WHERE {rows}",
+            BulkAction.Seen => $"UPDATE notifications SET seen_at = $at WHERE {rows}",
+            BulkAction.Archive => $"UPDATE notifications SET archived_at = $at WHERE {rows}",
+            _ => $"DELETE FROM notifications WHERE {rows}",
+        };
+        return await database.WriteAsync(session =>
+        {
+            var command = session.Command(sql);
+            var p = command.Parameters;
+            p.AddWithValue("$user", userId);
+            p.AddWithValue("$limit", limit);
+            if (action != BulkAction.Delete)
+            {
+                p.AddWithValue("$at", at.ToUnixTimeMilliseconds());
+            }
+            if (filter.Type is { } type)
+            {
+                p.AddWithValue("$type", type);
+            }
+            if (filter.Before is { } before)
+            {
+                p.AddWithValue("$before", before.ToUnixTimeMilliseconds());
+            }
+            if (filter.Status is { } status)
+            {
+                p.AddWithValue("$status", status == NotificationStatus.Read ? 1 : 0);
+            }
+            return (long)command.ExecuteNonQuery();
+        }, cancellationToken);
+    }
+
+    private static object Millis(DateTimeOffset? value) => value is { } v ? v.ToUnixTimeMilliseconds() : DBNull.Value;
+
+    private static DateTimeOffset? FromMillis(SqliteDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(ordinal));
+
+    private static DateTimeOffset? Truncated(DateTimeOffset? value) =>
+        value is { } v ? DateTimeOffset.FromUnixTimeMilliseconds(v.ToUnixTimeMilliseconds()) : null;
 
     internal static NotificationPage Page(List<Notification> items, int limit)
     {
@@ -488,8 +620,11 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
         Severity = ParseSeverity(reader.GetString(7)),
         Status = reader.GetInt64(8) == 1 ? NotificationStatus.Read : NotificationStatus.Unread,
         CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(9)),
-        ReadAt = reader.IsDBNull(10) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(10)),
+        ReadAt = FromMillis(reader, 10),
         Metadata = reader.IsDBNull(11) ? null : ParseMetadata(reader.GetString(11)),
+        SeenAt = FromMillis(reader, 12),
+        ArchivedAt = FromMillis(reader, 13),
+        SnoozedUntil = FromMillis(reader, 14),
     };
 
     private static JsonElement ParseMetadata(string json)
@@ -502,7 +637,10 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
     internal static Notification AsStored(Notification notification) => notification with
     {
         CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(notification.CreatedAt.ToUnixTimeMilliseconds()),
-        ReadAt = notification.ReadAt is { } readAt ? DateTimeOffset.FromUnixTimeMilliseconds(readAt.ToUnixTimeMilliseconds()) : null,
+        ReadAt = Truncated(notification.ReadAt),
+        SeenAt = Truncated(notification.SeenAt),
+        ArchivedAt = Truncated(notification.ArchivedAt),
+        SnoozedUntil = Truncated(notification.SnoozedUntil),
     };
 
     internal static string SeverityName(NotificationSeverity severity) => severity switch

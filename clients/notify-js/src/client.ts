@@ -232,6 +232,25 @@ export class NotifyClient extends Emitter<NotifyEvents> {
     this.emit("read", { id });
   }
 
+  /** Marks a notification seen through REST, then emits `seen` (other tabs get the `seen` frame). */
+  async markSeen(id: string, signal?: AbortSignal): Promise<void> {
+    await this.rest.markSeen(id, signal);
+    this.emit("seen", { id });
+  }
+
+  /** Archives (or, with `archived` false, unarchives) a notification through REST, then emits `archived`. */
+  async archive(id: string, archived = true, signal?: AbortSignal): Promise<void> {
+    await (archived ? this.rest.archive(id, signal) : this.rest.unarchive(id, signal));
+    this.emit("archived", { id, archived });
+  }
+
+  /** Snoozes a notification until `until` (null clears the snooze) through REST, then emits `snoozed`. */
+  async snooze(id: string, until: Date | string | null, signal?: AbortSignal): Promise<void> {
+    const at = until === null ? null : typeof until === "string" ? until : until.toISOString();
+    await (at === null ? this.rest.unsnooze(id, signal) : this.rest.snooze(id, at, signal));
+    this.emit("snoozed", { id, until: at });
+  }
+
   /** Marks every notification read through REST; returns how many changed. */
   async markAllRead(signal?: AbortSignal): Promise<number> {
     const updated = await this.rest.markAllRead(signal);
@@ -426,7 +445,25 @@ export class NotifyClient extends Emitter<NotifyEvents> {
         void this.reload(String(data.reason ?? "resync"));
         break;
       case "unread_count":
-        if (typeof data.count === "number") this.emit("unread_count", { count: data.count });
+        if (typeof data.count === "number") {
+          this.emit("unread_count", typeof data.unseen === "number" ? { count: data.count, unseen: data.unseen } : { count: data.count });
+        }
+        break;
+      case "seen":
+        this.emit("seen", { id: String(data.id ?? "") });
+        break;
+      case "archived":
+      case "unarchived":
+        this.emit("archived", { id: String(data.id ?? ""), archived: frame.type === "archived" });
+        break;
+      case "snoozed":
+        this.emit("snoozed", { id: String(data.id ?? ""), until: typeof data.until === "string" ? data.until : null });
+        break;
+      case "bulk":
+        this.emit("bulk", { action: String(data.action ?? ""), updated: Number(data.updated ?? 0) });
+        break;
+      case "preferences":
+        this.emit("preferences", { version: Number(data.version ?? 0) });
         break;
       case "read":
         this.emit("read", { id: data.id, all: data.all === true });

@@ -1,4 +1,4 @@
-import type { BatchProgress, Notification, TaskProgress } from "./types.js";
+import type { BatchProgress, Notification, Preferences, PreferencesInput, TaskProgress } from "./types.js";
 
 export type TokenSource = string | null | undefined | (() => string | null | undefined | Promise<string | null | undefined>);
 
@@ -32,6 +32,34 @@ export interface ListQuery {
   type?: string;
   limit?: number;
   before?: string;
+  /** Only archived notifications (the default list has none). */
+  archived?: boolean;
+  /** Only snoozed notifications (the default list has none). */
+  snoozed?: boolean;
+  /** Only notifications not seen yet. */
+  unseen?: boolean;
+}
+
+/** The answer to a create the user's preference turned off: nothing was stored. */
+export interface SuppressedNotification {
+  suppressed: true;
+  user_id: string;
+  type: string;
+}
+
+/** `POST /api/notifications/bulk`: an action on the caller's notifications matching every given filter. */
+export interface BulkAction {
+  action: "read" | "seen" | "archive" | "delete";
+  type?: string;
+  /** Only notifications created before this time (ISO 8601). */
+  before?: string;
+  status?: "unread" | "read";
+}
+
+export interface BulkResult {
+  updated: number;
+  /** More matched than one request changes (10,000): send it again. */
+  more: boolean;
 }
 
 export interface Page<T> {
@@ -131,6 +159,57 @@ export class NotifyRest {
     return this.request("POST", `/api/notifications/${encodeURIComponent(id)}/read`, undefined, signal);
   }
 
+  /** The badge: unseen notifications of the default list. */
+  async unseenCount(signal?: AbortSignal): Promise<number> {
+    const body = await this.request<{ count: number }>("GET", "/api/notifications/unseen_count", undefined, signal);
+    return body.count;
+  }
+
+  markSeen(id: string, signal?: AbortSignal): Promise<void> {
+    return this.request("POST", `/api/notifications/${encodeURIComponent(id)}/seen`, undefined, signal);
+  }
+
+  archive(id: string, signal?: AbortSignal): Promise<void> {
+    return this.request("POST", `/api/notifications/${encodeURIComponent(id)}/archive`, undefined, signal);
+  }
+
+  unarchive(id: string, signal?: AbortSignal): Promise<void> {
+    return this.request("POST", `/api/notifications/${encodeURIComponent(id)}/unarchive`, undefined, signal);
+  }
+
+  /** Snoozes until `until` (ISO 8601): after now, at most 30 days ahead. */
+  snooze(id: string, until: string, signal?: AbortSignal): Promise<void> {
+    return this.request("POST", `/api/notifications/${encodeURIComponent(id)}/snooze`, { until }, signal);
+  }
+
+  unsnooze(id: string, signal?: AbortSignal): Promise<void> {
+    return this.request("DELETE", `/api/notifications/${encodeURIComponent(id)}/snooze`, undefined, signal);
+  }
+
+  bulk(action: BulkAction, signal?: AbortSignal): Promise<BulkResult> {
+    return this.request("POST", "/api/notifications/bulk", action, signal);
+  }
+
+  /** The caller's preferences, with the admin's defaults. */
+  preferences(signal?: AbortSignal): Promise<Preferences> {
+    return this.request("GET", "/api/me/preferences", undefined, signal);
+  }
+
+  /** Replaces the caller's preferences; with `ifMatch` (a `version`) a concurrent change is a 412 {@link NotifyHttpError}. */
+  putPreferences(preferences: PreferencesInput, ifMatch?: number, signal?: AbortSignal): Promise<Preferences> {
+    return this.request("PUT", "/api/me/preferences", preferences, signal, true, ifMatch === undefined ? undefined : { "If-Match": `"${ifMatch}"` });
+  }
+
+  /** The admin's default preferences per type (admin). */
+  defaultPreferences(signal?: AbortSignal): Promise<Preferences> {
+    return this.request("GET", "/api/admin/preferences/defaults", undefined, signal);
+  }
+
+  /** Replaces the admin's default preferences (admin; `quiet_hours` must be null). */
+  putDefaultPreferences(preferences: PreferencesInput, ifMatch?: number, signal?: AbortSignal): Promise<Preferences> {
+    return this.request("PUT", "/api/admin/preferences/defaults", preferences, signal, true, ifMatch === undefined ? undefined : { "If-Match": `"${ifMatch}"` });
+  }
+
   async markAllRead(signal?: AbortSignal): Promise<number> {
     const body = await this.request<{ updated: number }>("POST", "/api/notifications/read_all", undefined, signal);
     return body?.updated ?? 0;
@@ -141,7 +220,7 @@ export class NotifyRest {
   }
 
   /** `POST /api/notifications` (admin or service key). `idempotencyKey` makes retries safe. */
-  create(notification: CreateNotification, idempotencyKey?: string, signal?: AbortSignal): Promise<Notification> {
+  create(notification: CreateNotification, idempotencyKey?: string, signal?: AbortSignal): Promise<Notification | SuppressedNotification> {
     return this.request("POST", "/api/notifications", notification, signal, true, idempotencyKey ? { "Idempotency-Key": idempotencyKey } : undefined);
   }
 

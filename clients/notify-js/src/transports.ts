@@ -125,6 +125,7 @@ export function webSocketTransport(WebSocketImpl?: WebSocketConstructor): Transp
 /** Server-sent event names a stream can carry; each becomes a frame of that type. */
 const SSE_EVENTS = [
   "connected", "notification", "message", "heartbeat", "resync", "unread_count", "read", "read_all", "deleted",
+  "seen", "archived", "unarchived", "snoozed", "bulk", "preferences",
   "progress", "completed", "finished", "system_message", "subscribed", "unsubscribed",
 ];
 

@@ -12,6 +12,40 @@ export interface Notification {
   created_at: string;
   read_at?: string | null;
   metadata?: Record<string, unknown> | null;
+  /** When a client reported it shown; the badge counts unseen notifications. Separate from `read_at`. */
+  seen_at?: string | null;
+  /** Set while archived (archived notifications leave the default list). */
+  archived_at?: string | null;
+  /** Set while snoozed: it comes back unread at this time. */
+  snoozed_until?: string | null;
+}
+
+/** How a notification type reaches the user on a channel (docs/api.md#preferences). */
+export type DeliveryMode = "live" | "inbox" | "off";
+
+/** A daily window (`HH:mm`, IANA time zone) during which `live` acts as `inbox`. */
+export interface QuietHours {
+  start: string;
+  end: string;
+  time_zone: string;
+}
+
+/** The body of `PUT /api/me/preferences`: type (or `*`) → channel (`in_app`) → mode. */
+export interface PreferencesInput {
+  types?: Record<string, Partial<Record<string, DeliveryMode>>>;
+  quiet_hours?: QuietHours | null;
+}
+
+/** Preferences as the Api answers them; send `version` back as `ifMatch`. */
+export interface Preferences {
+  version: number;
+  updated_at: string | null;
+  types: Record<string, Partial<Record<string, DeliveryMode>>>;
+  quiet_hours: QuietHours | null;
+  /** The admin's defaults that apply where the user chose nothing (null on the defaults themselves). */
+  defaults: Record<string, Partial<Record<string, DeliveryMode>>> | null;
+  /** The channels a preference may name (today `in_app`). */
+  channels: string[];
 }
 
 /** A publication on a channel, or a broadcast (`message` frame). */
@@ -106,8 +140,18 @@ export interface NotifyEvents {
   message: ChannelMessage;
   connection: ConnectionEvent;
   connected: ConnectedInfo & { transport: TransportKind };
-  /** The unread count as announced by the server (`connected`, `unread_count` frames) or after a REST reload. */
-  unread_count: { count: number };
+  /** The unread count as announced by the server (`connected`, `unread_count` frames) or after a REST reload; `unseen` when the frame carries it. */
+  unread_count: { count: number; unseen?: number };
+  /** A notification was marked seen (`seen` frame, or {@link NotifyClient.markSeen}). */
+  seen: { id: string };
+  /** A notification was archived (`archived: true`) or unarchived (`archived` / `unarchived` frames). */
+  archived: { id: string; archived: boolean };
+  /** A notification was snoozed until `until`, or its snooze cleared (`until` null). */
+  snoozed: { id: string; until: string | null };
+  /** A bulk action changed `updated` notifications: reload the list. */
+  bulk: { action: string; updated: number };
+  /** The user's preferences changed (another tab or device). */
+  preferences: { version: number };
   /** The server could not replay the gap; the client reloaded through REST (`reload` holds the newest page). */
   resync: ResyncEvent & { reload?: Notification[] };
   /** A notification was marked read: by this client, or elsewhere (`read` / `read_all` frames from the server). */
