@@ -1,7 +1,6 @@
 using MongoDB.Bson;
 using MongoDB.Driver;
 using Notify.Core.Notifications;
-using Notify.Core.Storage.Sqlite;
 
 namespace Notify.Core.Storage.Mongo;
 
@@ -79,7 +78,7 @@ public sealed class MongoNotificationStore : INotificationStore
             try
             {
                 await _collection.InsertOneAsync(document, options: null, cancellationToken);
-                return new CreateResult(SqliteNotificationStore.AsStored(notification), Created: true);
+                return new CreateResult(StoredNotification.AsStored(notification), Created: true);
             }
             catch (MongoWriteException ex) when (idempotency is not null && ex.WriteError?.Category == ServerErrorCategory.DuplicateKey)
             {

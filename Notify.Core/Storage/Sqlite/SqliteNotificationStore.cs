@@ -120,7 +120,7 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
             p.AddWithValue("$content", notification.Content);
             p.AddWithValue("$link", (object?)notification.Link ?? DBNull.Value);
             p.AddWithValue("$source", (object?)notification.Source ?? DBNull.Value);
-            p.AddWithValue("$severity", SeverityName(notification.Severity));
+            p.AddWithValue("$severity", StoredNotification.SeverityName(notification.Severity));
             p.AddWithValue("$status", notification.Status == NotificationStatus.Read ? 1 : 0);
             p.AddWithValue("$created", notification.CreatedAt.ToUnixTimeMilliseconds());
             p.AddWithValue("$read", notification.ReadAt is { } readAt ? readAt.ToUnixTimeMilliseconds() : DBNull.Value);
@@ -130,7 +130,7 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
             p.AddWithValue("$hash", (object?)idempotency?.RequestHash ?? DBNull.Value);
             if (insert.ExecuteNonQuery() == 1)
             {
-                return new CreateResult(AsStored(notification), Created: true);
+                return new CreateResult(StoredNotification.AsStored(notification), Created: true);
             }
 
             var byKey = session.Command(ByKeySql);
@@ -400,7 +400,7 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
         Content = reader.GetString(4),
         Link = reader.IsDBNull(5) ? null : reader.GetString(5),
         Source = reader.IsDBNull(6) ? null : reader.GetString(6),
-        Severity = ParseSeverity(reader.GetString(7)),
+        Severity = StoredNotification.ParseSeverity(reader.GetString(7)),
         Status = reader.GetInt64(8) == 1 ? NotificationStatus.Read : NotificationStatus.Unread,
         CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(9)),
         ReadAt = reader.IsDBNull(10) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(10)),
@@ -412,27 +412,4 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
         using var document = JsonDocument.Parse(json);
         return document.RootElement.Clone();
     }
-
-    /// <summary>The notification as a read returns it: times cut to the stored millisecond precision.</summary>
-    internal static Notification AsStored(Notification notification) => notification with
-    {
-        CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(notification.CreatedAt.ToUnixTimeMilliseconds()),
-        ReadAt = notification.ReadAt is { } readAt ? DateTimeOffset.FromUnixTimeMilliseconds(readAt.ToUnixTimeMilliseconds()) : null,
-    };
-
-    internal static string SeverityName(NotificationSeverity severity) => severity switch
-    {
-        NotificationSeverity.Success => "success",
-        NotificationSeverity.Warning => "warning",
-        NotificationSeverity.Error => "error",
-        _ => "info",
-    };
-
-    internal static NotificationSeverity ParseSeverity(string name) => name switch
-    {
-        "success" => NotificationSeverity.Success,
-        "warning" => NotificationSeverity.Warning,
-        "error" => NotificationSeverity.Error,
-        _ => NotificationSeverity.Info,
-    };
 }
