@@ -22,6 +22,7 @@ internal static partial class Extensions
         builder.AddRedisClient("redis");
         builder.AddNotifyAuthentication();
         builder.AddNotifyStore();
+        builder.AddNotificationOutbox();
         builder.AddTaskQueue();
 
         var services = builder.Services;

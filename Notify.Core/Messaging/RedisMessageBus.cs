@@ -124,6 +124,16 @@ public sealed class RedisMessageBus(
         return new ChannelHistory(list, truncated);
     }
 
+    public Task<string> GetHistoryEndAsync(BusTopic topic, CancellationToken cancellationToken) =>
+        RedisFaults.Translate(GetHistoryEndCoreAsync(topic, cancellationToken), Unavailable);
+
+    private async Task<string> GetHistoryEndCoreAsync(BusTopic topic, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var newest = await redis.GetDatabase().StreamRangeAsync(channels.History(topic), "-", "+", count: 1, messageOrder: Order.Descending);
+        return newest.Length > 0 ? (string)newest[0].Id! : "0-0";
+    }
+
     public Task<IAsyncDisposable> SubscribeAsync(BusTopic topic, Action<BusTopic, ReadOnlyMemory<byte>> handler, CancellationToken cancellationToken) =>
         RedisFaults.Translate(SubscribeCoreAsync(topic, handler, cancellationToken), Unavailable);
 

@@ -133,7 +133,6 @@ public sealed class ConnectionFaultTests(RealtimeFaultFixture instance) : IClass
         {
             for (var i = 0; i < MaxPerUser + 1; i++)
             {
-                // A well-formed id, so the lookup reaches Redis (a malformed one is "not found" without asking).
                 await using var client = await WsClient.ConnectAsync(instance.Service, "/api/ws/tasks/" + Ulid.NewUlid().ToString().ToLowerInvariant(), TestTokens.For(user));
                 Assert.Equal(1011, await client.ClosedAsync());
             }
