@@ -24,7 +24,7 @@ internal static class Extensions
     {
         var services = builder.Services;
         builder.AddRedisClient("redis");
-        builder.AddNotificationStore();
+        builder.AddNotifyStore();
         builder.AddNotificationOutbox();
 
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();

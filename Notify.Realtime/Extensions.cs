@@ -41,7 +41,7 @@ internal static class Extensions
                 return received(context);
             };
         });
-        builder.AddNotificationStore();
+        builder.AddNotifyStore();
         builder.AddTaskQueue();
 
         builder.Services.AddOptions<RealtimeOptions>()

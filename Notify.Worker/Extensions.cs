@@ -21,7 +21,7 @@ internal static partial class Extensions
     {
         builder.AddRedisClient("redis");
         builder.AddNotifyAuthentication();
-        builder.AddNotificationStore();
+        builder.AddNotifyStore();
         builder.AddNotificationOutbox();
         builder.AddTaskQueue();
 

@@ -7,7 +7,6 @@ using Notify.Api.Notifications;
 using Notify.Core.Json;
 using Notify.Core.Messaging;
 using Notify.Core.Notifications;
-using StackExchange.Redis;
 
 namespace Notify.Api.Apis;
 
@@ -115,7 +114,7 @@ internal static class PublishApi
         {
             publication = await bus.PublishToChannelAsync(topic, channelName, payload, cancellationToken);
         }
-        catch (RedisException ex)
+        catch (MessageBusUnavailableException ex)
         {
             // A broadcast lives only in Redis: without it nothing was kept, and the caller should retry.
             ApiLog.BroadcastFailed(logger, ex, channelName);

@@ -6,10 +6,16 @@ namespace Notify.Core.Messaging;
 /// channel history (<see cref="PublishToChannelAsync"/>), which reconnecting clients replay.
 /// Frames are UTF-8 JSON <c>{"type","data"}</c> bytes, serialized once by the publisher and forwarded
 /// unchanged to every receiving connection.
+/// <para>
+/// Every failure of the backing store leaves an implementation as <see cref="MessageBusUnavailableException"/> (the
+/// adapter's own exception inside); callers never see a store-specific exception type. Argument errors
+/// are <see cref="ArgumentException"/>, cancellation is <see cref="OperationCanceledException"/>.
+/// </para>
 /// </summary>
 public interface IMessageBus
 {
     /// <summary>Publishes a ready frame to a topic's subscribers. Nothing is kept.</summary>
+    /// <exception cref="MessageBusUnavailableException">The bus could not carry out the call (nothing is known to have been published).</exception>
     Task PublishAsync(BusTopic topic, ReadOnlyMemory<byte> frame, CancellationToken cancellationToken);
 
     /// <summary>
@@ -17,6 +23,7 @@ public interface IMessageBus
     /// history order is publish order. Returns the publication with its stream offset (the <c>id</c>
     /// a client resumes from with <c>since</c>).
     /// </summary>
+    /// <exception cref="MessageBusUnavailableException">The bus could not carry out the call (nothing is known to have been published).</exception>
     Task<ChannelPublication> PublishToChannelAsync(BusTopic topic, string channelName, System.Text.Json.JsonElement payload, CancellationToken cancellationToken);
 
     /// <summary>
@@ -25,12 +32,14 @@ public interface IMessageBus
     /// <paramref name="since"/> were already trimmed away (the client must resync). A malformed
     /// <paramref name="since"/> throws <see cref="ArgumentException"/>.
     /// </summary>
+    /// <exception cref="MessageBusUnavailableException">The bus could not carry out the call (nothing is known to have been published).</exception>
     Task<ChannelHistory> ReadHistoryAsync(BusTopic topic, string since, int limit, CancellationToken cancellationToken);
 
     /// <summary>
     /// The offset of the newest entry in the topic's history (<c>"0-0"</c> when it has none): reading
     /// history after it returns exactly what is appended from now on.
     /// </summary>
+    /// <exception cref="MessageBusUnavailableException">The bus could not carry out the call (nothing is known to have been published).</exception>
     Task<string> GetHistoryEndAsync(BusTopic topic, CancellationToken cancellationToken);
 
     /// <summary>
@@ -38,11 +47,6 @@ public interface IMessageBus
     /// completes, and disposing the result unsubscribes. The handler is called for one message at a
     /// time, in publish order, and must not block (enqueue and return).
     /// </summary>
+    /// <exception cref="MessageBusUnavailableException">The bus could not carry out the call (nothing is known to have been published).</exception>
     Task<IAsyncDisposable> SubscribeAsync(BusTopic topic, Action<BusTopic, ReadOnlyMemory<byte>> handler, CancellationToken cancellationToken);
 }
-
-/// <summary>A message appended to a channel's history: its stream offset and the frame that was published.</summary>
-public sealed record ChannelPublication(string Id, DateTimeOffset CreatedAt, ReadOnlyMemory<byte> Frame);
-
-/// <summary>History entries after an offset, oldest first.</summary>
-public sealed record ChannelHistory(IReadOnlyList<ChannelPublication> Entries, bool Truncated);

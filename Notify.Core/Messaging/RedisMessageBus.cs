@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
@@ -39,7 +38,12 @@ public sealed class RedisMessageBus(
 
     private static readonly ActivitySource Source = new("Notify.Messaging");
 
-    public async Task PublishAsync(BusTopic topic, ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
+    private static MessageBusUnavailableException Unavailable(Exception inner) => new("The message bus is unavailable: " + inner.Message, inner);
+
+    public Task PublishAsync(BusTopic topic, ReadOnlyMemory<byte> frame, CancellationToken cancellationToken) =>
+        RedisFaults.Translate(PublishCoreAsync(topic, frame, cancellationToken), Unavailable);
+
+    private async Task PublishCoreAsync(BusTopic topic, ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         using var activity = StartPublish(topic);
@@ -47,7 +51,10 @@ public sealed class RedisMessageBus(
         await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(channels.For(topic)), message);
     }
 
-    public async Task<ChannelPublication> PublishToChannelAsync(BusTopic topic, string channelName, JsonElement payload, CancellationToken cancellationToken)
+    public Task<ChannelPublication> PublishToChannelAsync(BusTopic topic, string channelName, JsonElement payload, CancellationToken cancellationToken) =>
+        RedisFaults.Translate(PublishToChannelCoreAsync(topic, channelName, payload, cancellationToken), Unavailable);
+
+    private async Task<ChannelPublication> PublishToChannelCoreAsync(BusTopic topic, string channelName, JsonElement payload, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var createdAt = time.GetUtcNow();
@@ -66,10 +73,13 @@ public sealed class RedisMessageBus(
         return new ChannelPublication(id, createdAt, Encoding.UTF8.GetBytes(prefix + id + suffix));
     }
 
-    public async Task<ChannelHistory> ReadHistoryAsync(BusTopic topic, string since, int limit, CancellationToken cancellationToken)
+    public Task<ChannelHistory> ReadHistoryAsync(BusTopic topic, string since, int limit, CancellationToken cancellationToken) =>
+        RedisFaults.Translate(ReadHistoryCoreAsync(topic, since, limit, cancellationToken), Unavailable);
+
+    private async Task<ChannelHistory> ReadHistoryCoreAsync(BusTopic topic, string since, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        if (!IsOffset(since))
+        if (!ChannelOffset.IsValid(since))
         {
             throw new ArgumentException($"'{since}' is not a channel offset.", nameof(since));
         }
@@ -100,7 +110,7 @@ public sealed class RedisMessageBus(
                         break;
                 }
             }
-            truncated = added > length && first is not null && CompareIds(since, first) < 0;
+            truncated = added > length && first is not null && ChannelOffset.Compare(since, first) < 0;
         }
 
         var list = new List<ChannelPublication>(entries.Length);
@@ -109,19 +119,25 @@ public sealed class RedisMessageBus(
             var prefix = (string?)entry["p"] ?? "";
             var suffix = (string?)entry["s"] ?? "";
             var id = (string)entry.Id!;
-            list.Add(new ChannelPublication(id, DateTimeOffset.FromUnixTimeMilliseconds(ParseMs(id)), Encoding.UTF8.GetBytes(prefix + id + suffix)));
+            list.Add(new ChannelPublication(id, DateTimeOffset.FromUnixTimeMilliseconds(ChannelOffset.MillisecondsOf(id)), Encoding.UTF8.GetBytes(prefix + id + suffix)));
         }
         return new ChannelHistory(list, truncated);
     }
 
-    public async Task<string> GetHistoryEndAsync(BusTopic topic, CancellationToken cancellationToken)
+    public Task<string> GetHistoryEndAsync(BusTopic topic, CancellationToken cancellationToken) =>
+        RedisFaults.Translate(GetHistoryEndCoreAsync(topic, cancellationToken), Unavailable);
+
+    private async Task<string> GetHistoryEndCoreAsync(BusTopic topic, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var newest = await redis.GetDatabase().StreamRangeAsync(channels.History(topic), "-", "+", count: 1, messageOrder: Order.Descending);
         return newest.Length > 0 ? (string)newest[0].Id! : "0-0";
     }
 
-    public async Task<IAsyncDisposable> SubscribeAsync(BusTopic topic, Action<BusTopic, ReadOnlyMemory<byte>> handler, CancellationToken cancellationToken)
+    public Task<IAsyncDisposable> SubscribeAsync(BusTopic topic, Action<BusTopic, ReadOnlyMemory<byte>> handler, CancellationToken cancellationToken) =>
+        RedisFaults.Translate(SubscribeCoreAsync(topic, handler, cancellationToken), Unavailable);
+
+    private async Task<IAsyncDisposable> SubscribeCoreAsync(BusTopic topic, Action<BusTopic, ReadOnlyMemory<byte>> handler, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         // A message queue per subscription (not the concurrent callback API): its handler runs for one
@@ -183,42 +199,6 @@ public sealed class RedisMessageBus(
         message[written] = (byte)'\n';
         frame.CopyTo(message.AsSpan(written + 1));
         return message;
-    }
-
-    /// <summary>Whether <paramref name="value"/> is a channel offset: a stream id <c>ms-seq</c> or a bare <c>ms</c>, both unsigned 64-bit.</summary>
-    public static bool IsOffset(string value)
-    {
-        ArgumentNullException.ThrowIfNull(value);
-        var dash = value.IndexOf('-', StringComparison.Ordinal);
-        return dash < 0
-            ? IsUInt64(value)
-            : IsUInt64(value.AsSpan(0, dash)) && IsUInt64(value.AsSpan(dash + 1));
-
-        static bool IsUInt64(ReadOnlySpan<char> digits) =>
-            digits.Length > 0 && ulong.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out _);
-    }
-
-    /// <summary>Orders two stream ids (<c>ms-seq</c>); a bare number counts as <c>ms-0</c>.</summary>
-    public static int CompareIds(string a, string b)
-    {
-        var (am, aseq) = Split(a);
-        var (bm, bseq) = Split(b);
-        return am != bm ? am.CompareTo(bm) : aseq.CompareTo(bseq);
-
-        static (long, long) Split(string id)
-        {
-            var dash = id.IndexOf('-', StringComparison.Ordinal);
-            return dash < 0
-                ? (ParseMs(id), 0)
-                : (ParseMs(id[..dash]), long.TryParse(id.AsSpan(dash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : 0);
-        }
-    }
-
-    private static long ParseMs(string id)
-    {
-        var dash = id.IndexOf('-', StringComparison.Ordinal);
-        var span = dash < 0 ? id.AsSpan() : id.AsSpan(0, dash);
-        return long.TryParse(span, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) ? ms : 0;
     }
 
     private sealed class Subscription(ChannelMessageQueue queue) : IAsyncDisposable

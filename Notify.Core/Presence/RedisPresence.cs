@@ -16,7 +16,12 @@ public sealed class RedisPresence(IConnectionMultiplexer redis, RedisChannels ch
 
     private string InstanceKey(string id) => $"{channels.Prefix}:presence:instance:{id}";
 
-    public async Task PublishAsync(InstancePresence snapshot, TimeSpan ttl, CancellationToken cancellationToken)
+    private static PresenceUnavailableException Unavailable(Exception inner) => new("Presence is unavailable: " + inner.Message, inner);
+
+    public Task PublishAsync(InstancePresence snapshot, TimeSpan ttl, CancellationToken cancellationToken) =>
+        RedisFaults.Translate(PublishCoreAsync(snapshot, ttl, cancellationToken), Unavailable);
+
+    private async Task PublishCoreAsync(InstancePresence snapshot, TimeSpan ttl, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         cancellationToken.ThrowIfCancellationRequested();
@@ -28,7 +33,10 @@ public sealed class RedisPresence(IConnectionMultiplexer redis, RedisChannels ch
         await transaction.ExecuteAsync().WaitAsync(cancellationToken);
     }
 
-    public async Task RemoveAsync(string instanceId, CancellationToken cancellationToken)
+    public Task RemoveAsync(string instanceId, CancellationToken cancellationToken) =>
+        RedisFaults.Translate(RemoveCoreAsync(instanceId, cancellationToken), Unavailable);
+
+    private async Task RemoveCoreAsync(string instanceId, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var transaction = redis.GetDatabase().CreateTransaction();
@@ -37,7 +45,10 @@ public sealed class RedisPresence(IConnectionMultiplexer redis, RedisChannels ch
         await transaction.ExecuteAsync().WaitAsync(cancellationToken);
     }
 
-    public async Task<IReadOnlyList<InstancePresence>> ListAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyList<InstancePresence>> ListAsync(CancellationToken cancellationToken) =>
+        RedisFaults.Translate(ListCoreAsync(cancellationToken), Unavailable);
+
+    private async Task<IReadOnlyList<InstancePresence>> ListCoreAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var db = redis.GetDatabase();

@@ -23,9 +23,10 @@ public static class StoreExtensions
     /// Registers <see cref="INotificationStore"/>, <see cref="ISettingsStore"/>, <see cref="IPreferencesStore"/>, <see cref="RuntimeSettings"/>
     /// (refreshed in the background), <see cref="NotificationIds"/> and <see cref="StoreOptions"/>
     /// (section <c>Store</c>, validated at start). With
-    /// <c>ConnectionStrings:notifydb</c> set the backend is MongoDB (through <c>AddMongoDBClient</c>);
-    /// otherwise it is the SQLite file at <see cref="StoreOptions.SqlitePath"/>. A hosted service creates
-    /// the schema and indexes at start-up.
+    /// <c>ConnectionStrings:notifydb</c> set the backend is MongoDB, on the <see cref="IMongoDatabase"/> (or
+    /// <see cref="IMongoClient"/>) the host registers (the services do it through <c>AddNotifyStore</c> in
+    /// the service defaults); otherwise it is the SQLite file at <see cref="StoreOptions.SqlitePath"/>.
+    /// A hosted service creates the schema and indexes at start-up.
     /// </summary>
     public static IHostApplicationBuilder AddNotificationStore(this IHostApplicationBuilder builder)
     {
@@ -38,7 +39,7 @@ public static class StoreExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<NotificationIds>();
 
-        if (builder.Configuration.GetConnectionString(MongoConnectionName) is { Length: > 0 })
+        if (UsesMongo(builder))
         {
             AddMongo(builder);
         }
@@ -91,9 +92,15 @@ public static class StoreExtensions
         builder.Services.AddSingleton<IPreferencesStore, SqlitePreferencesStore>();
     }
 
+    /// <summary>Whether configuration selects MongoDB (<c>ConnectionStrings:notifydb</c> is set).</summary>
+    public static bool UsesMongo(IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.Configuration.GetConnectionString(MongoConnectionName) is { Length: > 0 };
+    }
+
     private static void AddMongo(IHostApplicationBuilder builder)
     {
-        builder.AddMongoDBClient(MongoConnectionName);
         builder.Services.AddSingleton<INotificationStore>(sp => new MongoNotificationStore(NotifyDatabase(sp)));
         builder.Services.AddSingleton<ISettingsStore>(sp => new MongoSettingsStore(NotifyDatabase(sp)));
         builder.Services.AddSingleton<IPreferencesStore>(sp => new MongoPreferencesStore(NotifyDatabase(sp)));

@@ -13,30 +13,41 @@ namespace Notify.Core.Tasks;
 /// the lease token, so two workers never run the same task at once and a crash between dequeue and
 /// ack never loses a task. Task state changes publish their protocol frames on the task's topic in
 /// the same atomic step, so the stream's order is the state's order.
+/// <para>
+/// Every failure of the backing store leaves an implementation as <see cref="TaskQueueUnavailableException"/> (the
+/// adapter's own exception inside); callers never see a store-specific exception type. Argument errors
+/// are <see cref="ArgumentException"/>, cancellation is <see cref="OperationCanceledException"/>.
+/// </para>
 /// </summary>
 public interface ITaskQueue
 {
     /// <summary>Queues one task for <paramref name="userId"/>.</summary>
     /// <exception cref="QueueFullException">The user's or the queue's cap on waiting tasks is reached.</exception>
+    /// <exception cref="TaskQueueUnavailableException">The queue could not carry out the call; the task state is as the last completed call left it.</exception>
     Task<TaskRecord> EnqueueAsync(string userId, string kind, JsonElement? parameters, CancellationToken cancellationToken);
 
     /// <summary>Queues one task per item, in item order, as one batch; all or none are queued.</summary>
     /// <exception cref="QueueFullException">The user's or the queue's cap on waiting tasks is reached.</exception>
+    /// <exception cref="TaskQueueUnavailableException">The queue could not carry out the call; the task state is as the last completed call left it.</exception>
     Task<BatchRecord> EnqueueBatchAsync(string userId, string kind, IReadOnlyList<JsonElement?> items, CancellationToken cancellationToken);
 
     /// <summary>The task, or null when unknown (or expired after it finished, or not a well-formed id: <see cref="TaskIds"/>).</summary>
+    /// <exception cref="TaskQueueUnavailableException">The queue could not carry out the call; the task state is as the last completed call left it.</exception>
     Task<TaskRecord?> GetAsync(string taskId, CancellationToken cancellationToken);
 
     /// <summary>The batch with its counts, or null when unknown (or not a well-formed id).</summary>
+    /// <exception cref="TaskQueueUnavailableException">The queue could not carry out the call; the task state is as the last completed call left it.</exception>
     Task<BatchRecord?> GetBatchAsync(string batchId, CancellationToken cancellationToken);
 
     /// <summary>
     /// Leases up to <paramref name="max"/> tasks to <paramref name="workerId"/>, oldest first, within
     /// <paramref name="limits"/>. Returns an empty list when nothing is eligible.
     /// </summary>
+    /// <exception cref="TaskQueueUnavailableException">The queue could not carry out the call; the task state is as the last completed call left it.</exception>
     Task<IReadOnlyList<TaskLease>> DequeueAsync(string workerId, int max, QueueLimits limits, CancellationToken cancellationToken);
 
     /// <summary>Extends the leases by the visibility timeout; one status per lease, in order.</summary>
+    /// <exception cref="TaskQueueUnavailableException">The queue could not carry out the call; the task state is as the last completed call left it.</exception>
     Task<IReadOnlyList<LeaseStatus>> RenewAsync(IReadOnlyList<TaskLease> leases, TimeSpan visibilityTimeout, CancellationToken cancellationToken);
 
     /// <summary>
@@ -44,6 +55,7 @@ public interface ITaskQueue
     /// frame) and extends its lease. Refused (<see cref="LeaseStatus.Lost"/>) for a stale lease;
     /// an update lower than the last published progress is not published.
     /// </summary>
+    /// <exception cref="TaskQueueUnavailableException">The queue could not carry out the call; the task state is as the last completed call left it.</exception>
     Task<LeaseStatus> ReportProgressAsync(TaskLease lease, TaskProgress progress, TimeSpan visibilityTimeout, CancellationToken cancellationToken);
 
     /// <summary>
@@ -53,12 +65,14 @@ public interface ITaskQueue
     /// frame (<c>completed</c>/<c>error</c>) or, on a retry, a <c>queued</c> progress frame.
     /// Returns <see cref="TransitionKind.None"/> when the lease is no longer held.
     /// </summary>
+    /// <exception cref="TaskQueueUnavailableException">The queue could not carry out the call; the task state is as the last completed call left it.</exception>
     Task<TaskTransition> AckAsync(TaskLease lease, TaskOutcome outcome, string? error, JsonElement? result, bool retryable, CancellationToken cancellationToken);
 
     /// <summary>
     /// Gives a lease back without counting the attempt (graceful shutdown): the task returns to its
     /// original place in the queue.
     /// </summary>
+    /// <exception cref="TaskQueueUnavailableException">The queue could not carry out the call; the task state is as the last completed call left it.</exception>
     Task<TaskTransition> ReleaseAsync(TaskLease lease, CancellationToken cancellationToken);
 
     /// <summary>
@@ -66,6 +80,7 @@ public interface ITaskQueue
     /// gets a cancel flag that its worker observes (<see cref="TransitionKind.CancelRequested"/>);
     /// a final one is left as it is (<see cref="TransitionKind.None"/>).
     /// </summary>
+    /// <exception cref="TaskQueueUnavailableException">The queue could not carry out the call; the task state is as the last completed call left it.</exception>
     Task<TaskTransition> CancelAsync(string taskId, CancellationToken cancellationToken);
 
     /// <summary>
@@ -73,9 +88,11 @@ public interface ITaskQueue
     /// those that already had <see cref="QueueLimits.MaxAttempts"/> starts. Handles at most
     /// <paramref name="limit"/> tasks per call.
     /// </summary>
+    /// <exception cref="TaskQueueUnavailableException">The queue could not carry out the call; the task state is as the last completed call left it.</exception>
     Task<IReadOnlyList<TaskTransition>> RecoverExpiredAsync(QueueLimits limits, int limit, CancellationToken cancellationToken);
 
     /// <summary>Queue-wide counts.</summary>
+    /// <exception cref="TaskQueueUnavailableException">The queue could not carry out the call; the task state is as the last completed call left it.</exception>
     Task<QueueStats> GetStatsAsync(CancellationToken cancellationToken);
 
     /// <summary>
@@ -83,30 +100,6 @@ public interface ITaskQueue
     /// <paramref name="onCancel"/> with a task id when a running task's cancel was requested.
     /// Handlers must not block. Dispose to unsubscribe.
     /// </summary>
+    /// <exception cref="TaskQueueUnavailableException">The queue could not carry out the call; the task state is as the last completed call left it.</exception>
     Task<IAsyncDisposable> SubscribeAsync(Action onWork, Action<string> onCancel, CancellationToken cancellationToken);
-}
-
-/// <summary>The limits one dequeue or recovery applies (from <see cref="QueueOptions"/>, adjustable at run time).</summary>
-public readonly record struct QueueLimits(int PerUser, int Global, TimeSpan VisibilityTimeout, int MaxAttempts);
-
-/// <summary>The queue refused new tasks because a cap on waiting tasks is reached.</summary>
-public sealed class QueueFullException : Exception
-{
-    public QueueFullException()
-        : base("The queue is full.")
-    {
-    }
-
-    public QueueFullException(string message)
-        : base(message)
-    {
-    }
-
-    public QueueFullException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-
-    /// <summary>The caller's own cap (<see cref="QueueOptions.MaxQueuedPerUser"/>) was hit, not the queue's total.</summary>
-    public bool IsUserCap { get; init; }
 }

@@ -28,22 +28,30 @@ public sealed class RedisTaskQueue(
 
     private IDatabase Db => redis.GetDatabase();
 
-    public async Task<TaskRecord> EnqueueAsync(string userId, string kind, JsonElement? parameters, CancellationToken cancellationToken)
+    private static TaskQueueUnavailableException Unavailable(Exception inner) => new("The task queue is unavailable: " + inner.Message, inner);
+
+    public Task<TaskRecord> EnqueueAsync(string userId, string kind, JsonElement? parameters, CancellationToken cancellationToken) =>
+        RedisFaults.Translate(EnqueueCoreAsync(userId, kind, parameters, cancellationToken), Unavailable);
+
+    private async Task<TaskRecord> EnqueueCoreAsync(string userId, string kind, JsonElement? parameters, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var id = NewId(now);
-        await EnqueueCoreAsync(userId, kind, batchId: null, [(id, parameters)], now, cancellationToken);
+        await AddTasksAsync(userId, kind, batchId: null, [(id, parameters)], now, cancellationToken);
         return new TaskRecord { Id = id, UserId = userId, Kind = kind, Params = parameters, Status = TaskState.Queued, CreatedAt = Truncate(now) };
     }
 
-    public async Task<BatchRecord> EnqueueBatchAsync(string userId, string kind, IReadOnlyList<JsonElement?> items, CancellationToken cancellationToken)
+    public Task<BatchRecord> EnqueueBatchAsync(string userId, string kind, IReadOnlyList<JsonElement?> items, CancellationToken cancellationToken) =>
+        RedisFaults.Translate(EnqueueBatchCoreAsync(userId, kind, items, cancellationToken), Unavailable);
+
+    private async Task<BatchRecord> EnqueueBatchCoreAsync(string userId, string kind, IReadOnlyList<JsonElement?> items, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(items);
         ArgumentOutOfRangeException.ThrowIfZero(items.Count);
         var now = time.GetUtcNow();
         var batchId = NewId(now);
         var tasks = items.Select(item => (NewId(now), item)).ToArray();
-        await EnqueueCoreAsync(userId, kind, batchId, tasks, now, cancellationToken);
+        await AddTasksAsync(userId, kind, batchId, tasks, now, cancellationToken);
         return new BatchRecord
         {
             Id = batchId,
@@ -55,7 +63,7 @@ public sealed class RedisTaskQueue(
         };
     }
 
-    private async Task EnqueueCoreAsync(string userId, string kind, string? batchId, IReadOnlyList<(string Id, JsonElement? Params)> tasks, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task AddTasksAsync(string userId, string kind, string? batchId, IReadOnlyList<(string Id, JsonElement? Params)> tasks, DateTimeOffset now, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var o = options.CurrentValue;
@@ -82,7 +90,10 @@ public sealed class RedisTaskQueue(
         }
     }
 
-    public async Task<TaskRecord?> GetAsync(string taskId, CancellationToken cancellationToken)
+    public Task<TaskRecord?> GetAsync(string taskId, CancellationToken cancellationToken) =>
+        RedisFaults.Translate(GetCoreAsync(taskId, cancellationToken), Unavailable);
+
+    private async Task<TaskRecord?> GetCoreAsync(string taskId, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         if (!TaskIds.IsWellFormed(taskId))
@@ -114,7 +125,10 @@ public sealed class RedisTaskQueue(
         };
     }
 
-    public async Task<BatchRecord?> GetBatchAsync(string batchId, CancellationToken cancellationToken)
+    public Task<BatchRecord?> GetBatchAsync(string batchId, CancellationToken cancellationToken) =>
+        RedisFaults.Translate(GetBatchCoreAsync(batchId, cancellationToken), Unavailable);
+
+    private async Task<BatchRecord?> GetBatchCoreAsync(string batchId, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         if (!TaskIds.IsWellFormed(batchId))
@@ -145,7 +159,10 @@ public sealed class RedisTaskQueue(
         };
     }
 
-    public async Task<IReadOnlyList<TaskLease>> DequeueAsync(string workerId, int max, QueueLimits limits, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<TaskLease>> DequeueAsync(string workerId, int max, QueueLimits limits, CancellationToken cancellationToken) =>
+        RedisFaults.Translate(DequeueCoreAsync(workerId, max, limits, cancellationToken), Unavailable);
+
+    private async Task<IReadOnlyList<TaskLease>> DequeueCoreAsync(string workerId, int max, QueueLimits limits, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
         cancellationToken.ThrowIfCancellationRequested();
@@ -182,7 +199,10 @@ public sealed class RedisTaskQueue(
         return leases;
     }
 
-    public async Task<IReadOnlyList<LeaseStatus>> RenewAsync(IReadOnlyList<TaskLease> leases, TimeSpan visibilityTimeout, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<LeaseStatus>> RenewAsync(IReadOnlyList<TaskLease> leases, TimeSpan visibilityTimeout, CancellationToken cancellationToken) =>
+        RedisFaults.Translate(RenewCoreAsync(leases, visibilityTimeout, cancellationToken), Unavailable);
+
+    private async Task<IReadOnlyList<LeaseStatus>> RenewCoreAsync(IReadOnlyList<TaskLease> leases, TimeSpan visibilityTimeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(leases);
         cancellationToken.ThrowIfCancellationRequested();
@@ -200,7 +220,10 @@ public sealed class RedisTaskQueue(
         return [.. raw.Select(r => (LeaseStatus)(int)r)];
     }
 
-    public async Task<LeaseStatus> ReportProgressAsync(TaskLease lease, TaskProgress progress, TimeSpan visibilityTimeout, CancellationToken cancellationToken)
+    public Task<LeaseStatus> ReportProgressAsync(TaskLease lease, TaskProgress progress, TimeSpan visibilityTimeout, CancellationToken cancellationToken) =>
+        RedisFaults.Translate(ReportProgressCoreAsync(lease, progress, visibilityTimeout, cancellationToken), Unavailable);
+
+    private async Task<LeaseStatus> ReportProgressCoreAsync(TaskLease lease, TaskProgress progress, TimeSpan visibilityTimeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
         ArgumentNullException.ThrowIfNull(progress);
@@ -225,7 +248,10 @@ public sealed class RedisTaskQueue(
         };
     }
 
-    public async Task<TaskTransition> AckAsync(TaskLease lease, TaskOutcome outcome, string? error, JsonElement? result, bool retryable, CancellationToken cancellationToken)
+    public Task<TaskTransition> AckAsync(TaskLease lease, TaskOutcome outcome, string? error, JsonElement? result, bool retryable, CancellationToken cancellationToken) =>
+        RedisFaults.Translate(AckCoreAsync(lease, outcome, error, result, retryable, cancellationToken), Unavailable);
+
+    private async Task<TaskTransition> AckCoreAsync(TaskLease lease, TaskOutcome outcome, string? error, JsonElement? result, bool retryable, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
         cancellationToken.ThrowIfCancellationRequested();
@@ -287,7 +313,10 @@ public sealed class RedisTaskQueue(
         return ParseTransition(raw);
     }
 
-    public async Task<TaskTransition> ReleaseAsync(TaskLease lease, CancellationToken cancellationToken)
+    public Task<TaskTransition> ReleaseAsync(TaskLease lease, CancellationToken cancellationToken) =>
+        RedisFaults.Translate(ReleaseCoreAsync(lease, cancellationToken), Unavailable);
+
+    private async Task<TaskTransition> ReleaseCoreAsync(TaskLease lease, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
         cancellationToken.ThrowIfCancellationRequested();
@@ -310,7 +339,10 @@ public sealed class RedisTaskQueue(
         return ParseTransition(raw);
     }
 
-    public async Task<TaskTransition> CancelAsync(string taskId, CancellationToken cancellationToken)
+    public Task<TaskTransition> CancelAsync(string taskId, CancellationToken cancellationToken) =>
+        RedisFaults.Translate(CancelCoreAsync(taskId, cancellationToken), Unavailable);
+
+    private async Task<TaskTransition> CancelCoreAsync(string taskId, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         if (!TaskIds.IsWellFormed(taskId))
@@ -337,7 +369,10 @@ public sealed class RedisTaskQueue(
         return ParseTransition(raw);
     }
 
-    public async Task<IReadOnlyList<TaskTransition>> RecoverExpiredAsync(QueueLimits limits, int limit, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<TaskTransition>> RecoverExpiredAsync(QueueLimits limits, int limit, CancellationToken cancellationToken) =>
+        RedisFaults.Translate(RecoverExpiredCoreAsync(limits, limit, cancellationToken), Unavailable);
+
+    private async Task<IReadOnlyList<TaskTransition>> RecoverExpiredCoreAsync(QueueLimits limits, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         cancellationToken.ThrowIfCancellationRequested();
@@ -378,7 +413,10 @@ public sealed class RedisTaskQueue(
         return transitions;
     }
 
-    public async Task<QueueStats> GetStatsAsync(CancellationToken cancellationToken)
+    public Task<QueueStats> GetStatsAsync(CancellationToken cancellationToken) =>
+        RedisFaults.Translate(GetStatsCoreAsync(cancellationToken), Unavailable);
+
+    private async Task<QueueStats> GetStatsCoreAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var db = Db;
@@ -388,7 +426,10 @@ public sealed class RedisTaskQueue(
         return new QueueStats(Math.Max(0, Long(h, "queued")), await runningTask, Long(h, "completed"), Long(h, "failed"), Long(h, "cancelled"));
     }
 
-    public async Task<IAsyncDisposable> SubscribeAsync(Action onWork, Action<string> onCancel, CancellationToken cancellationToken)
+    public Task<IAsyncDisposable> SubscribeAsync(Action onWork, Action<string> onCancel, CancellationToken cancellationToken) =>
+        RedisFaults.Translate(SubscribeCoreAsync(onWork, onCancel, cancellationToken), Unavailable);
+
+    private async Task<IAsyncDisposable> SubscribeCoreAsync(Action onWork, Action<string> onCancel, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(onWork);
         ArgumentNullException.ThrowIfNull(onCancel);

@@ -110,7 +110,7 @@ internal sealed class TopicFeed(BusTopicKind kind, TimeSpan window, int capacity
             {
                 return Remember(id, now);
             }
-            if (_resumePoint is not null && RedisMessageBus.CompareIds(id, _resumePoint) <= 0)
+            if (_resumePoint is not null && ChannelOffset.Compare(id, _resumePoint) <= 0)
             {
                 return false;
             }
@@ -198,11 +198,11 @@ internal sealed class TopicFeed(BusTopicKind kind, TimeSpan window, int capacity
         {
             return true;
         }
-        if (_replayedUpTo is not null && RedisMessageBus.CompareIds(info.Id, _replayedUpTo) <= 0)
+        if (_replayedUpTo is not null && ChannelOffset.Compare(info.Id, _replayedUpTo) <= 0)
         {
             return false;
         }
-        if (_resumePoint is not null && RedisMessageBus.CompareIds(info.Id, _resumePoint) <= 0)
+        if (_resumePoint is not null && ChannelOffset.Compare(info.Id, _resumePoint) <= 0)
         {
             return !held;
         }
@@ -248,5 +248,5 @@ internal sealed class TopicFeed(BusTopicKind kind, TimeSpan window, int capacity
     }
 
     private int Compare(string a, string b) =>
-        kind == BusTopicKind.User ? string.CompareOrdinal(a, b) : RedisMessageBus.CompareIds(a, b);
+        kind == BusTopicKind.User ? string.CompareOrdinal(a, b) : ChannelOffset.Compare(a, b);
 }

@@ -98,7 +98,7 @@ internal sealed partial class StreamOpener(
         {
             return ServerFrames.Error("forbidden", $"not allowed to join {channel}");
         }
-        if (since is not null && !RedisMessageBus.IsOffset(since))
+        if (since is not null && !ChannelOffset.IsValid(since))
         {
             return ServerFrames.Error("bad_request", "since must be a channel offset (the id of a message frame, such as 1700000000000-0)");
         }
@@ -143,7 +143,7 @@ internal sealed partial class StreamOpener(
             connection.ReleaseGate(frame =>
             {
                 var info = FrameInfo.Read(frame.Span);
-                return info.Type == "message" && info.Id is not null && RedisMessageBus.CompareIds(info.Id, cutoff) <= 0;
+                return info.Type == "message" && info.Id is not null && ChannelOffset.Compare(info.Id, cutoff) <= 0;
             }, EchoKey.Channel(channel), time.GetUtcNow() + ReplayEchoWindow);
             return null;
         }

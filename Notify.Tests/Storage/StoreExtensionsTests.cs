@@ -29,7 +29,7 @@ public sealed class StoreExtensionsTests : IDisposable
         Directory.CreateDirectory(_directory);
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = _directory });
         builder.Configuration.AddInMemoryCollection(configuration);
-        builder.AddNotificationStore();
+        builder.AddNotifyStore();
         return builder.Build();
     }
 

@@ -8,7 +8,7 @@ using StackExchange.Redis;
 namespace Notify.Tests.Tasks;
 
 /// <summary>A <see cref="RedisTaskQueue"/> on the shared test Redis with its own key prefix (and bus channel prefix), so tests never share keys.</summary>
-internal sealed class QueueTestContext : IAsyncDisposable
+internal sealed class QueueTestContext : ITaskQueueHarness
 {
     private QueueTestContext(ConnectionMultiplexer redis, QueueOptions options, FakeTimeProvider? time, string channelPrefix)
     {
@@ -31,6 +31,8 @@ internal sealed class QueueTestContext : IAsyncDisposable
     public RedisProgressStore Progress { get; }
     public RedisMessageBus Bus { get; }
     public QueueLimits Limits => Options.Limits;
+
+    ITaskQueue ITaskQueueHarness.Queue => Queue;
 
     public static async Task<QueueTestContext> CreateAsync(RedisServer server, Action<QueueOptions>? configure = null, bool fakeTime = false)
     {

@@ -13,103 +13,6 @@ public sealed class RedisTaskQueueTests(RedisServer redis) : IClassFixture<Redis
     private static JsonElement Params(int n) => JsonSerializer.SerializeToElement(new { n });
 
     [Fact]
-    public async Task DequeueAsync_TasksOfSeveralUsers_ServedInEnqueueOrder()
-    {
-        await using var ctx = await QueueTestContext.CreateAsync(redis, o => o.PerUserConcurrency = 100);
-        var ids = new List<string>();
-        for (var i = 0; i < 6; i++)
-        {
-            ids.Add((await ctx.Queue.EnqueueAsync(i % 2 == 0 ? "alice" : "bob", "demo", Params(i), Ct)).Id);
-        }
-
-        var leases = await ctx.Queue.DequeueAsync("w1", 10, ctx.Limits, Ct);
-
-        Assert.Equal(ids, leases.Select(l => l.Task.Id));
-        Assert.Equal([0, 1, 2, 3, 4, 5], leases.Select(l => l.Task.Params!.Value.GetProperty("n").GetInt32()));
-        Assert.All(leases, l => Assert.Equal(1, l.Task.Attempts));
-    }
-
-    [Fact]
-    public async Task DequeueAsync_UserAtLimit_SkippedWithoutBlockingOthers()
-    {
-        await using var ctx = await QueueTestContext.CreateAsync(redis, o => { o.PerUserConcurrency = 1; o.GlobalConcurrency = 10; });
-        var a1 = await ctx.Queue.EnqueueAsync("alice", "demo", null, Ct);
-        var a2 = await ctx.Queue.EnqueueAsync("alice", "demo", null, Ct);
-        var b1 = await ctx.Queue.EnqueueAsync("bob", "demo", null, Ct);
-        var a3 = await ctx.Queue.EnqueueAsync("alice", "demo", null, Ct);
-        var c1 = await ctx.Queue.EnqueueAsync("carol", "demo", null, Ct);
-
-        var first = await ctx.Queue.DequeueAsync("w1", 10, ctx.Limits, Ct);
-        Assert.Equal([a1.Id, b1.Id, c1.Id], first.Select(l => l.Task.Id));
-        Assert.Empty(await ctx.Queue.DequeueAsync("w1", 10, ctx.Limits, Ct));
-
-        await ctx.Queue.AckAsync(first[0], TaskOutcome.Completed, null, null, retryable: false, Ct);
-        var second = await ctx.Queue.DequeueAsync("w1", 10, ctx.Limits, Ct);
-        Assert.Equal([a2.Id], second.Select(l => l.Task.Id));
-        await ctx.Queue.AckAsync(second[0], TaskOutcome.Completed, null, null, retryable: false, Ct);
-        Assert.Equal([a3.Id], (await ctx.Queue.DequeueAsync("w1", 10, ctx.Limits, Ct)).Select(l => l.Task.Id));
-    }
-
-    [Fact]
-    public async Task DequeueAsync_GlobalLimitReached_ReturnsNothingUntilASlotFrees()
-    {
-        await using var ctx = await QueueTestContext.CreateAsync(redis, o => { o.PerUserConcurrency = 10; o.GlobalConcurrency = 2; });
-        for (var i = 0; i < 4; i++)
-        {
-            await ctx.Queue.EnqueueAsync("u" + i, "demo", null, Ct);
-        }
-
-        var leases = await ctx.Queue.DequeueAsync("w1", 10, ctx.Limits, Ct);
-        Assert.Equal(2, leases.Count);
-        Assert.Empty(await ctx.Queue.DequeueAsync("w2", 10, ctx.Limits, Ct));
-        Assert.Equal(new QueueStats(2, 2, 0, 0, 0), await ctx.Queue.GetStatsAsync(Ct));
-
-        await ctx.Queue.AckAsync(leases[0], TaskOutcome.Completed, null, null, false, Ct);
-        Assert.Single(await ctx.Queue.DequeueAsync("w2", 10, ctx.Limits, Ct));
-    }
-
-    [Fact]
-    public async Task AckAsync_StaleLeaseAfterRecovery_IsRefusedAndNewHolderFinishes()
-    {
-        await using var ctx = await QueueTestContext.CreateAsync(redis, o => o.VisibilityTimeout = TimeSpan.FromSeconds(10), fakeTime: true);
-        var task = await ctx.Queue.EnqueueAsync("alice", "demo", null, Ct);
-        var first = (await ctx.Queue.DequeueAsync("w1", 1, ctx.Limits, Ct)).Single();
-
-        ctx.FakeTime!.Advance(TimeSpan.FromSeconds(11));
-        var recovered = await ctx.Queue.RecoverExpiredAsync(ctx.Limits, 100, Ct);
-        Assert.Equal(TransitionKind.Requeued, Assert.Single(recovered).Kind);
-
-        var second = (await ctx.Queue.DequeueAsync("w2", 1, ctx.Limits, Ct)).Single();
-        Assert.Equal(task.Id, second.Task.Id);
-        Assert.Equal(2, second.Task.Attempts);
-
-        Assert.Equal(TransitionKind.None, (await ctx.Queue.AckAsync(first, TaskOutcome.Completed, null, null, false, Ct)).Kind);
-        Assert.Equal(LeaseStatus.Lost, await ctx.Queue.ReportProgressAsync(first, new TaskProgress { TaskId = task.Id, Progress = 50, Timestamp = ctx.Time.GetUtcNow() }, ctx.Options.VisibilityTimeout, Ct));
-        Assert.Equal([LeaseStatus.Lost, LeaseStatus.Held], await ctx.Queue.RenewAsync([first, second], ctx.Options.VisibilityTimeout, Ct));
-
-        var done = await ctx.Queue.AckAsync(second, TaskOutcome.Completed, null, JsonSerializer.SerializeToElement(new { ok = true }), false, Ct);
-        Assert.Equal(TransitionKind.Finished, done.Kind);
-        var stored = await ctx.Queue.GetAsync(task.Id, Ct);
-        Assert.Equal(TaskState.Completed, stored!.Status);
-        Assert.True(stored.Result!.Value.GetProperty("ok").GetBoolean());
-        Assert.Equal(new QueueStats(0, 0, 1, 0, 0), await ctx.Queue.GetStatsAsync(Ct));
-    }
-
-    [Fact]
-    public async Task RenewAsync_BeforeTimeout_KeepsTaskFromRecovery()
-    {
-        await using var ctx = await QueueTestContext.CreateAsync(redis, o => o.VisibilityTimeout = TimeSpan.FromSeconds(10), fakeTime: true);
-        await ctx.Queue.EnqueueAsync("alice", "demo", null, Ct);
-        var lease = (await ctx.Queue.DequeueAsync("w1", 1, ctx.Limits, Ct)).Single();
-
-        ctx.FakeTime!.Advance(TimeSpan.FromSeconds(8));
-        Assert.Equal([LeaseStatus.Held], await ctx.Queue.RenewAsync([lease], ctx.Options.VisibilityTimeout, Ct));
-        ctx.FakeTime.Advance(TimeSpan.FromSeconds(8));
-
-        Assert.Empty(await ctx.Queue.RecoverExpiredAsync(ctx.Limits, 100, Ct));
-    }
-
-    [Fact]
     public async Task RecoverExpiredAsync_AtMaxAttempts_FailsWithReason()
     {
         await using var ctx = await QueueTestContext.CreateAsync(redis, o => { o.VisibilityTimeout = TimeSpan.FromSeconds(5); o.MaxAttempts = 2; }, fakeTime: true);
@@ -127,61 +30,6 @@ public sealed class RedisTaskQueueTests(RedisServer redis) : IClassFixture<Redis
         Assert.Contains("2 attempts", stored.Error, StringComparison.Ordinal);
         Assert.Equal(TaskState.Failed, (await ctx.Progress.GetTaskAsync(task.Id, Ct))!.Status);
         Assert.Equal(new QueueStats(0, 0, 0, 1, 0), await ctx.Queue.GetStatsAsync(Ct));
-    }
-
-    [Fact]
-    public async Task AckAsync_FailedWithAttemptsLeft_RequeuesAtBackThenFailsAtMax()
-    {
-        await using var ctx = await QueueTestContext.CreateAsync(redis, o => o.MaxAttempts = 2);
-        var task = await ctx.Queue.EnqueueAsync("alice", "demo", null, Ct);
-        var other = await ctx.Queue.EnqueueAsync("bob", "demo", null, Ct);
-
-        var first = (await ctx.Queue.DequeueAsync("w1", 1, ctx.Limits, Ct)).Single();
-        Assert.Equal(TransitionKind.Requeued, (await ctx.Queue.AckAsync(first, TaskOutcome.Failed, "boom", null, true, Ct)).Kind);
-        Assert.Equal("boom", (await ctx.Queue.GetAsync(task.Id, Ct))!.Error);
-
-        var next = await ctx.Queue.DequeueAsync("w1", 2, ctx.Limits, Ct);
-        Assert.Equal([other.Id, task.Id], next.Select(l => l.Task.Id));
-        var last = await ctx.Queue.AckAsync(next[1], TaskOutcome.Failed, "boom again", null, true, Ct);
-
-        Assert.Equal(TransitionKind.Finished, last.Kind);
-        Assert.Equal(TaskState.Failed, last.Status);
-        Assert.Equal(2, last.Attempts);
-        Assert.Equal("alice", last.UserId);
-    }
-
-    [Fact]
-    public async Task CancelAsync_QueuedTask_CancelledAtOnceAndNeverDequeued()
-    {
-        await using var ctx = await QueueTestContext.CreateAsync(redis);
-        var task = await ctx.Queue.EnqueueAsync("alice", "demo", null, Ct);
-        var after = await ctx.Queue.EnqueueAsync("alice", "demo", null, Ct);
-
-        var cancel = await ctx.Queue.CancelAsync(task.Id, Ct);
-
-        Assert.Equal(TransitionKind.Finished, cancel.Kind);
-        Assert.Equal(TaskState.Cancelled, (await ctx.Queue.GetAsync(task.Id, Ct))!.Status);
-        Assert.Equal([after.Id], (await ctx.Queue.DequeueAsync("w1", 10, ctx.Limits, Ct)).Select(l => l.Task.Id));
-        Assert.Equal(TransitionKind.None, (await ctx.Queue.CancelAsync(task.Id, Ct)).Kind);
-        Assert.Equal(TransitionKind.None, (await ctx.Queue.CancelAsync("missing", Ct)).Kind);
-    }
-
-    [Fact]
-    public async Task CancelAsync_RunningTask_SignalsWorkerAndAckEndsCancelled()
-    {
-        await using var ctx = await QueueTestContext.CreateAsync(redis);
-        var cancelled = new TaskCompletionSource<string>();
-        await using var sub = await ctx.Queue.SubscribeAsync(() => { }, id => cancelled.TrySetResult(id), Ct);
-        var task = await ctx.Queue.EnqueueAsync("alice", "demo", null, Ct);
-        var lease = (await ctx.Queue.DequeueAsync("w1", 1, ctx.Limits, Ct)).Single();
-
-        Assert.Equal(TransitionKind.CancelRequested, (await ctx.Queue.CancelAsync(task.Id, Ct)).Kind);
-
-        Assert.Equal(task.Id, await cancelled.Task.WaitAsync(TimeSpan.FromSeconds(5), Ct));
-        Assert.Equal([LeaseStatus.CancelRequested], await ctx.Queue.RenewAsync([lease], ctx.Options.VisibilityTimeout, Ct));
-        var ack = await ctx.Queue.AckAsync(lease, TaskOutcome.Failed, "handler saw cancellation", null, retryable: true, Ct);
-        Assert.Equal(TaskState.Cancelled, ack.Status);
-        Assert.Equal(new QueueStats(0, 0, 0, 0, 1), await ctx.Queue.GetStatsAsync(Ct));
     }
 
     [Fact]
@@ -208,33 +56,6 @@ public sealed class RedisTaskQueueTests(RedisServer redis) : IClassFixture<Redis
         Assert.NotNull(final.FinishedAt);
         var progress = (await ctx.Progress.GetBatchAsync(batch.Id, Ct))!;
         Assert.Equal(100, progress.Progress);
-    }
-
-    [Fact]
-    public async Task EnqueueAsync_UserQueueCapReached_ThrowsQueueFull()
-    {
-        await using var ctx = await QueueTestContext.CreateAsync(redis, o => o.MaxQueuedPerUser = 2);
-        await ctx.Queue.EnqueueAsync("alice", "demo", null, Ct);
-        await ctx.Queue.EnqueueAsync("alice", "demo", null, Ct);
-
-        await Assert.ThrowsAsync<QueueFullException>(() => ctx.Queue.EnqueueAsync("alice", "demo", null, Ct));
-        await Assert.ThrowsAsync<QueueFullException>(() => ctx.Queue.EnqueueBatchAsync("bob", "demo", [null, null, null], Ct));
-        Assert.NotNull(await ctx.Queue.EnqueueAsync("bob", "demo", null, Ct));
-    }
-
-    [Fact]
-    public async Task ReleaseAsync_RunningTask_ReturnsToFrontWithoutCountingAttempt()
-    {
-        await using var ctx = await QueueTestContext.CreateAsync(redis);
-        var first = await ctx.Queue.EnqueueAsync("alice", "demo", null, Ct);
-        await ctx.Queue.EnqueueAsync("bob", "demo", null, Ct);
-        var lease = (await ctx.Queue.DequeueAsync("w1", 1, ctx.Limits, Ct)).Single();
-
-        Assert.Equal(TransitionKind.Requeued, (await ctx.Queue.ReleaseAsync(lease, Ct)).Kind);
-
-        var again = (await ctx.Queue.DequeueAsync("w2", 1, ctx.Limits, Ct)).Single();
-        Assert.Equal(first.Id, again.Task.Id);
-        Assert.Equal(1, again.Task.Attempts);
     }
 
     [Fact]
@@ -272,31 +93,6 @@ public sealed class RedisTaskQueueTests(RedisServer redis) : IClassFixture<Redis
         var snapshot = (await ctx.Progress.GetTaskAsync(task.Id, Ct))!;
         Assert.Equal(TaskState.Completed, snapshot.Status);
         Assert.Equal(100, snapshot.Progress);
-    }
-
-    [Fact]
-    public async Task Finish_AnyWay_DropsParamsAndKeepsTheOutcome()
-    {
-        await using var ctx = await QueueTestContext.CreateAsync(redis, o => o.MaxAttempts = 1, fakeTime: true);
-        var completed = await ctx.Queue.EnqueueAsync("alice", "demo", Params(1), Ct);
-        var cancelled = await ctx.Queue.EnqueueAsync("alice", "demo", Params(2), Ct);
-        var lost = await ctx.Queue.EnqueueAsync("alice", "demo", Params(3), Ct);
-        var queued = await ctx.Queue.EnqueueAsync("alice", "demo", Params(4), Ct);
-
-        await ctx.Queue.CancelAsync(cancelled.Id, Ct);
-        var leases = await ctx.Queue.DequeueAsync("w1", 2, ctx.Limits, Ct);
-        await ctx.Queue.AckAsync(leases.Single(l => l.Task.Id == completed.Id), TaskOutcome.Completed, null, JsonSerializer.SerializeToElement(new { ok = true }), false, Ct);
-        ctx.FakeTime!.Advance(ctx.Options.VisibilityTimeout + TimeSpan.FromSeconds(1));
-        await ctx.Queue.RecoverExpiredAsync(ctx.Limits, 10, Ct);
-
-        foreach (var (id, state) in new[] { (completed.Id, TaskState.Completed), (cancelled.Id, TaskState.Cancelled), (lost.Id, TaskState.Failed) })
-        {
-            var record = (await ctx.Queue.GetAsync(id, Ct))!;
-            Assert.Equal(state, record.Status);
-            Assert.Null(record.Params);
-        }
-        Assert.True((await ctx.Queue.GetAsync(completed.Id, Ct))!.Result!.Value.GetProperty("ok").GetBoolean());
-        Assert.Equal(4, (await ctx.Queue.GetAsync(queued.Id, Ct))!.Params!.Value.GetProperty("n").GetInt32());
     }
 
     [Fact]

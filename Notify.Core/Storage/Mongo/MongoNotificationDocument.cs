@@ -2,7 +2,6 @@ using System.Text.Json;
 using MongoDB.Bson;
 using MongoDB.Bson.IO;
 using Notify.Core.Notifications;
-using Notify.Core.Storage.Sqlite;
 
 namespace Notify.Core.Storage.Mongo;
 
@@ -55,7 +54,7 @@ internal static class MongoNotificationDocument
             { Content, notification.Content },
             { Link, notification.Link is null ? BsonNull.Value : notification.Link },
             { Source, notification.Source is null ? BsonNull.Value : notification.Source },
-            { Severity, SqliteNotificationStore.SeverityName(notification.Severity) },
+            { Severity, StoredNotification.SeverityName(notification.Severity) },
             { Status, StatusName(notification.Status) },
             { CreatedAt, new BsonDateTime(notification.CreatedAt.UtcDateTime) },
             { ReadAt, notification.ReadAt is { } readAt ? new BsonDateTime(readAt.UtcDateTime) : BsonNull.Value },
@@ -82,7 +81,7 @@ internal static class MongoNotificationDocument
         Content = document.GetValue(Content, "").AsString,
         Link = NullableString(document, Link),
         Source = NullableString(document, Source),
-        Severity = SqliteNotificationStore.ParseSeverity(document.GetValue(Severity, "info").AsString),
+        Severity = StoredNotification.ParseSeverity(document.GetValue(Severity, "info").AsString),
         Status = document.GetValue(Status, "unread").AsString == "read" ? NotificationStatus.Read : NotificationStatus.Unread,
         CreatedAt = new DateTimeOffset(document[CreatedAt].ToUniversalTime()),
         ReadAt = NullableDate(document, ReadAt),

@@ -1,7 +1,6 @@
 using MongoDB.Bson;
 using MongoDB.Driver;
 using Notify.Core.Notifications;
-using Notify.Core.Storage.Sqlite;
 
 namespace Notify.Core.Storage.Mongo;
 
@@ -115,7 +114,7 @@ public sealed class MongoNotificationStore : INotificationStore
             try
             {
                 await _collection.InsertOneAsync(document, options: null, cancellationToken);
-                return new CreateResult(SqliteNotificationStore.AsStored(stored), Created: true);
+                return new CreateResult(StoredNotification.AsStored(stored), Created: true);
             }
             catch (MongoWriteException ex) when (ex.WriteError?.Category == ServerErrorCategory.DuplicateKey)
             {

@@ -186,7 +186,7 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
             p.AddWithValue("$content", notification.Content);
             p.AddWithValue("$link", (object?)notification.Link ?? DBNull.Value);
             p.AddWithValue("$source", (object?)notification.Source ?? DBNull.Value);
-            p.AddWithValue("$severity", SeverityName(notification.Severity));
+            p.AddWithValue("$severity", StoredNotification.SeverityName(notification.Severity));
             p.AddWithValue("$status", notification.Status == NotificationStatus.Read ? 1 : 0);
             p.AddWithValue("$created", notification.CreatedAt.ToUnixTimeMilliseconds());
             p.AddWithValue("$read", notification.ReadAt is { } readAt ? readAt.ToUnixTimeMilliseconds() : DBNull.Value);
@@ -199,7 +199,7 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
             p.AddWithValue("$hash", (object?)idempotency?.RequestHash ?? DBNull.Value);
             if (insert.ExecuteNonQuery() == 1)
             {
-                return new CreateResult(AsStored(notification with { Id = id }), Created: true);
+                return new CreateResult(StoredNotification.AsStored(notification with { Id = id }), Created: true);
             }
 
             var byKey = session.Command(ByKeySql);
@@ -578,9 +578,6 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
     private static DateTimeOffset? FromMillis(SqliteDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(ordinal));
 
-    private static DateTimeOffset? Truncated(DateTimeOffset? value) =>
-        value is { } v ? DateTimeOffset.FromUnixTimeMilliseconds(v.ToUnixTimeMilliseconds()) : null;
-
     internal static NotificationPage Page(List<Notification> items, int limit)
     {
         if (items.Count <= limit)
@@ -617,7 +614,7 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
         Content = reader.GetString(4),
         Link = reader.IsDBNull(5) ? null : reader.GetString(5),
         Source = reader.IsDBNull(6) ? null : reader.GetString(6),
-        Severity = ParseSeverity(reader.GetString(7)),
+        Severity = StoredNotification.ParseSeverity(reader.GetString(7)),
         Status = reader.GetInt64(8) == 1 ? NotificationStatus.Read : NotificationStatus.Unread,
         CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(9)),
         ReadAt = FromMillis(reader, 10),
@@ -632,30 +629,4 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
         using var document = JsonDocument.Parse(json);
         return document.RootElement.Clone();
     }
-
-    /// <summary>The notification as a read returns it: times cut to the stored millisecond precision.</summary>
-    internal static Notification AsStored(Notification notification) => notification with
-    {
-        CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(notification.CreatedAt.ToUnixTimeMilliseconds()),
-        ReadAt = Truncated(notification.ReadAt),
-        SeenAt = Truncated(notification.SeenAt),
-        ArchivedAt = Truncated(notification.ArchivedAt),
-        SnoozedUntil = Truncated(notification.SnoozedUntil),
-    };
-
-    internal static string SeverityName(NotificationSeverity severity) => severity switch
-    {
-        NotificationSeverity.Success => "success",
-        NotificationSeverity.Warning => "warning",
-        NotificationSeverity.Error => "error",
-        _ => "info",
-    };
-
-    internal static NotificationSeverity ParseSeverity(string name) => name switch
-    {
-        "success" => NotificationSeverity.Success,
-        "warning" => NotificationSeverity.Warning,
-        "error" => NotificationSeverity.Error,
-        _ => NotificationSeverity.Info,
-    };
 }

@@ -1,13 +1,16 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Notify.Core.Auth;
 
-namespace Notify.Core.Auth;
+namespace Microsoft.Extensions.Hosting;
 
-/// <summary>JWT bearer authentication and the admin policy, configured the same way in every service.</summary>
+/// <summary>
+/// JWT bearer authentication and the admin policy, configured the same way in every web service. The
+/// request-pipeline half of auth lives here, beside the service defaults; the token validation itself
+/// (<see cref="NotifyTokens"/>, which needs only Microsoft.IdentityModel) stays in Notify.Core.
+/// </summary>
 public static class NotifyAuthExtensions
 {
     /// <summary>
@@ -60,12 +63,6 @@ public static class NotifyAuthExtensions
             .AddPolicy(NotifyRoles.AdminPolicy, p => p.RequireAuthenticatedUser().RequireClaim(NotifyRoles.RoleClaim, NotifyRoles.Admin));
         return builder;
     }
-
-    /// <summary>The user id (<c>sub</c>) of an authenticated principal.</summary>
-    public static string? GetUserId(this ClaimsPrincipal principal) => principal?.FindFirstValue(NotifyRoles.UserIdClaim);
-
-    /// <summary>Whether the principal has the admin role.</summary>
-    public static bool IsAdmin(this ClaimsPrincipal principal) => principal?.HasClaim(NotifyRoles.RoleClaim, NotifyRoles.Admin) == true;
 
     /// <summary>
     /// The paths a browser opens as a WebSocket or EventSource, which cannot send headers: the only ones
