@@ -25,6 +25,7 @@ internal static class Extensions
         var services = builder.Services;
         builder.AddRedisClient("redis");
         builder.AddNotificationStore();
+        builder.AddNotificationOutbox();
 
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<CorsSettings>().BindConfiguration(CorsSettings.SectionName)

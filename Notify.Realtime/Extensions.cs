@@ -84,5 +84,6 @@ internal static class Extensions
         builder.Services.AddSingleton<SseTransport>();
         builder.Services.AddHostedService<ConnectionMonitor>();
         builder.Services.AddHostedService<PresenceReporter>();
+        builder.Services.AddHostedService<SubscriptionRecovery>();
     }
 }

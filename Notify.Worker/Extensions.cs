@@ -22,6 +22,7 @@ internal static partial class Extensions
         builder.AddRedisClient("redis");
         builder.AddNotifyAuthentication();
         builder.AddNotificationStore();
+        builder.AddNotificationOutbox();
         builder.AddTaskQueue();
 
         var services = builder.Services;

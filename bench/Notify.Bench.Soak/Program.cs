@@ -59,6 +59,14 @@ Process StartService(string name)
 }
 
 var redis = StartRedis();
+// Stopped with SIGTERM or Ctrl+C, the soak takes what it started with it.
+AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+{
+    foreach (var p in services.Values.Append(redis))
+    {
+        try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+    }
+};
 foreach (var name in ports.Keys)
 {
     services[name] = StartService(name);
