@@ -121,7 +121,8 @@ internal sealed class SseTransport(
         var body = response.BodyWriter;
         try
         {
-            while (await reader.WaitToReadAsync(connection.Closing))
+            // No cancellation token on the wait (a cancellable wait allocates each time): closing completes the queue.
+            while (!connection.Closing.IsCancellationRequested && await reader.WaitToReadAsync(CancellationToken.None))
             {
                 while (!connection.Closing.IsCancellationRequested && reader.TryRead(out var outbound))
                 {

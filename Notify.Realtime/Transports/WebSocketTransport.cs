@@ -119,17 +119,22 @@ internal sealed class WebSocketTransport(
         }
     }
 
-    /// <summary>The one writer of the connection: drains its queue until it closes, then sends the close frame.</summary>
+    /// <summary>
+    /// The one writer of the connection: drains its queue until it closes, then sends the close frame.
+    /// Waits and sends take no cancellation token, so a delivery allocates nothing per connection (a
+    /// cancellable wait or send registers a callback each time): closing completes the queue, which
+    /// ends the wait, and a send that hangs past <c>Realtime:CloseTimeout</c> ends when the runner aborts the socket.
+    /// </summary>
     private async Task WriteLoopAsync(WebSocket socket, ClientConnection connection, CancellationToken abort)
     {
         var reader = connection.Outbound;
         try
         {
-            while (await reader.WaitToReadAsync(connection.Closing))
+            while (!connection.Closing.IsCancellationRequested && await reader.WaitToReadAsync(CancellationToken.None))
             {
                 while (!connection.Closing.IsCancellationRequested && reader.TryRead(out var frame))
                 {
-                    await socket.SendAsync(frame.Bytes, WebSocketMessageType.Text, endOfMessage: true, abort);
+                    await socket.SendAsync(frame.Bytes, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
                     if (frame.EndsStream)
                     {
                         connection.Close(CloseReason.Normal);

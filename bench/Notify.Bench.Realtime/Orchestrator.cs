@@ -28,7 +28,9 @@ internal static class Orchestrator
         var fanout = Int(args, "--fanout", 10_000);
         var seconds = Int(args, "--seconds", 10);
         var rates = (Text(args, "--rates") ?? "500,1000,2000,4000").Split(',').Select(int.Parse).ToArray();
-        var targets = (Text(args, "--targets") ?? "notify,signalr").Split(',');
+        var targets = (Text(args, "--targets") ?? "notify,signalr,floor").Split(',');
+        var rounds = Int(args, "--rounds", 3);
+        var plan = new Plan(Int(args, "--hold", 25), Int(args, "--broadcasts", 50), Int(args, "--senders", 8), args.Contains("--full"));
         var root = FindRoot();
         var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
         var output = Path.GetFullPath(Text(args, "--out") ?? Path.Combine(root, "bench", "results", "realtime.md"));
@@ -39,14 +41,33 @@ internal static class Orchestrator
         report.AppendLine("# Realtime benchmark").AppendLine();
         report.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; load clients on loopback, {PerWorker:N0} per load process.");
         report.AppendLine(CultureInfo.InvariantCulture, $"Command: `dotnet run -c {configuration} --project bench/Notify.Bench.Realtime -- {string.Join(' ', args)}`");
-        report.AppendLine(CultureInfo.InvariantCulture, $"Run at {DateTimeOffset.UtcNow:u}.").AppendLine();
+        report.AppendLine(CultureInfo.InvariantCulture, $"Run at {DateTimeOffset.UtcNow:u}; load average before: {LoadAverage()}.").AppendLine();
 
-        var results = new List<TargetResult>();
+        // Interleaved rounds: every round runs each server once (a fresh process each time), the order
+        // rotating, so a noisy minute on the shared machine lands on every server alike.
+        var byTarget = targets.ToDictionary(t => t, _ => new List<TargetResult>());
+        for (var round = 0; round < rounds; round++)
+        {
+            foreach (var target in targets.Skip(round % targets.Length).Concat(targets.Take(round % targets.Length)))
+            {
+                Console.WriteLine($"=== round {round + 1}: {target} (load {LoadAverage()})");
+                var one = await RunTargetAsync(target, root, configuration, connections, fanout, rates, seconds, apiDll, idleOnly, plan);
+                one.Load = LoadAverage();
+                byTarget[target].Add(one);
+            }
+        }
+        report.AppendLine(CultureInfo.InvariantCulture, $"{rounds} interleaved rounds; {connections:N0} idle connections held {plan.HoldSeconds} s (each its own user), then {fanout:N0} kept for {plan.Broadcasts} broadcasts from {plan.Senders} concurrent senders. Medians with the lowest–highest round.").AppendLine();
+        report.AppendLine("| server | RSS growth per idle connection | broadcast deliveries/s | each round (deliveries/s) | CPU s in the broadcast rounds: server / load clients |");
+        report.AppendLine("|---|---|---|---|---|");
         foreach (var target in targets)
         {
-            Console.WriteLine($"=== {target}");
-            results.Add(await RunTargetAsync(target, root, configuration, connections, fanout, rates, seconds, apiDll, idleOnly));
+            var runs = byTarget[target];
+            report.AppendLine(CultureInfo.InvariantCulture,
+                $"| {runs[0].Name} | {Spread(runs.Select(r => r.RssPerConnection), "F1")} KiB | {Spread(runs.Select(r => r.DeliveriesPerSecond), "N0")} | {string.Join(", ", runs.Select(r => (r.DeliveriesPerSecond / 1000).ToString("F0", CultureInfo.InvariantCulture) + "k"))} | {string.Join(", ", runs.Select(r => $"{r.ServerCpu:F1} / {r.ClientCpu:F1}"))} |");
         }
+        report.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"Load average after each run: {string.Join("; ", targets.Select(t => t + ": " + string.Join(", ", byTarget[t].Select(r => r.Load))))}.").AppendLine();
+        report.AppendLine("Details of the last round:").AppendLine();
+        var results = targets.Select(t => byTarget[t][^1]).ToList();
 
         report.AppendLine("| scenario | " + string.Join(" | ", results.Select(r => r.Name)) + " |");
         report.AppendLine("|---|" + string.Concat(results.Select(_ => "---|")));
@@ -68,9 +89,36 @@ internal static class Orchestrator
         return 0;
     }
 
-    private static async Task<TargetResult> RunTargetAsync(string target, string root, string configuration, int connections, int fanout, int[] rates, int seconds, string? apiDll, bool idleOnly)
+    private static string Spread(IEnumerable<double> values, string format)
     {
-        var result = new TargetResult(target == "notify" ? "Notify.Realtime" : "SignalR hub (in-memory)");
+        var sorted = values.Order().ToArray();
+        var median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+        return $"{median.ToString(format, CultureInfo.InvariantCulture)} ({sorted[0].ToString(format, CultureInfo.InvariantCulture)}–{sorted[^1].ToString(format, CultureInfo.InvariantCulture)})";
+    }
+
+    private static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+
+    private static double CpuSeconds(IEnumerable<Process> processes) => processes.Sum(p =>
+    {
+        try
+        {
+            p.Refresh();
+            return p.TotalProcessorTime.TotalSeconds;
+        }
+        catch (InvalidOperationException)
+        {
+            return 0;
+        }
+    });
+
+    private static async Task<TargetResult> RunTargetAsync(string target, string root, string configuration, int connections, int fanout, int[] rates, int seconds, string? apiDll, bool idleOnly, Plan plan)
+    {
+        var result = new TargetResult(target switch
+        {
+            "notify" => "Notify.Realtime",
+            "signalr" => "SignalR hub (JSON, Clients.All.SendAsync, IUserIdProvider)",
+            _ => "bare Kestrel WebSocket, one bounded Channel per connection (floor)",
+        });
         var work = Directory.CreateTempSubdirectory("notify-bench-rt-");
         var processes = new List<Process>();
         var workers = new List<Worker>();
@@ -129,7 +177,8 @@ internal static class Orchestrator
             }
             else
             {
-                var dll = Path.Combine(root, "bench", "peers", "Notify.Bench.SignalRPeer", "bin", configuration, "net10.0", "Notify.Bench.SignalRPeer.dll");
+                var peer = target == "signalr" ? "Notify.Bench.SignalRPeer" : "Notify.Bench.FloorPeer";
+                var dll = Path.Combine(root, "bench", "peers", peer, "bin", configuration, "net10.0", peer + ".dll");
                 server = Start("dotnet", Path.GetDirectoryName(dll)!, new() { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{serverPort}" }, dll);
                 processes.Add(server);
                 await WaitAliveAsync(serverPort);
@@ -155,15 +204,17 @@ internal static class Orchestrator
             result.Rows["connections opened (failed)"] = $"{ok:N0} ({failed:N0}) in {openWatch.Elapsed.TotalSeconds:F1} s";
             Console.WriteLine($"opened {ok} failed {failed}");
 
-            // Hold them through at least one heartbeat round (Notify every 10 s; SignalR pings every 15 s).
-            await Task.Delay(TimeSpan.FromSeconds(target == "notify" ? 22 : 32));
+            // Hold them the same time on every server, through at least one heartbeat (Notify and the floor
+            // every 10 s; SignalR pings every 15 s).
+            await Task.Delay(TimeSpan.FromSeconds(plan.HoldSeconds));
             var beats = await AllAsync(workers, "hb");
             var withBeat = beats.Sum(r => long.Parse(r[1], CultureInfo.InvariantCulture));
             var stillOpen = beats.Sum(r => long.Parse(r[3], CultureInfo.InvariantCulture));
             var rss = Rss(server.Id);
             result.Rows["idle: connections still open after hold / got a heartbeat"] = $"{stillOpen:N0} / {withBeat:N0}";
             result.Rows[$"idle: server RSS at {connections:N0} connections"] = $"{rss / 1024.0:F1} MiB";
-            result.Rows["idle: RSS growth per connection"] = ok == 0 ? "—" : $"{(rss - baseline) / (double)ok:F1} KiB";
+            result.RssPerConnection = ok == 0 ? 0 : (rss - baseline) / (double)ok;
+            result.Rows["idle: RSS growth per connection"] = ok == 0 ? "—" : $"{result.RssPerConnection:F1} KiB";
             if (idleOnly)
             {
                 return result;
@@ -178,14 +229,15 @@ internal static class Orchestrator
             var population = users.Length;
 
             using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = new Uri($"http://127.0.0.1:{serverPort}") };
+            // Notify.Realtime takes a broadcast from Redis (where the Api publishes it); the peers from an HTTP POST.
             Func<long, Task> broadcast = target == "notify"
                 ? ts => redis!.GetSubscriber().PublishAsync(RedisChannel.Literal(new RedisChannels().For(BusTopic.Broadcast)),
                     Encoding.UTF8.GetBytes($"{{\"type\":\"message\",\"data\":{{\"channel\":\"broadcast\",\"id\":\"0-0\",\"payload\":{{\"bench_t\":{ts}}},\"created_at\":\"{DateTimeOffset.UtcNow:O}\"}}}}"))
                 : async ts => (await http.PostAsync("/broadcast", new StringContent($"{{\"bench_t\":{ts}}}"))).EnsureSuccessStatusCode();
 
-            // Fan-out latency: one broadcast at a time, 20 of them.
+            // Fan-out latency: one broadcast at a time, 10 of them.
             await AllAsync(workers, "reset");
-            for (var i = 0; i < 20; i++)
+            for (var i = 0; i < 10; i++)
             {
                 await broadcast(Stopwatch.GetTimestamp());
                 await WaitCountAsync(workers, (long)population * (i + 1), TimeSpan.FromSeconds(30), messages: true);
@@ -193,18 +245,34 @@ internal static class Orchestrator
             var latencies = await LatenciesAsync(workers, work.FullName);
             result.Rows[$"fan-out to {population:N0}, one broadcast at a time: p50 / p99 / max"] = Percentiles(latencies);
 
-            // Fan-out throughput: 50 broadcasts back to back.
+            // Fan-out throughput: the broadcasts from concurrent senders, timed from the first send to the last delivery.
             await AllAsync(workers, "reset");
+            var serverCpu = CpuSeconds([server]);
+            var clientCpu = CpuSeconds(workers.Select(w => w.Process));
             var burst = Stopwatch.StartNew();
-            for (var i = 0; i < 50; i++)
+            var left = plan.Broadcasts;
+            await Task.WhenAll(Enumerable.Range(0, plan.Senders).Select(async _ =>
             {
-                await broadcast(Stopwatch.GetTimestamp());
-            }
-            var delivered = await WaitCountAsync(workers, (long)population * 50, TimeSpan.FromSeconds(120), messages: true);
+                while (Interlocked.Decrement(ref left) >= 0)
+                {
+                    await broadcast(Stopwatch.GetTimestamp());
+                }
+            }));
+            var expected = (long)population * plan.Broadcasts;
+            var delivered = await WaitCountAsync(workers, expected, TimeSpan.FromSeconds(120), messages: true);
             var burstTime = burst.Elapsed;
+            result.ServerCpu = CpuSeconds([server]) - serverCpu;
+            result.ClientCpu = CpuSeconds(workers.Select(w => w.Process)) - clientCpu;
             latencies = await LatenciesAsync(workers, work.FullName);
-            result.Rows[$"fan-out throughput: 50 broadcasts × {population:N0}"] = $"{delivered / burstTime.TotalSeconds:N0} deliveries/s ({delivered:N0} of {population * 50L:N0} in {burstTime.TotalSeconds:F2} s)";
+            result.DeliveriesPerSecond = delivered / burstTime.TotalSeconds;
+            result.Rows[$"fan-out throughput: {plan.Broadcasts} broadcasts × {population:N0}"] = $"{result.DeliveriesPerSecond:N0} deliveries/s ({delivered:N0} of {expected:N0} in {burstTime.TotalSeconds:F2} s)";
             result.Rows["fan-out throughput: latency p50 / p99 / max"] = Percentiles(latencies);
+            result.Rows["fan-out throughput: CPU seconds server / load clients"] = $"{result.ServerCpu:F1} / {result.ClientCpu:F1}";
+            if (!plan.Full || target == "floor")
+            {
+                await AllAsync(workers, "exit");
+                return result;
+            }
 
             // Personal notifications at steady rates.
             var store = database is null ? null : new SqliteNotificationStore(database);
@@ -490,6 +558,8 @@ internal static class Orchestrator
     {
         private readonly SemaphoreSlim _gate = new(1, 1);
 
+        public Process Process => process;
+
         public int From => from;
 
         public int Count => count;
@@ -521,7 +591,15 @@ internal static class Orchestrator
     {
         public Dictionary<string, string> Rows { get; } = [];
         public List<string> Notes { get; } = [];
+        public double RssPerConnection { get; set; }
+        public double DeliveriesPerSecond { get; set; }
+        public double ServerCpu { get; set; }
+        public double ClientCpu { get; set; }
+        public string Load { get; set; } = "";
     }
+
+    /// <summary>What each run does: idle hold, broadcasts and their senders, and whether the personal and reconnect scenarios run too.</summary>
+    private sealed record Plan(int HoldSeconds, int Broadcasts, int Senders, bool Full);
 
     private sealed class StaticOptions<T>(T value) : IOptionsMonitor<T>
     {

@@ -1,9 +1,12 @@
-// Load benchmark of Notify.Realtime against a minimal SignalR hub (bench/peers). One server process
-// under test; clients spread over several load processes (each below the 20,000-file limit).
+// Load benchmark of Notify.Realtime against two peers (bench/peers): the idiomatic SignalR hub and the
+// bare Kestrel WebSocket floor. One server process under test at a time, in interleaved rounds; the same
+// clients (this program's load processes, each below the open-file limit) for every server.
 //
 //   dotnet run -c Release --project bench/Notify.Bench.Realtime -- [--connections 19000] [--fanout 10000]
-//       [--rates 500,1000,2000,4000] [--seconds 10] [--targets notify,signalr] [--api-dll path] [--idle-only] [--out bench/results/realtime.md]
+//       [--rounds 3] [--hold 25] [--broadcasts 50] [--senders 8] [--targets notify,signalr,floor]
+//       [--full [--rates 500,1000,2000,4000] [--seconds 10] [--api-dll path]] [--idle-only] [--out bench/results/realtime.md]
 //
+// --full adds the personal-notification rates and the reconnect storm (Notify and SignalR).
 // Worker mode (started by the orchestrator): dotnet Notify.Bench.Realtime.dll worker ...
 using Notify.Bench.Realtime;
 
