@@ -22,6 +22,7 @@ app.MapSettingsApi();
 app.MapTasksApi();
 app.MapStatsApi();
 app.MapClientConfigApi();
+app.MapPushSubscriptionsApi();
 app.MapApiReference();
 
 app.Run();
