@@ -41,7 +41,7 @@ internal static class PushSubscriptionsApi
         return api;
     }
 
-    public static async Task<Results<Created<PushSubscription>, Ok<PushSubscription>, ValidationProblem, ProblemHttpResult>> SaveAsync(
+    public static async Task<Results<Created<PushSubscriptionResponse>, Ok<PushSubscriptionResponse>, ValidationProblem, ProblemHttpResult>> SaveAsync(
         PushSubscriptionRequest? body, ClaimsPrincipal user, IPushSubscriptionStore store, IOptions<PushOptions> options,
         TimeProvider time, CancellationToken cancellationToken)
     {
@@ -62,15 +62,15 @@ internal static class PushSubscriptionsApi
         var max = options.Value.MaxSubscriptionsPerUser;
         return await store.SaveAsync(subscription, max, cancellationToken) switch
         {
-            PushSaveOutcome.Created => TypedResults.Created($"/api/me/push-subscriptions/{subscription.Id}", subscription),
-            PushSaveOutcome.Updated => TypedResults.Ok((await store.ListAsync(subscription.UserId, cancellationToken)).First(s => s.Id == subscription.Id)),
+            PushSaveOutcome.Created => TypedResults.Created($"/api/me/push-subscriptions/{subscription.Id}", PushSubscriptionResponse.Of(subscription)),
+            PushSaveOutcome.Updated => TypedResults.Ok(PushSubscriptionResponse.Of((await store.ListAsync(subscription.UserId, cancellationToken)).First(s => s.Id == subscription.Id))),
             _ => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Too many push subscriptions",
                 detail: $"A user may hold at most {max} push subscriptions; delete one first."),
         };
     }
 
     public static async Task<Ok<PushSubscriptionList>> ListAsync(ClaimsPrincipal user, IPushSubscriptionStore store, CancellationToken cancellationToken) =>
-        TypedResults.Ok(new PushSubscriptionList(await store.ListAsync(user.GetUserId()!, cancellationToken)));
+        TypedResults.Ok(new PushSubscriptionList([.. (await store.ListAsync(user.GetUserId()!, cancellationToken)).Select(PushSubscriptionResponse.Of)]));
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, ClaimsPrincipal user, IPushSubscriptionStore store, CancellationToken cancellationToken) =>
         id.Length == 32 && await store.DeleteAsync(user.GetUserId()!, id, cancellationToken)
@@ -143,5 +143,15 @@ internal static class PushSubscriptionsApi
         [property: JsonPropertyName("p256dh")] string? P256dh,
         [property: JsonPropertyName("auth")] string? Auth);
 
-    internal sealed record PushSubscriptionList([property: JsonPropertyName("items")] IReadOnlyList<PushSubscription> Items);
+    internal sealed record PushSubscriptionList([property: JsonPropertyName("items")] IReadOnlyList<PushSubscriptionResponse> Items);
+
+    /// <summary>A stored subscription as the API shows it: the request's shape plus id and creation time.</summary>
+    internal sealed record PushSubscriptionResponse(
+        [property: JsonPropertyName("id")] string Id,
+        [property: JsonPropertyName("endpoint")] string Endpoint,
+        [property: JsonPropertyName("keys")] PushKeys Keys,
+        [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt)
+    {
+        public static PushSubscriptionResponse Of(PushSubscription s) => new(s.Id, s.Endpoint, new PushKeys(s.P256dh, s.Auth), s.CreatedAt);
+    }
 }

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json.Serialization;
 
 namespace Notify.Core.Push;
 
@@ -10,14 +9,14 @@ namespace Notify.Core.Push;
 /// </summary>
 public sealed record PushSubscription
 {
-    [JsonPropertyName("id")] public required string Id { get; init; }
-    [JsonIgnore] public required string UserId { get; init; }
-    [JsonPropertyName("endpoint")] public required string Endpoint { get; init; }
+    public required string Id { get; init; }
+    public required string UserId { get; init; }
+    public required string Endpoint { get; init; }
     /// <summary>The browser's P-256 public key, base64url (65 bytes uncompressed).</summary>
-    [JsonPropertyName("p256dh")] public required string P256dh { get; init; }
+    public required string P256dh { get; init; }
     /// <summary>The browser's authentication secret, base64url (16 bytes).</summary>
-    [JsonPropertyName("auth")] public required string Auth { get; init; }
-    [JsonPropertyName("created_at")] public required DateTimeOffset CreatedAt { get; init; }
+    public required string Auth { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
 
     /// <summary>The id of the subscription at <paramref name="endpoint"/>: 32 hex digits of its SHA-256.</summary>
     public static string IdOf(string endpoint) =>
