@@ -13,7 +13,7 @@ namespace Notify.Tests.Push;
 /// <see cref="WebPushSender"/> against a local push service that verifies VAPID and decrypts RFC 8291:
 /// content arrives intact, 404/410 delete the subscription, 5xx/429 are retried with backoff up to the limit.
 /// </summary>
-public sealed class WebPushSenderTests : IAsyncLifetime
+public sealed class WebPushSenderTests : IAsyncLifetime, IAsyncDisposable
 {
     private const string Subject = "mailto:ops@notify.test";
     private readonly string _path = Path.Combine(Path.GetTempPath(), $"notify-webpush-{Guid.NewGuid():N}.db");
@@ -39,7 +39,9 @@ public sealed class WebPushSenderTests : IAsyncLifetime
         TestEnvironment.DeleteSqliteFiles(_path);
     }
 
-    private WebPushSender Sender(int maxAttempts = 4, int initialBackoffMs = 100) => new(
+    internal (string Public, string Private) Vapid => _push.Vapid;
+
+    internal WebPushSender Sender(int maxAttempts = 4, int initialBackoffMs = 100) => new(
         Store,
         Microsoft.Extensions.Options.Options.Create(new PushOptions
         {
@@ -54,7 +56,7 @@ public sealed class WebPushSenderTests : IAsyncLifetime
         TimeProvider.System,
         NullLogger<WebPushSender>.Instance);
 
-    private async Task<LocalPushService.Browser> SubscribeAsync(string user, params int[] answers)
+    internal async Task<LocalPushService.Browser> SubscribeAsync(string user, params int[] answers)
     {
         var browser = _push.NewBrowser(answers);
         await Store.SaveAsync(new PushSubscription
