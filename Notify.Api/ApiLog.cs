@@ -9,9 +9,6 @@ internal static partial class ApiLog
     [LoggerMessage(2, LogLevel.Information, "Idempotent retry answered with notification {NotificationId} of user {UserId}")]
     public static partial void IdempotentReplay(ILogger logger, string notificationId, string userId);
 
-    [LoggerMessage(3, LogLevel.Warning, "Publishing to user {UserId} failed; the change is stored and reaches clients on replay")]
-    public static partial void PublishFailed(ILogger logger, Exception exception, string userId);
-
     [LoggerMessage(4, LogLevel.Information, "Request with an unknown API key rejected")]
     public static partial void ApiKeyRejected(ILogger logger);
 

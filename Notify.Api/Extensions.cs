@@ -27,6 +27,7 @@ internal static class Extensions
         builder.AddRedisClient("redis");
         builder.AddNotificationStore();
         builder.AddPushSubscriptions();
+        builder.AddNotificationOutbox();
 
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<CorsSettings>().BindConfiguration(CorsSettings.SectionName)

@@ -88,5 +88,6 @@ internal static class Extensions
         builder.Services.AddSingleton<SseTransport>();
         builder.Services.AddHostedService<ConnectionMonitor>();
         builder.Services.AddHostedService<PresenceReporter>();
+        builder.Services.AddHostedService<SubscriptionRecovery>();
     }
 }

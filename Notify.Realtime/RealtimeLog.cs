@@ -43,4 +43,23 @@ internal static partial class RealtimeLog
 
     [LoggerMessage(13, LogLevel.Warning, "Publishing read of {NotificationId} to the other connections of {UserId} failed")]
     public static partial void ReadPublishFailed(ILogger logger, Exception exception, string notificationId, string userId);
+
+    // Subscription recovery (catch-up after a lost Redis subscription) numbers its events from 101.
+    [LoggerMessage(101, LogLevel.Warning, "Reading where {Kind} topic {Key} stands failed; it is not caught up after a lost subscription")]
+    public static partial void FeedStartFailed(ILogger logger, Exception exception, BusTopicKind kind, string key);
+
+    [LoggerMessage(102, LogLevel.Warning, "The Redis subscription connection was lost ({FailureType}); holding live frames until it is back")]
+    public static partial void SubscriptionLost(ILogger logger, string failureType);
+
+    [LoggerMessage(103, LogLevel.Information, "Redis subscriptions restored: caught up {Topics} topics ({Replayed} frames replayed, {Resyncs} resyncs) in {ElapsedMs} ms")]
+    public static partial void CaughtUp(ILogger logger, int topics, int replayed, int resyncs, long elapsedMs);
+
+    [LoggerMessage(104, LogLevel.Warning, "Catching up {Kind} topic {Key} failed; its clients resume on reconnect")]
+    public static partial void CatchUpFailed(ILogger logger, Exception exception, BusTopicKind kind, string key);
+
+    [LoggerMessage(105, LogLevel.Warning, "Waiting for the restored Redis subscriptions failed; trying again")]
+    public static partial void SubscriberPingFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(106, LogLevel.Information, "Catching up {Kind} topic {Key} needed more than the replay limit; sent resync ({Reason})")]
+    public static partial void CatchUpResync(ILogger logger, BusTopicKind kind, string key, string reason);
 }

@@ -27,6 +27,7 @@ internal static partial class Extensions
         builder.AddNotifyAuthentication();
         builder.AddNotificationStore();
         builder.AddPushSubscriptions();
+        builder.AddNotificationOutbox();
         builder.AddTaskQueue();
 
         var services = builder.Services;

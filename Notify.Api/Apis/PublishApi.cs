@@ -38,7 +38,7 @@ internal static class PublishApi
         api.MapPost("/", CreateAsync)
             .WithName("CreateNotification")
             .WithSummary("Creates a notification for a user")
-            .WithDescription("Stored, then published to the user's connections as a `notification` frame. With an `Idempotency-Key` header (scoped to the caller: API key or token subject) a retry of the same request returns the first result (and `Idempotent-Replayed: true`) and creates nothing; the same key with a different request is 422.")
+            .WithDescription("Stored, then published to the user's connections as a `notification` frame. 201 as soon as it is stored: while Redis is unreachable it waits in the store's outbox and is published when Redis is back. The answer's `id` is the stored one. With an `Idempotency-Key` header (scoped to the caller: API key or token subject) a retry of the same request returns the first result (and `Idempotent-Replayed: true`) and creates nothing; the same key with a different request is 422.")
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         api.MapPost("/send", SendAsync)
             .WithName("SendNotification")

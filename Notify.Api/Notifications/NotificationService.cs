@@ -7,13 +7,15 @@ using Notify.Core.Notifications;
 namespace Notify.Api.Notifications;
 
 /// <summary>
-/// Store first, then publish: a notification reaches the bus only once it is durable, so a client that
-/// misses the live frame finds it on replay. Changes to the inbox (read, read all, delete) are published
-/// on the user's topic too, so the user's other tabs and devices update.
+/// Store first, then publish: a notification reaches the bus only once it is durable, and it waits in
+/// the store's outbox until it was published (<see cref="NotificationOutbox"/>), so a publish that fails
+/// (Redis down) or never happens (the process died) is made later; the create still answers 201. Changes
+/// to the inbox (read, read all, delete) are published on the user's topic too, so the user's other tabs
+/// and devices update; those are best effort.
 /// </summary>
 internal sealed class NotificationService(
     INotificationStore store,
-    IMessageBus bus,
+    NotificationOutbox outbox,
     NotificationIds ids,
     TimeProvider time,
     ILogger<NotificationService> logger)
@@ -61,7 +63,7 @@ internal sealed class NotificationService(
         if (result.Created)
         {
             ApiLog.NotificationCreated(logger, result.Notification.Id, result.Notification.UserId);
-            await PublishAsync(result.Notification.UserId, Frames.Serialize("notification", result.Notification));
+            await outbox.PublishAsync(result.Notification);
         }
         else if (result.RequestMismatch)
         {
@@ -104,19 +106,9 @@ internal sealed class NotificationService(
         return true;
     }
 
-    // Once the change is stored it is published even if the caller has gone away meanwhile; a publish
-    // failure is logged, not returned: the store is the truth and clients catch up by replay.
-    private async Task PublishAsync(string userId, byte[] frame)
-    {
-        try
-        {
-            await bus.PublishAsync(BusTopic.User(userId), frame, CancellationToken.None);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            ApiLog.PublishFailed(logger, ex, userId);
-        }
-    }
+    // Once the change is stored it is published even if the caller has gone away meanwhile; with Redis
+    // down it is not (the answer does not wait): the store is the truth and other tabs see it on reload.
+    private Task PublishAsync(string userId, byte[] frame) => outbox.TryPublishAsync(BusTopic.User(userId), frame);
 
     private static DateTimeOffset TruncateToMilliseconds(DateTimeOffset t) => new(t.Ticks - (t.Ticks % TimeSpan.TicksPerMillisecond), t.Offset);
 

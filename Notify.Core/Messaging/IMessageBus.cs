@@ -28,6 +28,12 @@ public interface IMessageBus
     Task<ChannelHistory> ReadHistoryAsync(BusTopic topic, string since, int limit, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The offset of the newest entry in the topic's history (<c>"0-0"</c> when it has none): reading
+    /// history after it returns exactly what is appended from now on.
+    /// </summary>
+    Task<string> GetHistoryEndAsync(BusTopic topic, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Subscribes <paramref name="handler"/> to a topic; the subscription is active when the task
     /// completes, and disposing the result unsubscribes. The handler is called for one message at a
     /// time, in publish order, and must not block (enqueue and return).

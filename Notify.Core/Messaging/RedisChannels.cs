@@ -17,6 +17,9 @@ public sealed class RedisChannels(string prefix = "notify")
     /// <summary>The Redis stream that keeps a channel's bounded history (<c>Channels:HistorySize</c>).</summary>
     public string History(BusTopic topic) => $"{prefix}:history:{For(topic)}";
 
+    /// <summary>The lock one process holds while it publishes what waits in the notification outbox.</summary>
+    public string OutboxLock => $"{prefix}:outbox:drain";
+
     /// <summary>The key prefix all other components build on.</summary>
     public string Prefix => prefix;
 }

@@ -114,6 +114,13 @@ public sealed class RedisMessageBus(
         return new ChannelHistory(list, truncated);
     }
 
+    public async Task<string> GetHistoryEndAsync(BusTopic topic, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var newest = await redis.GetDatabase().StreamRangeAsync(channels.History(topic), "-", "+", count: 1, messageOrder: Order.Descending);
+        return newest.Length > 0 ? (string)newest[0].Id! : "0-0";
+    }
+
     public async Task<IAsyncDisposable> SubscribeAsync(BusTopic topic, Action<BusTopic, ReadOnlyMemory<byte>> handler, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();

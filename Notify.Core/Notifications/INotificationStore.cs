@@ -1,11 +1,14 @@
 namespace Notify.Core.Notifications;
 
 /// <summary>
-/// The durable inbox. Every method is scoped to one user: no method returns, counts or changes
-/// another user's rows, and an id that belongs to someone else behaves exactly like a missing id.
-/// Ids sort by creation order (see <see cref="NotificationIds"/>); lists are newest first, replay
-/// oldest first. Implementations: <c>SqliteNotificationStore</c> (embedded default) and
-/// <c>MongoNotificationStore</c> (production).
+/// The durable inbox. Every method except the outbox ones is scoped to one user: no method returns,
+/// counts or changes another user's rows, and an id that belongs to someone else behaves exactly like a
+/// missing id. For each user, id order is commit order, whichever process (or clock) wrote the row (see
+/// <see cref="CreateAsync"/>); lists are newest first, replay oldest first. The store is also the outbox
+/// of the live publish: a created row is "unpublished" until <see cref="MarkPublishedAsync"/>, so a
+/// publish that failed, or never happened because its writer died, can be made later
+/// (<see cref="ListUnpublishedAsync"/>). Implementations: <c>SqliteNotificationStore</c> (embedded
+/// default) and <c>MongoNotificationStore</c> (production).
 /// </summary>
 public interface INotificationStore
 {
@@ -13,13 +16,27 @@ public interface INotificationStore
     Task InitializeAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Stores <paramref name="notification"/>. With an <paramref name="idempotency"/> key, a second
-    /// create by the same caller with the same key for the same user stores nothing and returns the
-    /// first row (<see cref="CreateResult.Created"/> false), also when both race; if its request hash
-    /// differs from the first one's, <see cref="CreateResult.RequestMismatch"/> is true. Keys of
-    /// different callers never meet: each gets its own notification.
+    /// Stores <paramref name="notification"/>, unpublished. Its <see cref="Notification.Id"/> is a
+    /// proposal: the store keeps it when it sorts after every id the user has or had (deleted rows
+    /// count), and otherwise stores it as <see cref="NotificationIds.Above"/> that greatest id, in the
+    /// same atomic step as the insert. So a reader that has seen id X finds every notification committed
+    /// after it with an id greater than X, with any number of writers whose clocks disagree. The result
+    /// carries the id as stored. With an <paramref name="idempotency"/> key, a second create by the same
+    /// caller with the same key for the same user stores nothing and returns the first row
+    /// (<see cref="CreateResult.Created"/> false), also when both race; if its request hash differs from
+    /// the first one's, <see cref="CreateResult.RequestMismatch"/> is true. Keys of different callers
+    /// never meet: each gets its own notification.
     /// </summary>
     Task<CreateResult> CreateAsync(Notification notification, IdempotencyKey? idempotency, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> notifications that were created but not yet marked published,
+    /// in id order (so each user's in commit order), over all users.
+    /// </summary>
+    Task<IReadOnlyList<Notification>> ListUnpublishedAsync(int limit, CancellationToken cancellationToken);
+
+    /// <summary>Marks notifications published (out of the outbox). Unknown or already published ones are ignored.</summary>
+    Task MarkPublishedAsync(IReadOnlyCollection<NotificationKey> notifications, CancellationToken cancellationToken);
 
     /// <summary>The user's notification with that id, or null.</summary>
     Task<Notification?> GetAsync(string userId, string id, CancellationToken cancellationToken);
@@ -39,7 +56,10 @@ public interface INotificationStore
     /// <summary>Marks every unread notification of the user read; returns how many changed.</summary>
     Task<long> MarkAllReadAsync(string userId, DateTimeOffset readAt, CancellationToken cancellationToken);
 
-    /// <summary>Deletes one notification. False when the user has no such notification.</summary>
+    /// <summary>
+    /// Deletes one notification. False when the user has no such notification. Its id still counts as
+    /// the user's for <see cref="CreateAsync"/>: later ids sort after it.
+    /// </summary>
     Task<bool> DeleteAsync(string userId, string id, CancellationToken cancellationToken);
 
     /// <summary>
@@ -50,6 +70,9 @@ public interface INotificationStore
     /// </summary>
     Task<long> ApplyRetentionAsync(DateTimeOffset olderThan, int? keepNewestPerUser, int batchSize, CancellationToken cancellationToken);
 }
+
+/// <summary>Names one stored notification: its owner and id.</summary>
+public readonly record struct NotificationKey(string UserId, string Id);
 
 /// <summary>Result of <see cref="INotificationStore.CreateAsync"/>: the stored row and whether this call created it.</summary>
 public sealed record CreateResult(Notification Notification, bool Created)

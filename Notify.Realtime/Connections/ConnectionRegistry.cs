@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Notify.Core.Messaging;
+using Notify.Core.Notifications;
 using Notify.Realtime.Options;
 
 namespace Notify.Realtime.Connections;
@@ -9,9 +10,16 @@ namespace Notify.Realtime.Connections;
 /// The connections of this instance and the fan-out to them. A topic's Redis subscription is taken
 /// when its first local receiver arrives and released with its last, so an instance only receives
 /// what its own connections need; one bus message is handed as the same bytes to every receiver.
-/// Never sees an <c>HttpContext</c>: transports register connections and drain their queues.
+/// Never sees an <c>HttpContext</c>: transports register connections and drain their queues. Each topic's
+/// <see cref="TopicFeed"/> remembers what was fanned out, so a stretch the subscription missed can be
+/// caught up (see <c>SubscriptionRecovery</c>).
 /// </summary>
-internal sealed class ConnectionRegistry(IMessageBus bus, IOptionsMonitor<RealtimeOptions> options, TimeProvider time, ILogger<ConnectionRegistry> logger)
+internal sealed class ConnectionRegistry(
+    IMessageBus bus,
+    INotificationStore store,
+    IOptionsMonitor<RealtimeOptions> options,
+    TimeProvider time,
+    ILogger<ConnectionRegistry> logger)
 {
     /// <summary>The channel admin streams receive.</summary>
     public static readonly BusTopic AdminTopic = BusTopic.Channel("admin");
@@ -210,7 +218,7 @@ internal sealed class ConnectionRegistry(IMessageBus bus, IOptionsMonitor<Realti
         await gate.WaitAsync(cancellationToken);
         try
         {
-            var receivers = _topics.GetOrAdd(topic, static _ => new TopicReceivers());
+            var receivers = _topics.GetOrAdd(topic, NewReceivers);
             receivers.Connections[connection] = 0;
             if (receivers.Subscription is null)
             {
@@ -232,6 +240,7 @@ internal sealed class ConnectionRegistry(IMessageBus bus, IOptionsMonitor<Realti
                     }
                     throw;
                 }
+                receivers.Feed.Start(await StartingPointAsync(topic, cancellationToken));
             }
         }
         finally
@@ -300,7 +309,20 @@ internal sealed class ConnectionRegistry(IMessageBus bus, IOptionsMonitor<Realti
         }
     }
 
-    private void OnMessage(BusTopic topic, ReadOnlyMemory<byte> frame)
+    /// <summary>The topics with their feeds, at this moment.</summary>
+    public List<(BusTopic Topic, TopicFeed Feed)> Feeds() => [.. _topics.Select(pair => (pair.Key, pair.Value.Feed))];
+
+    /// <summary>Every topic starts holding its live frames (the Redis subscription was lost).</summary>
+    public void SuspendFeeds()
+    {
+        foreach (var receivers in _topics.Values)
+        {
+            receivers.Feed.Suspend();
+        }
+    }
+
+    /// <summary>Hands a frame to every receiver of <paramref name="topic"/> on this instance (a live or replayed one).</summary>
+    public void FanOut(BusTopic topic, ReadOnlyMemory<byte> frame)
     {
         if (!_topics.TryGetValue(topic, out var receivers))
         {
@@ -320,13 +342,61 @@ internal sealed class ConnectionRegistry(IMessageBus bus, IOptionsMonitor<Realti
         }
     }
 
+    private void OnMessage(BusTopic topic, ReadOnlyMemory<byte> frame)
+    {
+        if (_topics.TryGetValue(topic, out var receivers) && receivers.Feed.Admit(frame, time.GetUtcNow()))
+        {
+            FanOut(topic, frame);
+        }
+    }
+
+    private TopicReceivers NewReceivers(BusTopic topic)
+    {
+        var o = options.CurrentValue;
+        return new TopicReceivers(new TopicFeed(topic.Kind, o.CatchUpWindow, o.MaxReplay));
+    }
+
+    /// <summary>
+    /// Where the topic's stream stands now that its subscription is active: the user's newest notification
+    /// id ("" for none) or the channel history's last offset. Null for task and batch topics, and when it
+    /// cannot be read (the topic is then not caught up after a lost subscription; its clients resume on
+    /// reconnect). Never throws: the subscription is active already and is released with its receivers.
+    /// </summary>
+    private async Task<string?> StartingPointAsync(BusTopic topic, CancellationToken cancellationToken)
+    {
+        try
+        {
+            switch (topic.Kind)
+            {
+                case BusTopicKind.User:
+                    var newest = await store.ListAsync(topic.Key, new NotificationQuery { Limit = 1 }, cancellationToken);
+                    return newest.Items.Count > 0 ? newest.Items[0].Id : "";
+                case BusTopicKind.Channel or BusTopicKind.Broadcast:
+                    return await bus.GetHistoryEndAsync(topic, cancellationToken);
+                default:
+                    return null;
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The subscribing connection is closing; the subscription is released with it.
+            return null;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            RealtimeLog.FeedStartFailed(logger, ex, topic.Kind, topic.Key);
+            return null;
+        }
+    }
+
     private SemaphoreSlim LockFor(BusTopic topic) => _topicLocks[(topic.GetHashCode() & int.MaxValue) % _topicLocks.Length];
 
-    private sealed class TopicReceivers
+    private sealed class TopicReceivers(TopicFeed feed)
     {
         // Most topics (a user's, a task's) have one or two receivers: start with the smallest table and
         // one lock (writers are serialized by the topic's gate anyway); it grows for the broadcast topic.
         public ConcurrentDictionary<ClientConnection, byte> Connections { get; } = new(concurrencyLevel: 1, capacity: 1);
         public IAsyncDisposable? Subscription { get; set; }
+        public TopicFeed Feed { get; } = feed;
     }
 }

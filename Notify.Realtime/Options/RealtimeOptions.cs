@@ -37,6 +37,16 @@ public sealed class RealtimeOptions
     [Range(1, 100_000)]
     public int MaxReplay { get; set; } = 500;
 
+    /// <summary>
+    /// How long a notification id passed on to a user's connections is remembered: a repeated publication
+    /// of it (an outbox re-publish) is dropped within this time, and a catch-up after a lost Redis
+    /// subscription replays from the newest id passed on at least this long ago, so a notification whose
+    /// publication arrived after newer ones is not skipped. At most <see cref="MaxReplay"/> ids per user
+    /// are remembered. Default 10 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan CatchUpWindow { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Client frames allowed per second (token bucket, burst of the same size); exceeding it closes with 4029. Default 20.</summary>
     [Range(1, 100_000)]
     public int ClientFrameRate { get; set; } = 20;

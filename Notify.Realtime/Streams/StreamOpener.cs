@@ -67,9 +67,10 @@ internal sealed partial class StreamOpener(
             connection.ReleaseGate(null);
             return;
         }
-        // Exactly what the client has: everything up to last_id, and what replay sends now. (An id below the
-        // last replayed one that replay did not see was created concurrently and must still be delivered.)
-        var replayed = new HashSet<string>(StringComparer.Ordinal);
+        // Exactly what the client has: last_id and what replay sends now. Ids are in commit order, but a
+        // publication can arrive after newer ones (its writer was slower, or the outbox published it late):
+        // a live id below last_id that replay did not send is such a late one, and is delivered.
+        var replayed = new HashSet<string>(StringComparer.Ordinal) { lastId };
         foreach (var notification in missed)
         {
             await connection.EnqueueReplayAsync(ServerFrames.Notification(notification), cancellationToken);
@@ -78,8 +79,7 @@ internal sealed partial class StreamOpener(
         connection.ReleaseGate(frame =>
         {
             var info = FrameInfo.Read(frame.Span);
-            return info.Type == "notification" && info.Id is not null
-                && (string.CompareOrdinal(info.Id, lastId) <= 0 || replayed.Contains(info.Id));
+            return info.Type == "notification" && info.Id is not null && replayed.Contains(info.Id);
         }, EchoKey.Inbox, time.GetUtcNow() + ReplayEchoWindow);
     }
 

@@ -8,11 +8,23 @@ namespace Notify.Tests.Infrastructure;
 /// <summary>
 /// A real <c>redis-server</c> on a free loopback port with its data in a temp folder, stopped (and the
 /// folder removed) on dispose. Use as an xunit class or assembly fixture; every test still owns its keys.
+/// Fault tests make it durable (<see cref="Durable"/>), kill it and start it again on the same
+/// port and data.
 /// </summary>
 public sealed class RedisServer : IAsyncLifetime
 {
+    private readonly bool _appendOnly;
     private Process? _process;
     private string? _dir;
+
+    public RedisServer()
+    {
+    }
+
+    private RedisServer(bool appendOnly) => _appendOnly = appendOnly;
+
+    /// <summary>A server that keeps an append-only file synced on every write, so a killed one restarts with all its data.</summary>
+    public static RedisServer Durable() => new(appendOnly: true);
 
     public int Port { get; private set; }
 
@@ -23,14 +35,39 @@ public sealed class RedisServer : IAsyncLifetime
     {
         _dir = Directory.CreateTempSubdirectory("notify-redis-").FullName;
         Port = FreePort();
+        await StartAsync();
+    }
+
+    /// <summary>Kills the server at once (SIGKILL), as a crash would.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        _process?.Dispose();
+        _process = null;
+    }
+
+    /// <summary>Starts the server again on the same port with the same data folder, once it was killed.</summary>
+    public Task RestartAsync() => _process is null ? StartAsync() : throw new InvalidOperationException("redis-server is still running");
+
+    private async Task StartAsync()
+    {
         var psi = new ProcessStartInfo("redis-server")
         {
-            ArgumentList = { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", _dir },
+            ArgumentList =
+            {
+                "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", _appendOnly ? "yes" : "no", "--appendfsync", "always", "--dir", _dir!,
+            },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        _process = Process.Start(psi) ?? throw new InvalidOperationException("redis-server did not start");
+        // Tied to the test process: a test host that dies takes its Redis with it.
+        _process = ProcessLauncher.Start(psi);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 
@@ -48,6 +85,10 @@ public sealed class RedisServer : IAsyncLifetime
             }
             catch (RedisConnectionException) when (!cts.IsCancellationRequested)
             {
+            }
+            catch (RedisServerException ex) when (ex.Message.StartsWith("LOADING", StringComparison.Ordinal) && !cts.IsCancellationRequested)
+            {
+                // A restarted server answers LOADING while it reads its append-only file back.
             }
             if (_process.HasExited)
             {

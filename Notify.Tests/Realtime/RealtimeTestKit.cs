@@ -78,7 +78,10 @@ internal sealed class TestBackplane : IAsyncDisposable
         return backplane;
     }
 
-    /// <summary>Stores a notification for <paramref name="userId"/> and publishes it, as the Api does.</summary>
+    /// <summary>
+    /// Stores a notification for <paramref name="userId"/> and publishes it, as the Api does; without
+    /// <paramref name="publish"/> it is left in the outbox, as by a writer that died before publishing.
+    /// </summary>
     public async Task<Notification> NotifyAsync(string userId, string title, bool publish = true)
     {
         var notification = new Notification
@@ -94,6 +97,7 @@ internal sealed class TestBackplane : IAsyncDisposable
         if (publish)
         {
             await Bus.PublishAsync(BusTopic.User(userId), Frames.Serialize("notification", stored), CancellationToken.None);
+            await Store.MarkPublishedAsync([new NotificationKey(userId, stored.Id)], CancellationToken.None);
         }
         return stored;
     }

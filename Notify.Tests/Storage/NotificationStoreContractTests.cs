@@ -252,6 +252,91 @@ public abstract class NotificationStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CreateAsync_TwoWritersWithClocksAnHourApart_IdsFollowCommitOrderAndReplayMissesNothing()
+    {
+        var user = NewUser();
+        // Two writers (Api replicas, the Api and the Worker): the second one's clock is an hour behind.
+        var behind = new NotificationIds(new FakeTimeProvider(Time.GetUtcNow().AddHours(-1)));
+        var committed = new List<Notification>();
+        for (var i = 0; i < 10; i++)
+        {
+            Time.Advance(TimeSpan.FromMilliseconds(1));
+            var proposal = i % 2 == 0 ? NewNotification(user) : NewNotification(user) with { Id = behind.Next() };
+            committed.Add((await Store.CreateAsync(proposal, null, Ct)).Notification);
+        }
+
+        var ids = committed.Select(n => n.Id).ToList();
+        Assert.Equal(ids.Order(StringComparer.Ordinal), ids);
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        for (var seen = 0; seen < ids.Count; seen++)
+        {
+            // A reader that has seen ids[seen] finds everything committed after it.
+            var replay = await Store.ListAfterAsync(user, ids[seen], 100, Ct);
+            Assert.Equal(ids.Skip(seen + 1), replay.Select(n => n.Id));
+        }
+        foreach (var notification in committed)
+        {
+            Assert.Equal(notification, await Store.GetAsync(user, notification.Id, Ct));
+        }
+    }
+
+    [Fact]
+    public async Task CreateAsync_ProposedIdAboveTheUsersNewest_IsKept()
+    {
+        var user = NewUser();
+        await SeedAsync(user, 2);
+        var proposal = NewNotification(user);
+
+        var stored = (await Store.CreateAsync(proposal, null, Ct)).Notification;
+
+        Assert.Equal(proposal.Id, stored.Id);
+    }
+
+    [Fact]
+    public async Task CreateAsync_AfterTheNewestWasDeleted_NextIdStillSortsAfterTheDeletedOne()
+    {
+        var user = NewUser();
+        var newest = (await SeedAsync(user, 3))[^1];
+        Assert.True(await Store.DeleteAsync(user, newest.Id, Ct));
+        var behind = new NotificationIds(new FakeTimeProvider(Time.GetUtcNow().AddMinutes(-5)));
+
+        var next = (await Store.CreateAsync(NewNotification(user) with { Id = behind.Next() }, null, Ct)).Notification;
+
+        Assert.True(string.CompareOrdinal(next.Id, newest.Id) > 0, $"{next.Id} must sort after the deleted {newest.Id}");
+        Assert.Equal([next.Id], (await Store.ListAfterAsync(user, newest.Id, 10, Ct)).Select(n => n.Id));
+    }
+
+    [Fact]
+    public async Task ListUnpublishedAsync_NewRows_WaitInIdOrderUntilMarkedPublished()
+    {
+        var first = NewUser();
+        var second = NewUser();
+        var a = (await SeedAsync(first, 2)).Select(n => n.Id).ToList();
+        var b = (await SeedAsync(second, 1)).Select(n => n.Id).ToList();
+        Time.Advance(TimeSpan.FromMilliseconds(1));
+        var keyed = (await Store.CreateAsync(NewNotification(first), Key("once"), Ct)).Notification;
+        var retried = await Store.CreateAsync(NewNotification(first), Key("once"), Ct);
+
+        var waiting = await Store.ListUnpublishedAsync(100, Ct);
+        var oldest = await Store.ListUnpublishedAsync(2, Ct);
+        await Store.MarkPublishedAsync([new NotificationKey(first, a[0]), new NotificationKey(second, b[0]), new NotificationKey(first, "unknown")], Ct);
+        await Store.MarkPublishedAsync([new NotificationKey(first, a[0])], Ct);
+        var left = await Store.ListUnpublishedAsync(100, Ct);
+
+        Assert.False(retried.Created);
+        Assert.Equal(a.Concat(b).Append(keyed.Id).Order(StringComparer.Ordinal), waiting.Select(n => n.Id));
+        Assert.Equal(waiting.Take(2).Select(n => n.Id), oldest.Select(n => n.Id));
+        Assert.Equal([a[1], keyed.Id], left.Select(n => n.Id));
+        Assert.Equal("title", left[0].Title);
+    }
+
+    [Fact]
+    public async Task ListUnpublishedAsync_LimitZero_Throws()
+    {
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Store.ListUnpublishedAsync(0, Ct));
+    }
+
+    [Fact]
     public async Task CountUnreadAsync_MixedRowsAndUsers_CountsOnlyTheUsersUnread()
     {
         var user = NewUser();

@@ -125,6 +125,80 @@ public sealed class SqliteNotificationStoreTests : NotificationStoreContractTest
     }
 
     [Fact]
+    public async Task SqliteNotificationStore_TwoProcessesWithClocksApart_AReaderFollowingTheIdsNeverSkipsACommit()
+    {
+        // Two databases on one file are two writers (say the Api and the Worker); one clock is an hour behind.
+        var second = new SqliteNotificationStore(Open());
+        var user = NewUser();
+        var ahead = new NotificationIds(TimeProvider.System);
+        var behind = new NotificationIds(new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(-1)));
+        const int perWriter = 150;
+        var created = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var go = new ManualResetEventSlim();
+
+        var writers = new[] { (Store: Store, Ids: ahead), (Store: (INotificationStore)second, Ids: behind) }.Select(w => Task.Run(async () =>
+        {
+            go.Wait(Ct);
+            for (var i = 0; i < perWriter; i++)
+            {
+                var stored = await w.Store.CreateAsync(NewNotification(user) with { Id = w.Ids.Next() }, null, Ct);
+                created.Add(stored.Notification.Id);
+            }
+        }, Ct)).ToList();
+        // The reader resumes from the last id it saw, as a reconnecting client does.
+        var seen = new List<string>();
+        var reader = Task.Run(async () =>
+        {
+            go.Wait(Ct);
+            while (seen.Count < 2 * perWriter)
+            {
+                var next = await second.ListAfterAsync(user, seen.Count == 0 ? "" : seen[^1], 50, Ct);
+                seen.AddRange(next.Select(n => n.Id));
+            }
+        }, Ct);
+        go.Set();
+        await Task.WhenAll(writers);
+        await reader.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+
+        Assert.Equal(created.Order(StringComparer.Ordinal), seen);
+    }
+
+    [Fact]
+    public async Task InitializeAsync_FileOfSchemaVersion1_AddsTheOutboxKeepingOldRowsPublished()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"notify-v1-{Guid.NewGuid():N}.db");
+        try
+        {
+            using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
+            {
+                connection.Open();
+                using var command = connection.CreateCommand();
+                command.CommandText = """
+                    CREATE TABLE notifications (id TEXT NOT NULL, user_id TEXT NOT NULL, type TEXT NOT NULL, title TEXT NOT NULL,
+                      content TEXT NOT NULL, link TEXT, source TEXT, severity TEXT NOT NULL, status INTEGER NOT NULL,
+                      created_at INTEGER NOT NULL, read_at INTEGER, metadata TEXT, idempotency_key TEXT);
+                    INSERT INTO notifications VALUES ('01JD3Z0000000000000000000A', 'old-user', 't', 'old', '', NULL, NULL, 'info', 0, 1, NULL, NULL, NULL);
+                    """;
+                command.ExecuteNonQuery();
+            }
+            using var database = new SqliteDatabase(path, TimeSpan.FromSeconds(10), maxConnections: 2, SqliteSynchronousMode.Normal);
+            var store = new SqliteNotificationStore(database);
+
+            await store.InitializeAsync(Ct);
+            await store.InitializeAsync(Ct);
+            var next = await store.CreateAsync(NewNotification("old-user") with { Id = "01JD3Z00000000000000000009" }, null, Ct);
+
+            Assert.Equal("old", (await store.GetAsync("old-user", "01JD3Z0000000000000000000A", Ct))?.Title);
+            Assert.True(string.CompareOrdinal(next.Notification.Id, "01JD3Z0000000000000000000A") > 0);
+            Assert.Equal([next.Notification.Id], (await store.ListUnpublishedAsync(10, Ct)).Select(n => n.Id));
+        }
+        finally
+        {
+            TestEnvironment.DeleteSqliteFiles(path);
+        }
+    }
+
+    [Fact]
     public void ResolveSqlitePath_RelativeAndUnset_ResolvesAgainstContentRootOrSharedFolder()
     {
         var root = Path.Combine(Path.GetTempPath(), "content-root");

@@ -1,3 +1,4 @@
+using Notify.Core.Messaging;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -22,6 +23,7 @@ namespace Notify.Tests.Worker;
 internal sealed class InProcessDispatcher : IAsyncDisposable
 {
     private readonly SqliteDatabase _database;
+    private readonly NotificationOutbox _outbox;
     private readonly string _path = Path.Combine(Path.GetTempPath(), $"notify-dispatcher-{Guid.NewGuid():N}.db");
 
     private InProcessDispatcher(QueueTestContext context)
@@ -29,7 +31,9 @@ internal sealed class InProcessDispatcher : IAsyncDisposable
         Context = context;
         _database = new SqliteDatabase(_path, TimeSpan.FromSeconds(10), 2, SqliteSynchronousMode.Normal);
         var time = context.Time;
-        var notifier = new TaskNotifier(new SqliteNotificationStore(_database), context.Bus, new TaskEvents(context.Bus, time),
+        var store = new SqliteNotificationStore(_database);
+        _outbox = new NotificationOutbox(store, context.Bus, context.Redis, context.Channels, new StaticOptions<OutboxOptions>(new OutboxOptions()), time, NullLogger<NotificationOutbox>.Instance);
+        var notifier = new TaskNotifier(store, context.Bus, new TaskEvents(context.Bus, time), _outbox,
             new NotificationIds(time), time, NullLogger<TaskNotifier>.Instance);
         var handlers = new TaskHandlerRegistry([Handler]);
         var settings = new QueueSettings(new StaticOptions<QueueOptions>(context.Options));
@@ -65,6 +69,7 @@ internal sealed class InProcessDispatcher : IAsyncDisposable
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await Dispatcher.StopAsync(stop.Token);
         Dispatcher.Dispose();
+        _outbox.Dispose();
         _database.Dispose();
         TestEnvironment.DeleteSqliteFiles(_path);
         await Context.DisposeAsync();

@@ -10,7 +10,7 @@ namespace Notify.Worker.Queue;
 
 /// <summary>
 /// Tells people about a task's end: the owner gets an inbox notification (stored first, then published
-/// on their topic, as the Api does) when it completes or fails, and a failure is also a
+/// through the outbox, as the Api does) when it completes or fails, and a failure is also a
 /// <c>system_message</c> on the <c>admin</c> channel. Batch frames go out for every batch count change.
 /// The owner notification is idempotent per task and outcome, so a repeated call creates nothing new.
 /// </summary>
@@ -18,6 +18,7 @@ public sealed class TaskNotifier(
     INotificationStore store,
     IMessageBus bus,
     TaskEvents events,
+    NotificationOutbox outbox,
     NotificationIds ids,
     TimeProvider time,
     ILogger<TaskNotifier> logger)
@@ -98,7 +99,7 @@ public sealed class TaskNotifier(
         var created = await store.CreateAsync(notification, idempotency, cancellationToken);
         if (created.Created)
         {
-            await bus.PublishAsync(BusTopic.User(t.UserId!), Frames.Serialize("notification", created.Notification), cancellationToken);
+            await outbox.PublishAsync(created.Notification);
         }
     }
 

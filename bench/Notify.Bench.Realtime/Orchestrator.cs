@@ -316,6 +316,8 @@ internal static class Orchestrator
                         };
                         var stored = (await store!.CreateAsync(notification, null, CancellationToken.None)).Notification;
                         await bus!.PublishAsync(BusTopic.User(user), Frames.Serialize("notification", stored), CancellationToken.None);
+                        // As the Api's outbox does (one write per create here): an Api sharing the store must not publish it again.
+                        await store.MarkPublishedAsync([new NotificationKey(user, stored.Id)], CancellationToken.None);
                     }
                     Interlocked.Increment(ref sent);
                 }

@@ -12,7 +12,8 @@ namespace Notify.Core.Storage.Mongo;
 /// exactly as sent: BSON has no type for integers beyond 64 bits, and reading BSON back as JSON would turn
 /// keys such as <c>$numberLong</c> into values), and
 /// <c>idempotency_key</c> with <c>idempotency_caller</c> and <c>request_hash</c> present only when the
-/// create had a key (the unique index is partial on it).
+/// create had a key (the unique index is partial on it),
+/// <c>prev</c> the user's newest id when it was written, and <c>pending</c> only while it is unpublished.
 /// </summary>
 internal static class MongoNotificationDocument
 {
@@ -31,6 +32,10 @@ internal static class MongoNotificationDocument
     public const string IdempotencyKey = "idempotency_key";
     public const string IdempotencyCaller = "idempotency_caller";
     public const string RequestHash = "request_hash";
+    /// <summary>The user's newest id when this document was written ("" for the first); unique per user.</summary>
+    public const string Prev = "prev";
+    /// <summary>Present (true) while the notification is in the outbox, not yet published.</summary>
+    public const string Pending = "pending";
 
     private static readonly JsonWriterSettings MetadataJson = new() { OutputMode = JsonOutputMode.RelaxedExtendedJson, Indent = false };
 

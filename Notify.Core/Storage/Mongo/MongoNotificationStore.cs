@@ -12,6 +12,14 @@ namespace Notify.Core.Storage.Mongo;
 /// on (user_id, idempotency_caller, idempotency_key): the loser of a race gets a duplicate-key error and
 /// returns the winner.
 /// </summary>
+/// <remarks>
+/// Commit order is id order without transactions (a standalone server has none): each document names
+/// the user's newest document at the time it was written (<c>prev</c>), and (user_id, prev) is unique.
+/// Two writers that read the same newest document cannot both insert after it; the loser reads again
+/// and goes above the winner. A document is therefore only ever inserted above the newest visible one,
+/// so it becomes visible after every document with a smaller id. Deleting a user's document first
+/// raises the user's floor (<c>notification_floors</c>), so later ids also go above deleted ones.
+/// </remarks>
 public sealed class MongoNotificationStore : INotificationStore
 {
     /// <summary>The collection name.</summary>
@@ -22,16 +30,28 @@ public sealed class MongoNotificationStore : INotificationStore
     private static readonly SortDefinition<BsonDocument> OldestFirst = Builders<BsonDocument>.Sort.Ascending(MongoNotificationDocument.Id);
     private static readonly ProjectionDefinition<BsonDocument> IdOnly = Builders<BsonDocument>.Projection.Include(MongoNotificationDocument.Id);
 
+    /// <summary>The collection of per-user floors: the greatest id each user deleted.</summary>
+    public const string FloorsCollectionName = "notification_floors";
+
     /// <summary>Page size of the user scan of per-user retention.</summary>
     private const int RetentionUserPage = 500;
 
+    /// <summary>Inserts retried when other writers keep committing first (each retry means one of them succeeded).</summary>
+    private const int MaxCreateAttempts = 100;
+
+    private const string PrevIndex = "user_id_prev";
+    private const string IdempotencyIndex = "user_id_idempotency_caller_key";
+    private const string FloorField = "last_id";
+
     private readonly IMongoCollection<BsonDocument> _collection;
+    private readonly IMongoCollection<BsonDocument> _floors;
 
     /// <summary>A store on the <c>notifications</c> collection of <paramref name="database"/>.</summary>
     public MongoNotificationStore(IMongoDatabase database)
     {
         ArgumentNullException.ThrowIfNull(database);
         _collection = database.GetCollection<BsonDocument>(CollectionName);
+        _floors = database.GetCollection<BsonDocument>(FloorsCollectionName);
     }
 
     /// <summary>The per-user key index of stores made before keys were scoped by caller; dropped at start.</summary>
@@ -58,51 +78,100 @@ public sealed class MongoNotificationStore : INotificationStore
             new CreateIndexModel<BsonDocument>(
                 keys.Ascending(MongoNotificationDocument.CreatedAt),
                 new CreateIndexOptions { Name = "created_at" }),
-            new CreateIndexModel<BsonDocument>(
-                keys.Ascending(MongoNotificationDocument.UserId).Ascending(MongoNotificationDocument.IdempotencyCaller).Ascending(MongoNotificationDocument.IdempotencyKey),
-                new CreateIndexOptions<BsonDocument>
-                {
-                    Name = "user_id_idempotency_caller_key",
-                    Unique = true,
-                    PartialFilterExpression = Filter.Exists(MongoNotificationDocument.IdempotencyKey),
-                }),
+            PartialIndex(keys.Ascending(MongoNotificationDocument.UserId).Ascending(MongoNotificationDocument.IdempotencyCaller).Ascending(MongoNotificationDocument.IdempotencyKey),
+                IdempotencyIndex, MongoNotificationDocument.IdempotencyKey, unique: true),
+            // Documents written before ids were ordered at commit have no prev.
+            PartialIndex(keys.Ascending(MongoNotificationDocument.UserId).Ascending(MongoNotificationDocument.Prev),
+                PrevIndex, MongoNotificationDocument.Prev, unique: true),
+            PartialIndex(keys.Ascending(MongoNotificationDocument.Pending).Ascending(MongoNotificationDocument.Id),
+                "pending_id", MongoNotificationDocument.Pending, unique: false),
         ], cancellationToken);
     }
 
     public async Task<CreateResult> CreateAsync(Notification notification, IdempotencyKey? idempotency, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(notification);
-        var document = MongoNotificationDocument.ToBson(notification, idempotency);
-        // Two attempts: the first row may be deleted between our duplicate-key error and the lookup.
-        for (var attempt = 0; ; attempt++)
+        var keyedLookups = 0;
+        var proposed = notification.Id;
+        for (var attempt = 0; attempt < MaxCreateAttempts; attempt++)
         {
+            // Newest first, then the floor: a delete raises the floor before it removes the document.
+            var newest = await _collection.Find(Filter.Eq(MongoNotificationDocument.UserId, notification.UserId))
+                .Sort(NewestFirst).Project(IdOnly).Limit(1).FirstOrDefaultAsync(cancellationToken);
+            var prev = newest?[MongoNotificationDocument.Id].AsString ?? "";
+            var floor = await _floors.Find(Filter.Eq("_id", notification.UserId)).FirstOrDefaultAsync(cancellationToken);
+            var floorId = floor?[FloorField].AsString ?? "";
+            var stored = notification with { Id = NotificationIds.Above(proposed, string.CompareOrdinal(prev, floorId) >= 0 ? prev : floorId) };
+            var document = MongoNotificationDocument.ToBson(stored, idempotency);
+            document.Add(MongoNotificationDocument.Prev, prev);
+            document.Add(MongoNotificationDocument.Pending, true);
             try
             {
                 await _collection.InsertOneAsync(document, options: null, cancellationToken);
-                return new CreateResult(SqliteNotificationStore.AsStored(notification), Created: true);
+                return new CreateResult(SqliteNotificationStore.AsStored(stored), Created: true);
             }
-            catch (MongoWriteException ex) when (idempotency is not null && ex.WriteError?.Category == ServerErrorCategory.DuplicateKey)
+            catch (MongoWriteException ex) when (ex.WriteError?.Category == ServerErrorCategory.DuplicateKey)
             {
-                var existing = await _collection
-                    .Find(Filter.Eq(MongoNotificationDocument.UserId, notification.UserId)
-                        & Filter.Eq(MongoNotificationDocument.IdempotencyCaller, idempotency.Caller)
-                        & Filter.Eq(MongoNotificationDocument.IdempotencyKey, idempotency.Key))
-                    .FirstOrDefaultAsync(cancellationToken);
-                if (existing is not null)
+                if (idempotency is not null && IsDuplicateIn(ex, IdempotencyIndex))
                 {
-                    var hash = existing.GetValue(MongoNotificationDocument.RequestHash, BsonNull.Value) is BsonString h ? h.Value : null;
-                    return new CreateResult(MongoNotificationDocument.FromBson(existing), Created: false)
+                    var existing = await _collection
+                        .Find(Filter.Eq(MongoNotificationDocument.UserId, notification.UserId)
+                            & Filter.Eq(MongoNotificationDocument.IdempotencyCaller, idempotency.Caller)
+                            & Filter.Eq(MongoNotificationDocument.IdempotencyKey, idempotency.Key))
+                        .FirstOrDefaultAsync(cancellationToken);
+                    if (existing is not null)
                     {
-                        RequestMismatch = !string.Equals(hash, idempotency.RequestHash, StringComparison.Ordinal),
-                    };
+                        var hash = existing.GetValue(MongoNotificationDocument.RequestHash, BsonNull.Value) is BsonString h ? h.Value : null;
+                        return new CreateResult(MongoNotificationDocument.FromBson(existing), Created: false)
+                        {
+                            RequestMismatch = !string.Equals(hash, idempotency.RequestHash, StringComparison.Ordinal),
+                        };
+                    }
+                    // The first row was deleted between our error and the lookup: try once more.
+                    if (++keyedLookups > 1)
+                    {
+                        throw;
+                    }
                 }
-                if (attempt > 0)
+                else if (IsDuplicateIn(ex, "_id_"))
                 {
-                    throw;
+                    // Another user's document has this very id: step over it.
+                    proposed = NotificationIds.Above(stored.Id, stored.Id);
                 }
+                // Otherwise another writer inserted after the same newest document: read again.
             }
         }
+        throw new InvalidOperationException($"Creating a notification for one user lost {MaxCreateAttempts} races in a row to other writers.");
     }
+
+    public async Task<IReadOnlyList<Notification>> ListUnpublishedAsync(int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var documents = await _collection.Find(Filter.Eq(MongoNotificationDocument.Pending, true)).Sort(OldestFirst).Limit(limit).ToListAsync(cancellationToken);
+        return documents.ConvertAll(MongoNotificationDocument.FromBson);
+    }
+
+    public async Task MarkPublishedAsync(IReadOnlyCollection<NotificationKey> notifications, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(notifications);
+        if (notifications.Count == 0)
+        {
+            return;
+        }
+        await _collection.UpdateManyAsync(
+            Filter.In(MongoNotificationDocument.Id, notifications.Select(n => n.Id)) & Filter.Exists(MongoNotificationDocument.Pending),
+            Builders<BsonDocument>.Update.Unset(MongoNotificationDocument.Pending),
+            options: null,
+            cancellationToken);
+    }
+
+    /// <summary>An index over the documents that have <paramref name="field"/>.</summary>
+    private static CreateIndexModel<BsonDocument> PartialIndex(IndexKeysDefinition<BsonDocument> keys, string name, string field, bool unique) =>
+        new(keys, new CreateIndexOptions<BsonDocument> { Name = name, Unique = unique, PartialFilterExpression = Filter.Exists(field) });
+
+    /// <summary>Whether a duplicate-key error came from the index named <paramref name="index"/> (the server names it in the message).</summary>
+    private static bool IsDuplicateIn(MongoWriteException ex, string index) =>
+        ex.WriteError?.Message?.Contains("index: " + index + " ", StringComparison.Ordinal) == true;
 
     public async Task<Notification?> GetAsync(string userId, string id, CancellationToken cancellationToken)
     {
@@ -168,6 +237,17 @@ public sealed class MongoNotificationStore : INotificationStore
 
     public async Task<bool> DeleteAsync(string userId, string id, CancellationToken cancellationToken)
     {
+        if (await _collection.CountDocumentsAsync(Own(userId, id), new CountOptions { Limit = 1 }, cancellationToken) == 0)
+        {
+            return false;
+        }
+        // A client may hold this id as its resume cursor: later ids must still sort after it. The floor
+        // rises before the document goes, so a writer that no longer sees the document sees the floor.
+        await _floors.UpdateOneAsync(
+            Filter.Eq("_id", userId),
+            Builders<BsonDocument>.Update.Max(FloorField, id),
+            new UpdateOptions { IsUpsert = true },
+            cancellationToken);
         var result = await _collection.DeleteOneAsync(Own(userId, id), cancellationToken);
         return result.DeletedCount == 1;
     }

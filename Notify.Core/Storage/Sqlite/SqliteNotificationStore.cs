@@ -8,7 +8,8 @@ namespace Notify.Core.Storage.Sqlite;
 /// <see cref="INotificationStore"/> on a SQLite file (the embedded default). Several processes may share
 /// the file: WAL lets readers run beside the single writer, the busy timeout makes writers of different
 /// processes take turns, and the unique (user_id, idempotency_caller, idempotency_key) index makes
-/// idempotent creates race-safe across them.
+/// idempotent creates race-safe across them. The writer's lock also orders ids: a create reads the user's
+/// greatest id and inserts above it inside one write transaction, which no other process can interleave with.
 /// </summary>
 public sealed class SqliteNotificationStore(SqliteDatabase database) : INotificationStore
 {
@@ -18,10 +19,24 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
     private const int ColumnCount = 12;
 
     private const string InsertSql = $"""
-        INSERT INTO notifications ({Columns}, idempotency_key, idempotency_caller, request_hash)
-        VALUES ($id, $user, $type, $title, $content, $link, $source, $severity, $status, $created, $read, $metadata, $key, $caller, $hash)
+        INSERT INTO notifications ({Columns}, idempotency_key, idempotency_caller, request_hash, pending)
+        VALUES ($id, $user, $type, $title, $content, $link, $source, $severity, $status, $created, $read, $metadata, $key, $caller, $hash, 1)
         ON CONFLICT (user_id, idempotency_caller, idempotency_key) DO NOTHING
         """;
+
+    // The greatest id the user has or had: new ids go above it.
+    private const string FloorSql = """
+        SELECT max(coalesce((SELECT MAX(id) FROM notifications WHERE user_id = $user), ''),
+                   coalesce((SELECT last_id FROM notification_floors WHERE user_id = $user), ''))
+        """;
+
+    private const string RaiseFloorSql = """
+        INSERT INTO notification_floors (user_id, last_id) VALUES ($user, $id)
+        ON CONFLICT (user_id) DO UPDATE SET last_id = max(last_id, excluded.last_id)
+        """;
+
+    private const string UnpublishedSql = $"SELECT {Columns} FROM notifications WHERE pending = 1 ORDER BY id LIMIT $limit";
+    private const string MarkPublishedSql = "UPDATE notifications SET pending = 0 WHERE user_id = $user AND id = $id AND pending = 1";
 
     private const string ByKeySql = $"""
         SELECT {Columns}, request_hash FROM notifications
@@ -50,7 +65,8 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
             (SELECT rowid FROM notifications WHERE user_id = $user ORDER BY id DESC LIMIT $batch OFFSET $keep)
         """;
 
-    // Schema version 1. Times are Unix milliseconds; status 0 = unread, 1 = read; severity is the enum's name.
+    // Times are Unix milliseconds; status 0 = unread, 1 = read; severity is the enum's name; pending 1 = in
+    // the outbox (not yet published). notification_floors keeps, per user, the greatest id deleted.
     internal const string SchemaSql = """
         CREATE TABLE IF NOT EXISTS notifications (
             id              TEXT    NOT NULL,
@@ -67,7 +83,8 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
             metadata        TEXT,
             idempotency_key TEXT,
             idempotency_caller TEXT,
-            request_hash    TEXT
+            request_hash    TEXT,
+            pending         INTEGER NOT NULL DEFAULT 0
         );
         CREATE UNIQUE INDEX IF NOT EXISTS ux_notifications_user_id ON notifications (user_id, id);
         CREATE INDEX IF NOT EXISTS ix_notifications_user_status_id ON notifications (user_id, status, id);
@@ -84,26 +101,51 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
             ON notifications (user_id, idempotency_caller, idempotency_key);
         """;
 
+    // Added in schema version 2 (a file made by version 1 gets the pending column first).
+    private const string SchemaV2Sql = """
+        CREATE INDEX IF NOT EXISTS ix_notifications_pending ON notifications (id) WHERE pending = 1;
+        CREATE TABLE IF NOT EXISTS notification_floors (
+            user_id TEXT NOT NULL PRIMARY KEY,
+            last_id TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """;
+
     /// <summary>Page size of the user scan of per-user retention.</summary>
     private const int RetentionUserPage = 500;
 
     public Task InitializeAsync(CancellationToken cancellationToken) =>
         database.ExclusiveWriteAsync(session =>
         {
-            session.Command(SchemaSql).ExecuteNonQuery();
-            var existing = new HashSet<string>(StringComparer.Ordinal);
-            using (var reader = session.Command("SELECT name FROM pragma_table_info('notifications')").ExecuteReader())
+            // One immediate transaction: services starting together on one file migrate it once.
+            using var transaction = session.Connection.BeginTransaction(deferred: false);
+            session.Transaction = transaction;
+            try
             {
-                while (reader.Read())
+                session.Command(SchemaSql).ExecuteNonQuery();
+                var existing = new HashSet<string>(StringComparer.Ordinal);
+                using (var reader = session.Command("SELECT name FROM pragma_table_info('notifications')").ExecuteReader())
                 {
-                    existing.Add(reader.GetString(0));
+                    while (reader.Read())
+                    {
+                        existing.Add(reader.GetString(0));
+                    }
                 }
+                foreach (var column in IdempotencyColumns.Where(c => !existing.Contains(c)))
+                {
+                    session.Command($"ALTER TABLE notifications ADD COLUMN {column} TEXT").ExecuteNonQuery();
+                }
+                if (!existing.Contains("pending"))
+                {
+                    session.Command("ALTER TABLE notifications ADD COLUMN pending INTEGER NOT NULL DEFAULT 0").ExecuteNonQuery();
+                }
+                var changed = session.Command(IdempotencyIndexSql).ExecuteNonQuery() + session.Command(SchemaV2Sql).ExecuteNonQuery();
+                transaction.Commit();
+                return changed;
             }
-            foreach (var column in IdempotencyColumns.Where(c => !existing.Contains(c)))
+            finally
             {
-                session.Command($"ALTER TABLE notifications ADD COLUMN {column} TEXT").ExecuteNonQuery();
+                session.Transaction = null;
             }
-            return session.Command(IdempotencyIndexSql).ExecuteNonQuery();
         }, cancellationToken).AsTask();
 
     public async Task<CreateResult> CreateAsync(Notification notification, IdempotencyKey? idempotency, CancellationToken cancellationToken)
@@ -111,9 +153,12 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
         ArgumentNullException.ThrowIfNull(notification);
         return await database.WriteAsync(session =>
         {
+            var floor = session.Command(FloorSql);
+            floor.Parameters.AddWithValue("$user", notification.UserId);
+            var id = NotificationIds.Above(notification.Id, (string?)floor.ExecuteScalar());
             var insert = session.Command(InsertSql);
             var p = insert.Parameters;
-            p.AddWithValue("$id", notification.Id);
+            p.AddWithValue("$id", id);
             p.AddWithValue("$user", notification.UserId);
             p.AddWithValue("$type", notification.Type);
             p.AddWithValue("$title", notification.Title);
@@ -130,7 +175,7 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
             p.AddWithValue("$hash", (object?)idempotency?.RequestHash ?? DBNull.Value);
             if (insert.ExecuteNonQuery() == 1)
             {
-                return new CreateResult(AsStored(notification), Created: true);
+                return new CreateResult(AsStored(notification with { Id = id }), Created: true);
             }
 
             var byKey = session.Command(ByKeySql);
@@ -200,6 +245,37 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
         }, cancellationToken);
     }
 
+    public async Task<IReadOnlyList<Notification>> ListUnpublishedAsync(int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        return await database.ReadAsync(session =>
+        {
+            var command = session.Command(UnpublishedSql);
+            command.Parameters.AddWithValue("$limit", limit);
+            return ReadAll(command);
+        }, cancellationToken);
+    }
+
+    public async Task MarkPublishedAsync(IReadOnlyCollection<NotificationKey> notifications, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(notifications);
+        if (notifications.Count == 0)
+        {
+            return;
+        }
+        await database.WriteAsync(session =>
+        {
+            foreach (var (userId, id) in notifications)
+            {
+                var update = session.Command(MarkPublishedSql);
+                update.Parameters.AddWithValue("$user", userId);
+                update.Parameters.AddWithValue("$id", id);
+                update.ExecuteNonQuery();
+            }
+            return 0;
+        }, cancellationToken);
+    }
+
     public async Task<long> CountUnreadAsync(string userId, CancellationToken cancellationToken) =>
         await database.ReadAsync(session =>
         {
@@ -240,7 +316,16 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
             var delete = session.Command(DeleteSql);
             delete.Parameters.AddWithValue("$user", userId);
             delete.Parameters.AddWithValue("$id", id);
-            return delete.ExecuteNonQuery() == 1;
+            if (delete.ExecuteNonQuery() != 1)
+            {
+                return false;
+            }
+            // A client may hold the deleted id as its resume cursor: later ids must still sort after it.
+            var floor = session.Command(RaiseFloorSql);
+            floor.Parameters.AddWithValue("$user", userId);
+            floor.Parameters.AddWithValue("$id", id);
+            floor.ExecuteNonQuery();
+            return true;
         }, cancellationToken);
 
     public async Task<long> ApplyRetentionAsync(DateTimeOffset olderThan, int? keepNewestPerUser, int batchSize, CancellationToken cancellationToken)
