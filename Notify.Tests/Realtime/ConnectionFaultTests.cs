@@ -133,7 +133,7 @@ public sealed class ConnectionFaultTests(RealtimeFaultFixture instance) : IClass
         {
             for (var i = 0; i < MaxPerUser + 1; i++)
             {
-                await using var client = await WsClient.ConnectAsync(instance.Service, "/api/ws/tasks/" + Ulid.NewUlid(), TestTokens.For(user));
+                await using var client = await WsClient.ConnectAsync(instance.Service, "/api/ws/tasks/" + Ulid.NewUlid().ToString().ToLowerInvariant(), TestTokens.For(user));
                 Assert.Equal(1011, await client.ClosedAsync());
             }
         }
