@@ -9,6 +9,7 @@ using Notify.Core.Auth;
 using Notify.Core.Json;
 using Notify.Core.Messaging;
 using Notify.Core.Presence;
+using Notify.Core.Push;
 using Notify.Core.Storage;
 using Scalar.AspNetCore;
 using Notify.Api.Apis;
@@ -25,6 +26,7 @@ internal static class Extensions
         var services = builder.Services;
         builder.AddRedisClient("redis");
         builder.AddNotifyStore();
+        builder.AddPushSubscriptions();
         builder.AddNotificationOutbox();
 
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();

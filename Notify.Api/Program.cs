@@ -23,6 +23,7 @@ app.MapPreferencesApi();
 app.MapTasksApi();
 app.MapStatsApi();
 app.MapClientConfigApi();
+app.MapPushSubscriptionsApi();
 app.MapApiReference();
 
 app.Run();

@@ -54,6 +54,19 @@ if (builder.ExecutionContext.IsRunMode)
             .WithEnvironment("Auth__EnableDevTokens", "true")
             .WithEnvironment("Cors__Origins__0", api.GetEndpoint("http"));
     }
+
+    // Web Push: a fresh VAPID pair per local run (browsers subscribed in an earlier run re-subscribe on the
+    // page's next load). The private key is a secret parameter, so it is masked wherever Aspire shows it.
+    using var vapid = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+    var key = vapid.ExportParameters(includePrivateParameters: true);
+    var vapidPublic = builder.AddParameter("push-vapid-public-key", System.Buffers.Text.Base64Url.EncodeToString([4, .. key.Q.X!, .. key.Q.Y!]));
+    var vapidPrivate = builder.AddParameter("push-vapid-private-key", System.Buffers.Text.Base64Url.EncodeToString(key.D), secret: true);
+    foreach (var project in new[] { worker, api })
+    {
+        project.WithEnvironment("Push__VapidPublicKey", vapidPublic)
+            .WithEnvironment("Push__VapidPrivateKey", vapidPrivate)
+            .WithEnvironment("Push__Subject", "mailto:notify@localhost");
+    }
 }
 
 builder.Build().Run();

@@ -49,6 +49,10 @@ internal static class Extensions
             .ValidateDataAnnotations()
             .Validate(o => o.PresenceRefreshInterval < o.PresenceTtl, "Realtime:PresenceRefreshInterval must be shorter than Realtime:PresenceTtl.")
             .ValidateOnStart();
+        builder.Services.AddOptions<CompressionOptions>()
+            .Bind(builder.Configuration.GetSection(CompressionOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         builder.Services.AddOptions<SseOptions>()
             .Bind(builder.Configuration.GetSection(SseOptions.SectionName))
             .ValidateDataAnnotations()

@@ -4,6 +4,10 @@ using Hangfire.Redis.StackExchange;
 using Microsoft.Extensions.Options;
 using Notify.Core.Auth;
 using Notify.Core.Messaging;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Notify.Core.Presence;
+using Notify.Core.Push;
+using Notify.Worker.Push;
 using Notify.Core.Storage;
 using Notify.Core.Tasks;
 using Notify.Worker.Dashboard;
@@ -22,6 +26,7 @@ internal static partial class Extensions
         builder.AddRedisClient("redis");
         builder.AddNotifyAuthentication();
         builder.AddNotifyStore();
+        builder.AddPushSubscriptions();
         builder.AddNotificationOutbox();
         builder.AddTaskQueue();
 
@@ -52,6 +57,12 @@ internal static partial class Extensions
             var enabled = sp.GetRequiredService<IOptions<QueueOptions>>().Value.EnabledKinds;
             return new TaskHandlerRegistry(sp.GetServices<ITaskHandler>().Where(h => enabled.Contains(h.Kind, StringComparer.Ordinal)));
         });
+
+        // Web Push: replace IPushPolicy to decide by user preference (the default pushes to users without a live connection).
+        services.TryAddSingleton<IPresence, RedisPresence>();
+        services.TryAddSingleton<IPushPolicy, PresencePushPolicy>();
+        services.AddSingleton<WebPushSender>();
+        services.AddHostedService<PushDispatcher>();
 
         services.AddSingleton<TaskNotifier>();
         services.AddSingleton<ExpiredTaskRecovery>();

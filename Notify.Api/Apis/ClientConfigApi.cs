@@ -1,5 +1,7 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Notify.Core.Push;
 
 namespace Notify.Api.Apis;
 
@@ -7,7 +9,8 @@ namespace Notify.Api.Apis;
 /// <c>GET /api/config</c>: what a browser needs to find the other services (the Realtime replicas
 /// and the Worker's dashboard). Public by design: it holds addresses only, never secrets. The
 /// addresses come from the service-discovery keys the AppHost sets (<c>services__realtime__http__0..N</c>,
-/// <c>services__worker__http__0</c>), so the page follows whatever topology is running.
+/// <c>services__worker__http__0</c>), so the page follows whatever topology is running. <c>vapid_public_key</c>
+/// is the public VAPID key browsers subscribe with (null when push is off).
 /// </summary>
 internal static class ClientConfigApi
 {
@@ -21,11 +24,11 @@ internal static class ClientConfigApi
         return app;
     }
 
-    internal static Ok<ClientConfig> GetConfig(IConfiguration configuration)
+    internal static Ok<ClientConfig> GetConfig(IConfiguration configuration, IOptions<PushOptions> push)
     {
         var realtime = Endpoints(configuration, "realtime");
         var worker = Endpoints(configuration, "worker");
-        return TypedResults.Ok(new ClientConfig(realtime, worker.FirstOrDefault()));
+        return TypedResults.Ok(new ClientConfig(realtime, worker.FirstOrDefault(), push.Value.Enabled ? push.Value.VapidPublicKey : null));
     }
 
     /// <summary>The service's https endpoints if any, else its http ones, in index order.</summary>
@@ -50,5 +53,6 @@ internal static class ClientConfigApi
     /// <summary>The client configuration: empty lists mean "same origin as the page".</summary>
     internal sealed record ClientConfig(
         [property: JsonPropertyName("realtime_urls")] string[] RealtimeUrls,
-        [property: JsonPropertyName("worker_url")] string? WorkerUrl);
+        [property: JsonPropertyName("worker_url")] string? WorkerUrl,
+        [property: JsonPropertyName("vapid_public_key")] string? VapidPublicKey);
 }

@@ -21,11 +21,12 @@ internal sealed class WebSocketTransport(
     StreamRunner runner,
     NotifyTokens tokens,
     IOptionsMonitor<RealtimeOptions> options,
+    IOptions<CompressionOptions> compression,
     StreamSettings settings,
     TimeProvider time,
     ILogger<WebSocketTransport> logger)
 {
-    private static readonly WebSocketAcceptContext AcceptContext = new() { KeepAliveInterval = TimeSpan.Zero };
+    private readonly WebSocketAcceptContext _acceptContext = compression.Value.ToAcceptContext();
 
     public async Task RunAsync(HttpContext context, StreamKind kind, string? resourceId)
     {
@@ -40,7 +41,7 @@ internal sealed class WebSocketTransport(
             await StreamAuth.RefuseInstanceFullAsync(context, options.CurrentValue.MaxConnections, logger);
             return;
         }
-        using var socket = await context.WebSockets.AcceptWebSocketAsync(AcceptContext);
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(_acceptContext);
         try
         {
             var (identity, error) = await StreamAuth.AuthenticateAsync(context, tokens);

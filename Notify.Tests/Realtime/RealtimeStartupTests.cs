@@ -19,6 +19,17 @@ public sealed class RealtimeStartupTests(RedisServer redis) : IClassFixture<Redi
         Assert.Contains(origin, failure.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("8")]
+    [InlineData("16")]
+    public async Task CompressionWindowBits_OutOfRange_RefusesToStartNamingTheKey(string bits)
+    {
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            RealtimeHost.StartAsync(redis, RealtimeHost.NewSqlitePath(), ("Realtime__Compression__ServerMaxWindowBits", bits)));
+
+        Assert.Contains("ServerMaxWindowBits", failure.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task CorsOrigins_ListedOrigin_MayReadTheSseStream()
     {

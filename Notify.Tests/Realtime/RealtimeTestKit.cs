@@ -169,9 +169,14 @@ internal sealed class WsClient : IAsyncDisposable
 
     public WebSocketState State => _socket.State;
 
-    public static async Task<WsClient> ConnectAsync(ServiceProcess service, string path, string? token, string? query = null)
+    /// <summary>The upgrade response's headers (collected for every connection).</summary>
+    public IReadOnlyDictionary<string, IEnumerable<string>>? ResponseHeaders => _socket.HttpResponseHeaders;
+
+    public static async Task<WsClient> ConnectAsync(ServiceProcess service, string path, string? token, string? query = null, WebSocketDeflateOptions? deflate = null)
     {
         var client = new WsClient();
+        client._socket.Options.CollectHttpResponseDetails = true;
+        client._socket.Options.DangerousDeflateOptions = deflate;
         var url = $"ws://127.0.0.1:{service.Port}{path}?{(token is null ? "" : "token=" + Uri.EscapeDataString(token))}{(query is null ? "" : "&" + query)}";
         using var timeout = new CancellationTokenSource(RealtimeHost.Wait);
         await client._socket.ConnectAsync(new Uri(url), timeout.Token);

@@ -5,12 +5,14 @@ import { PreferencesCard } from "./preferences.js";
 import { Tasks } from "./tasks.js";
 import { Admin, describe } from "./admin.js";
 import { Alerts } from "./alerts.js";
+import { setUpPush } from "./push.js";
 import { clearSession, freshToken, loadSession, signIn, type Session } from "./session.js";
 
 /** `GET /api/config`: where the Realtime replicas and the Worker are (empty = this origin). */
 interface ClientConfig {
   realtime_urls: string[];
   worker_url: string | null;
+  vapid_public_key: string | null;
 }
 
 /** Page flags for demos and tests: `?transports=sse,polling` restricts the transports, `?poll=ms` the polling interval. */
@@ -24,7 +26,7 @@ async function loadConfig(): Promise<ClientConfig> {
   } catch {
     /* fall back to the page's origin */
   }
-  return { realtime_urls: [], worker_url: null };
+  return { realtime_urls: [], worker_url: null, vapid_public_key: null };
 }
 
 function transportsFlag(): TransportKind[] | undefined {
@@ -95,6 +97,8 @@ function start(config: ClientConfig, session: Session): void {
     location.hash = "#/";
     location.reload();
   });
+
+  void setUpPush(apiBase, config.vapid_public_key, () => freshToken(apiBase, session)).catch(() => undefined);
 
   const alerts = new Alerts();
   const inbox = new Inbox(client, alerts);
