@@ -1,0 +1,248 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using StackExchange.Redis;
+
+namespace Notify.Tests.Infrastructure;
+
+/// <summary>
+/// A real Redis Sentinel set on free loopback ports: one primary, two replicas and three Sentinels
+/// (quorum 2), all behind one password, with a short <c>down-after-milliseconds</c> so a killed primary
+/// is replaced within seconds. Every process is tied to the test process (<see cref="ProcessLauncher"/>)
+/// and killed on dispose, also when starting failed half-way.
+/// </summary>
+public sealed class RedisSentinelSet : IAsyncDisposable
+{
+    public const string ServiceName = "notify-primary";
+
+    private static readonly TimeSpan ReadyDeadline = TimeSpan.FromSeconds(45);
+    private readonly List<(int Port, Process Process)> _data = [];
+    private readonly List<(int Port, Process Process)> _sentinels = [];
+    private readonly string _dir;
+    private readonly TimeSpan _downAfter;
+
+    private RedisSentinelSet(TimeSpan downAfter)
+    {
+        _downAfter = downAfter;
+        _dir = Directory.CreateTempSubdirectory("notify-sentinel-").FullName;
+    }
+
+    /// <summary>The password of every node and Sentinel.</summary>
+    public string Password { get; } = "sentinel-" + Guid.NewGuid().ToString("N");
+
+    public IReadOnlyList<int> SentinelPorts => [.. _sentinels.Select(s => s.Port)];
+
+    /// <summary>The data node Sentinel names as primary when the set was started, or by the last <see cref="WaitForNewPrimaryAsync"/>.</summary>
+    public int PrimaryPort { get; private set; }
+
+    /// <summary>StackExchange.Redis sentinel syntax: every Sentinel, the service name, the password.</summary>
+    public string ConnectionString => ConnectionStringFor(ServiceName);
+
+    /// <summary>The same Sentinels with another service name (one they do not monitor, for the bad-configuration test).</summary>
+    public string ConnectionStringFor(string serviceName) =>
+        string.Join(',', SentinelPorts.Select(p => $"127.0.0.1:{p}")) + $",serviceName={serviceName},password={Password},abortConnect=false";
+
+    /// <summary>Starts the primary, two replicas and three Sentinels and waits until every Sentinel sees the whole set.</summary>
+    public static async Task<RedisSentinelSet> StartAsync(TimeSpan? downAfter = null)
+    {
+        var set = new RedisSentinelSet(downAfter ?? TimeSpan.FromSeconds(1));
+        try
+        {
+            using var deadline = new CancellationTokenSource(ReadyDeadline);
+            set.PrimaryPort = set.StartData(replicaOf: null);
+            set.StartData(set.PrimaryPort);
+            set.StartData(set.PrimaryPort);
+            foreach (var (port, process) in set._data)
+            {
+                await set.WaitUntilAsync(port, process, "replication up", async db => IsLinkUp(await InfoAsync(db, "replication"), port == set.PrimaryPort), deadline.Token);
+            }
+            for (var i = 0; i < 3; i++)
+            {
+                set.StartSentinel();
+            }
+            foreach (var (port, process) in set._sentinels)
+            {
+                // Sentinels find each other and the replicas through the primary: wait until each knows the whole set.
+                await set.WaitUntilAsync(port, process, "sentinel sees the set", async db =>
+                {
+                    var master = Fields((RedisResult[])(await db.ExecuteAsync("SENTINEL", "MASTER", ServiceName))!);
+                    return master["port"] == set.PrimaryPort.ToString(CultureInfo.InvariantCulture)
+                        && master["num-slaves"] == "2" && master["num-other-sentinels"] == "2" && master["flags"] == "master";
+                }, deadline.Token);
+            }
+            return set;
+        }
+        catch
+        {
+            await set.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Kills the current primary (SIGKILL, as a crash would); returns its port.</summary>
+    public async Task<int> KillPrimaryAsync()
+    {
+        var primary = _data.Single(d => d.Port == PrimaryPort);
+        primary.Process.Kill(entireProcessTree: true);
+        await primary.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        return primary.Port;
+    }
+
+    /// <summary>Waits until every Sentinel names a primary other than <paramref name="oldPort"/> and that node answers as primary.</summary>
+    public async Task<int> WaitForNewPrimaryAsync(int oldPort, TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        var newPort = 0;
+        foreach (var (port, process) in _sentinels)
+        {
+            await WaitUntilAsync(port, process, "a new primary", async db =>
+            {
+                var address = (RedisResult[]?)await db.ExecuteAsync("SENTINEL", "GET-MASTER-ADDR-BY-NAME", ServiceName);
+                var named = address is { Length: 2 } ? int.Parse((string)address[1]!, CultureInfo.InvariantCulture) : oldPort;
+                if (named == oldPort || (newPort != 0 && named != newPort))
+                {
+                    return false;
+                }
+                newPort = named;
+                return true;
+            }, deadline.Token);
+        }
+        var promoted = _data.Single(d => d.Port == newPort);
+        await WaitUntilAsync(newPort, promoted.Process, "promoted to primary", async db => (await InfoAsync(db, "replication")).Contains("role:master", StringComparison.Ordinal), deadline.Token);
+        PrimaryPort = newPort;
+        return newPort;
+    }
+
+    private int StartData(int? replicaOf)
+    {
+        var port = RedisServer.FreePort();
+        var dir = Directory.CreateDirectory(Path.Combine(_dir, "data-" + port)).FullName;
+        var lines = new List<string>
+        {
+            $"port {port}", "bind 127.0.0.1", "save \"\"", "appendonly no", $"dir {dir}",
+            $"requirepass {Password}", $"masterauth {Password}",
+        };
+        if (replicaOf is { } primary)
+        {
+            lines.Add($"replicaof 127.0.0.1 {primary}");
+        }
+        _data.Add((port, Launch(port, lines, sentinel: false)));
+        return port;
+    }
+
+    private void StartSentinel()
+    {
+        var port = RedisServer.FreePort();
+        var milliseconds = ((int)_downAfter.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
+        string[] lines =
+        [
+            $"port {port}", "bind 127.0.0.1", $"dir {_dir}",
+            $"requirepass {Password}", $"sentinel sentinel-pass {Password}",
+            $"sentinel monitor {ServiceName} 127.0.0.1 {PrimaryPort} 2",
+            $"sentinel auth-pass {ServiceName} {Password}",
+            $"sentinel down-after-milliseconds {ServiceName} {milliseconds}",
+            // A failed attempt is retried after twice this; small so a lost election does not stall a test.
+            $"sentinel failover-timeout {ServiceName} 4000",
+            $"sentinel parallel-syncs {ServiceName} 2",
+        ];
+        _sentinels.Add((port, Launch(port, lines, sentinel: true)));
+    }
+
+    /// <summary>Writes the node's configuration file (Sentinel rewrites its own) and starts redis-server on it.</summary>
+    private Process Launch(int port, IEnumerable<string> lines, bool sentinel)
+    {
+        // The password stays in a file only this user reads, never on a command line.
+        var config = Path.Combine(_dir, (sentinel ? "sentinel-" : "redis-") + port + ".conf");
+        File.WriteAllLines(config, lines);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        var psi = new ProcessStartInfo("redis-server")
+        {
+            ArgumentList = { config },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (sentinel)
+        {
+            psi.ArgumentList.Add("--sentinel");
+        }
+        var process = ProcessLauncher.Start(psi);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private async Task WaitUntilAsync(int port, Process process, string what, Func<IServer, Task<bool>> ready, CancellationToken deadline)
+    {
+        Exception? last = null;
+        while (true)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"redis-server on port {port} exited with {process.ExitCode} while waiting for: {what}");
+            }
+            try
+            {
+                await using var mux = await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions
+                {
+                    EndPoints = { { IPAddress.Loopback, port } },
+                    Password = Password,
+                    AbortOnConnectFail = false,
+                    ConnectTimeout = 1000,
+                    CommandMap = _sentinels.Any(s => s.Port == port) ? CommandMap.Sentinel : CommandMap.Default,
+                });
+                if (mux.IsConnected && await ready(mux.GetServer(IPAddress.Loopback, port)))
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                last = ex;
+            }
+            if (deadline.IsCancellationRequested)
+            {
+                throw new TimeoutException($"redis-server on port {port}: timed out waiting for: {what}", last);
+            }
+            await Task.Delay(100, CancellationToken.None);
+        }
+    }
+
+    private static async Task<string> InfoAsync(IServer db, string section) => (string)(await db.ExecuteAsync("INFO", section))!;
+
+    private static bool IsLinkUp(string info, bool primary) =>
+        primary ? info.Contains("role:master", StringComparison.Ordinal) : info.Contains("master_link_status:up", StringComparison.Ordinal);
+
+    private static Dictionary<string, string> Fields(RedisResult[] flat)
+    {
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i + 1 < flat.Length; i += 2)
+        {
+            fields[(string)flat[i]!] = (string)flat[i + 1]!;
+        }
+        return fields;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var (_, process) in _sentinels.Concat(_data))
+        {
+            try
+            {
+                if (!process.HasExited)
+                {
+                    process.Kill(entireProcessTree: true);
+                    await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+                }
+            }
+            catch (InvalidOperationException)
+            {
+            }
+            process.Dispose();
+        }
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+}
