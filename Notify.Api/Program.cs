@@ -2,7 +2,7 @@ using Notify.Api;
 using Notify.Api.Apis;
 
 var builder = WebApplication.CreateBuilder(args);
-if (builder.RefusesToStart())
+if (builder.RefusesToStart() || builder.RefusesUnknownSentinelService())
 {
     return 1;
 }

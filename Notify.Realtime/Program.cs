@@ -2,6 +2,10 @@ using Notify.Realtime;
 using Notify.Realtime.Apis;
 
 var builder = WebApplication.CreateBuilder(args);
+if (builder.RefusesUnknownSentinelService())
+{
+    return 1;
+}
 
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
@@ -18,3 +22,4 @@ app.MapStreamsApi();
 app.MapStatsApi();
 
 app.Run();
+return 0;

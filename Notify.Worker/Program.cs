@@ -2,6 +2,10 @@ using Notify.Worker;
 using Notify.Worker.Dashboard;
 
 var builder = WebApplication.CreateBuilder(args);
+if (builder.RefusesUnknownSentinelService())
+{
+    return 1;
+}
 
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
@@ -12,3 +16,4 @@ app.MapDefaultEndpoints();
 app.MapHangfireDashboardForAdmins();
 
 app.Run();
+return 0;

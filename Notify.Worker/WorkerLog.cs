@@ -36,6 +36,9 @@ internal static partial class WorkerLog
     [LoggerMessage(11, LogLevel.Information, "Shutdown: {Count} running tasks given back to the queue")]
     public static partial void Released(ILogger logger, int count);
 
+    [LoggerMessage(40, LogLevel.Warning, "Task {TaskId}: the queue is unreachable; retrying in {Delay} while the lease holds")]
+    public static partial void QueueRetry(ILogger logger, Exception exception, string taskId, TimeSpan delay);
+
     [LoggerMessage(12, LogLevel.Error, "Task {TaskId}: ack failed")]
     public static partial void AckFailed(ILogger logger, Exception exception, string taskId);
 

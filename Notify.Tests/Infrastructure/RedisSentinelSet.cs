@@ -18,6 +18,7 @@ public sealed class RedisSentinelSet : IAsyncDisposable
     private static readonly TimeSpan ReadyDeadline = TimeSpan.FromSeconds(45);
     private readonly List<(int Port, Process Process)> _data = [];
     private readonly List<(int Port, Process Process)> _sentinels = [];
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _log = new();
     private readonly string _dir;
     private readonly TimeSpan _downAfter;
 
@@ -88,29 +89,31 @@ public sealed class RedisSentinelSet : IAsyncDisposable
         return primary.Port;
     }
 
-    /// <summary>Waits until every Sentinel names a primary other than <paramref name="oldPort"/> and that node answers as primary.</summary>
+    /// <summary>Waits until a Sentinel names a primary other than <paramref name="oldPort"/> and that node answers as primary; returns its port.</summary>
     public async Task<int> WaitForNewPrimaryAsync(int oldPort, TimeSpan timeout)
     {
-        using var deadline = new CancellationTokenSource(timeout);
-        var newPort = 0;
-        foreach (var (port, process) in _sentinels)
+        var deadline = Stopwatch.StartNew();
+        while (true)
         {
-            await WaitUntilAsync(port, process, "a new primary", async db =>
+            foreach (var (port, _) in _sentinels)
             {
-                var address = (RedisResult[]?)await db.ExecuteAsync("SENTINEL", "GET-MASTER-ADDR-BY-NAME", ServiceName);
-                var named = address is { Length: 2 } ? int.Parse((string)address[1]!, CultureInfo.InvariantCulture) : oldPort;
-                if (named == oldPort || (newPort != 0 && named != newPort))
+                if (await AskAsync(port, async server =>
+                    {
+                        var address = (RedisResult[]?)await server.ExecuteAsync("SENTINEL", "GET-MASTER-ADDR-BY-NAME", ServiceName);
+                        return address is { Length: 2 } ? int.Parse((string)address[1]!, CultureInfo.InvariantCulture) : 0;
+                    }) is var named and not 0 && named != oldPort
+                    && await AskAsync(named, async server => (await InfoAsync(server, "replication")).Contains("role:master", StringComparison.Ordinal)))
                 {
-                    return false;
+                    PrimaryPort = named;
+                    return named;
                 }
-                newPort = named;
-                return true;
-            }, deadline.Token);
+            }
+            if (deadline.Elapsed > timeout)
+            {
+                throw new TimeoutException($"no Sentinel named a new primary within {timeout}; Sentinel logs:\n{string.Join('\n', _log)}");
+            }
+            await Task.Delay(100, CancellationToken.None);
         }
-        var promoted = _data.Single(d => d.Port == newPort);
-        await WaitUntilAsync(newPort, promoted.Process, "promoted to primary", async db => (await InfoAsync(db, "replication")).Contains("role:master", StringComparison.Ordinal), deadline.Token);
-        PrimaryPort = newPort;
-        return newPort;
     }
 
     private int StartData(int? replicaOf)
@@ -170,10 +173,49 @@ public sealed class RedisSentinelSet : IAsyncDisposable
             psi.ArgumentList.Add("--sentinel");
         }
         var process = ProcessLauncher.Start(psi);
+        if (sentinel)
+        {
+            process.OutputDataReceived += (_, e) => Append(port, e.Data);
+        }
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
     }
+
+    private void Append(int port, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        _log.Enqueue($"{port}: {line}");
+        while (_log.Count > 200 && _log.TryDequeue(out _))
+        {
+        }
+    }
+
+    /// <summary>One question to one node; default when it does not answer.</summary>
+    private async Task<T?> AskAsync<T>(int port, Func<IServer, Task<T>> question)
+    {
+        try
+        {
+            await using var mux = await ConnectAsync(port);
+            return mux.IsConnected ? await question(mux.GetServer(IPAddress.Loopback, port)) : default;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            return default;
+        }
+    }
+
+    private Task<ConnectionMultiplexer> ConnectAsync(int port) => ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions
+    {
+        EndPoints = { { IPAddress.Loopback, port } },
+        Password = Password,
+        AbortOnConnectFail = false,
+        ConnectTimeout = 1000,
+        CommandMap = _sentinels.Any(s => s.Port == port) ? CommandMap.Sentinel : CommandMap.Default,
+    });
 
     private async Task WaitUntilAsync(int port, Process process, string what, Func<IServer, Task<bool>> ready, CancellationToken deadline)
     {
@@ -186,14 +228,7 @@ public sealed class RedisSentinelSet : IAsyncDisposable
             }
             try
             {
-                await using var mux = await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions
-                {
-                    EndPoints = { { IPAddress.Loopback, port } },
-                    Password = Password,
-                    AbortOnConnectFail = false,
-                    ConnectTimeout = 1000,
-                    CommandMap = _sentinels.Any(s => s.Port == port) ? CommandMap.Sentinel : CommandMap.Default,
-                });
+                await using var mux = await ConnectAsync(port);
                 if (mux.IsConnected && await ready(mux.GetServer(IPAddress.Loopback, port)))
                 {
                     return;

@@ -32,6 +32,8 @@ internal sealed class TaskDispatcher(
     TimeProvider time,
     ILogger<TaskDispatcher> logger) : BackgroundService
 {
+    private static readonly TimeSpan QueueRetryDelay = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan MaxQueueRetryDelay = TimeSpan.FromSeconds(2);
     private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     // Keyed by lease token: one task can have two runs here for a moment (an old one unwinding, a new one started).
     private readonly ConcurrentDictionary<string, Run> _running = new(StringComparer.Ordinal);
@@ -184,12 +186,12 @@ internal sealed class TaskDispatcher(
             var (outcome, error, result, failure) = await AttemptAsync(run, handler);
             try
             {
-                transition = run.Reason switch
+                transition = await WhileLeaseHoldsAsync(run, async () => run.Reason switch
                 {
                     StopReason.LeaseLost => null,
                     StopReason.Shutdown when outcome != TaskOutcome.Completed => await queue.ReleaseAsync(lease, CancellationToken.None),
                     _ => await queue.AckAsync(lease, outcome, error, result, retryable: handler is not null && outcome == TaskOutcome.Failed, CancellationToken.None),
-                };
+                }, CancellationToken.None);
             }
             catch (Exception ackError)
             {
@@ -223,6 +225,30 @@ internal sealed class TaskDispatcher(
         if (transition is not null && transition.Kind != TransitionKind.None)
         {
             await notifier.OnTransitionAsync(transition, handler?.NotifyOwner ?? true, CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// Runs one queue operation of <paramref name="run"/> (a progress report, the ack or the hand-back),
+    /// retrying while the queue is unreachable (a Redis failover takes seconds) for as long as the lease is
+    /// proven, so a short outage neither fails the handler nor starts a finished run again. Retrying is
+    /// safe: the scripts act only on the lease token this run holds.
+    /// </summary>
+    private async Task<T> WhileLeaseHoldsAsync<T>(Run run, Func<Task<T>> operation, CancellationToken cancellationToken)
+    {
+        var delay = QueueRetryDelay;
+        while (true)
+        {
+            try
+            {
+                return await operation();
+            }
+            catch (TaskQueueUnavailableException ex) when (time.GetUtcNow() + delay < run.ProvenUntil)
+            {
+                WorkerLog.QueueRetry(logger, ex, run.Lease.Task.Id, delay);
+                await Task.Delay(delay, time, cancellationToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxQueueRetryDelay.Ticks));
+            }
         }
     }
 
@@ -277,7 +303,7 @@ internal sealed class TaskDispatcher(
     {
         var visibility = settings.Current.VisibilityTimeout;
         var sentAt = time.GetUtcNow();
-        var status = await queue.ReportProgressAsync(run.Lease, update, visibility, cancellationToken);
+        var status = await WhileLeaseHoldsAsync(run, () => queue.ReportProgressAsync(run.Lease, update, visibility, cancellationToken), cancellationToken);
         Apply(run, status, sentAt + visibility);
         run.Token.ThrowIfCancellationRequested();
     }
