@@ -6,6 +6,9 @@ namespace Aspire.Hosting;
 
 public static class RedisServerBuilderExtensions
 {
+    /// <summary>What the local run starts for Redis: <c>single</c> (default) or <c>sentinel</c> (<see cref="RedisSentinelBuilderExtensions"/>).</summary>
+    public const string ModeKey = "AppHost:Redis:Mode";
+
     /// <summary>
     /// Redis as the services need it. Publish mode: the stock Aspire Redis container resource (<c>AddRedis</c>).
     /// Run mode with <c>ConnectionStrings:redis</c> in the AppHost's configuration: that Redis. Otherwise: <c>redis-server</c> from PATH (installed with apt-get when missing, see <see cref="Prerequisites"/>)
@@ -28,6 +31,15 @@ public static class RedisServerBuilderExtensions
 
         var redisServer = Prerequisites.RedisServer(builder.Configuration);
         var dataDirectory = Directory.CreateDirectory(Path.Combine(LocalRun.DataDirectory(builder), name)).FullName;
+        switch (builder.Configuration[ModeKey] ?? "single")
+        {
+            case "single":
+                break;
+            case "sentinel":
+                return builder.AddRedisSentinelSet(name, redisServer, dataDirectory);
+            case var mode:
+                throw new MissingPrerequisiteException($"{ModeKey} is '{mode}'; use single (one redis-server, the default) or sentinel (a primary, two replicas and three Sentinels).");
+        }
         var password = ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{name}-password", special: false);
         var redis = new RedisServerResource(name, dataDirectory, password);
 

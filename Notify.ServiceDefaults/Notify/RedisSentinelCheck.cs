@@ -1,5 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using StackExchange.Redis;
 
 namespace Microsoft.Extensions.Hosting;
@@ -32,6 +34,28 @@ public static class RedisSentinelCheck
         Console.Error.WriteLine($"Refusing to start: {Key} {problem}");
         return true;
     }
+
+    /// <summary>
+    /// With a sentinel connection string, <c>/health</c> asks whether the current primary answers instead of
+    /// pinging every node the client knows: those include the replicas and, after a failover, the old primary,
+    /// whose absence must not mark every service unhealthy. (Aspire's own Redis check is switched off then.)
+    /// </summary>
+    public static IHostApplicationBuilder AddRedisSentinelHealthCheck(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (ServiceNameOf(builder.Configuration) is null)
+        {
+            return builder;
+        }
+        builder.Configuration["Aspire:StackExchange:Redis:DisableHealthChecks"] = "true";
+        builder.Services.AddHealthChecks().AddCheck<RedisPrimaryHealthCheck>("redis-primary");
+        return builder;
+    }
+
+    private static string? ServiceNameOf(IConfiguration configuration) =>
+        (configuration.GetConnectionString("redis") ?? configuration["Aspire:StackExchange:Redis:ConnectionString"]) is { Length: > 0 } connectionString
+            ? ConfigurationOptions.Parse(connectionString, ignoreUnknown: true).ServiceName is { Length: > 0 } name ? name : null
+            : null;
 
     /// <summary>What is wrong with the sentinel service of <paramref name="connectionString"/>, or null (not a sentinel string, the service is known, or no Sentinel answered).</summary>
     public static string? Problem(string connectionString)
@@ -75,4 +99,21 @@ public static class RedisSentinelCheck
         DnsEndPoint dns => $"{dns.Host}:{dns.Port}",
         _ => endPoint.ToString() ?? "",
     };
+
+    /// <summary>Healthy when the primary the Sentinels named answers a PING (never a replica in its place).</summary>
+    private sealed class RedisPrimaryHealthCheck(IConnectionMultiplexer redis) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                await redis.GetDatabase().PingAsync(CommandFlags.DemandMaster).WaitAsync(cancellationToken);
+                return HealthCheckResult.Healthy();
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                return new HealthCheckResult(context.Registration.FailureStatus, "The Redis primary does not answer.", ex);
+            }
+        }
+    }
 }

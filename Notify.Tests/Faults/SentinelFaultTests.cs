@@ -118,7 +118,14 @@ public sealed class SentinelFaultTests : IAsyncLifetime
             .Where(t => t > killedAt - Stopwatch.Frequency).Order().ToList();
         var resumedAt = arrivals.Zip(arrivals.Skip(1)).MaxBy(p => p.Second - p.First).Second;
         TestContext.Current.TestOutputHelper?.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"failover: deliveries resumed {Stopwatch.GetElapsedTime(killedAt, resumedAt).TotalMilliseconds:F0} ms after the primary was killed; every Sentinel named the promoted {promoted} after {promotedAfter.TotalMilliseconds:F0} ms; {tasks.Count} tasks"));
+            $"failover: deliveries resumed {Stopwatch.GetElapsedTime(killedAt, resumedAt).TotalMilliseconds:F0} ms after the primary was killed; a Sentinel named the promoted {promoted} after {promotedAfter.TotalMilliseconds:F0} ms; {tasks.Count} tasks"));
+
+        // Every service reports itself healthy on the new primary, though the old one stays dead.
+        foreach (var service in new[] { realtimeA, realtimeB, api }.Concat(workers))
+        {
+            using var probe = new HttpClient { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+            await WaitUntilAsync(async () => (await probe.GetAsync("/health", Ct)).StatusCode == HttpStatusCode.OK, $"{service.Name} healthy after the failover");
+        }
 
         // The Api published everything that waited in its outbox.
         await WaitUntilAsync(async () => await UnpublishedCountAsync() == 0, "the outbox empty");
