@@ -45,7 +45,7 @@ internal sealed class ConnectionSession(
             }
             admission.Register(connection);
             RealtimeLog.Opened(logger, connection.Id, connection.UserId, request.Kind.ToString(), transport.Name);
-            await RunAsync(transport, request, connection);
+            await RunOpenedAsync(transport, request, connection);
         }
         catch (OperationCanceledException) when (request.Aborted.IsCancellationRequested)
         {
@@ -107,7 +107,7 @@ internal sealed class ConnectionSession(
     }
 
     /// <summary>Runs a registered connection to its end.</summary>
-    private async Task RunAsync(IStreamTransport transport, StreamRequest request, ClientConnection connection)
+    private async Task RunOpenedAsync(IStreamTransport transport, StreamRequest request, ClientConnection connection)
     {
         using var abort = new CancellationTokenSource();
         var writer = GuardAsync(connection, transport.WriteAsync, abort.Token);

@@ -5,7 +5,7 @@ using Notify.Realtime.Sessions;
 
 namespace Notify.Realtime.Transports;
 
-/// <summary>What both HTTP transports read from a stream request, and the answer to one the instance has no room for.</summary>
+/// <summary>What both HTTP transports read from a stream request, and their answers to one they cannot take before it started.</summary>
 internal static class HttpStreamRequest
 {
     /// <summary>How long a client refused by a full instance is asked to wait (<c>Retry-After</c>, seconds).</summary>
@@ -27,6 +27,12 @@ internal static class HttpStreamRequest
         context.Response.Headers.RetryAfter = InstanceFullRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
         return TypedResults.Problem("This instance holds its maximum of streams (Realtime:MaxConnections); retry later.", statusCode: StatusCodes.Status503ServiceUnavailable).ExecuteAsync(context);
     }
+
+    /// <summary>Answers a stream request whose setup failed before the stream started (e.g. Redis unreachable): 503, unless the response has begun.</summary>
+    public static Task RefuseSetupFailedAsync(HttpContext context) =>
+        context.Response.HasStarted || context.RequestAborted.IsCancellationRequested
+            ? Task.CompletedTask
+            : TypedResults.Problem("The stream could not be set up; retry later.", statusCode: StatusCodes.Status503ServiceUnavailable).ExecuteAsync(context);
 
     private static string? Token(HttpContext context)
     {

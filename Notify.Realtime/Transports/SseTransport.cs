@@ -39,21 +39,18 @@ internal sealed class SseTransport(ConnectionSession session, IOptionsMonitor<Ss
             {
                 return;
             }
-            var (status, detail) = refusal switch
-            {
-                Refusal.InstanceFull => (0, ""),
-                Refusal.Unauthorized => (StatusCodes.Status401Unauthorized, "Token missing, invalid or expired."),
-                Refusal.NotAdmin => (StatusCodes.Status403Forbidden, "Admin role required."),
-                // Someone else's task is indistinguishable from a missing one.
-                Refusal.NotFound => (StatusCodes.Status404NotFound, $"{kind} {resourceId} not found."),
-                Refusal.TooManyConnections => (StatusCodes.Status429TooManyRequests, "Too many connections for this user (Realtime:MaxConnectionsPerUser)."),
-                _ => (StatusCodes.Status503ServiceUnavailable, "The stream could not be set up; retry later."),
-            };
             try
             {
-                await (refusal == Refusal.InstanceFull
-                    ? HttpStreamRequest.RefuseInstanceFullAsync(context)
-                    : TypedResults.Problem(detail, statusCode: status).ExecuteAsync(context));
+                await (refusal switch
+                {
+                    Refusal.InstanceFull => HttpStreamRequest.RefuseInstanceFullAsync(context),
+                    Refusal.Unauthorized => Problem(StatusCodes.Status401Unauthorized, "Token missing, invalid or expired."),
+                    Refusal.NotAdmin => Problem(StatusCodes.Status403Forbidden, "Admin role required."),
+                    // Someone else's task is indistinguishable from a missing one.
+                    Refusal.NotFound => Problem(StatusCodes.Status404NotFound, $"{kind} {resourceId} not found."),
+                    Refusal.TooManyConnections => Problem(StatusCodes.Status429TooManyRequests, "Too many connections for this user (Realtime:MaxConnectionsPerUser)."),
+                    _ => HttpStreamRequest.RefuseSetupFailedAsync(context),
+                });
             }
             catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
             {
@@ -128,6 +125,8 @@ internal sealed class SseTransport(ConnectionSession session, IOptionsMonitor<Ss
             ConnectionSession.WhenClosing(connection);
 
         public void Abort() => context.Abort();
+
+        private Task Problem(int status, string detail) => TypedResults.Problem(detail, statusCode: status).ExecuteAsync(context);
 
         public void Dispose() => _clientGone.Dispose();
 

@@ -50,10 +50,10 @@ internal sealed class WebSocketTransport(
         {
             if (_socket is null)
             {
-                if (refusal == Refusal.InstanceFull)
-                {
-                    await HttpStreamRequest.RefuseInstanceFullAsync(context);
-                }
+                // Not upgraded: the instance is full, or the upgrade itself failed.
+                await (refusal == Refusal.InstanceFull
+                    ? HttpStreamRequest.RefuseInstanceFullAsync(context)
+                    : HttpStreamRequest.RefuseSetupFailedAsync(context));
                 return;
             }
             if (_socket.State != WebSocketState.Open)
