@@ -256,7 +256,10 @@ internal sealed class ClientConnection
 }
 
 /// <summary>A frame waiting to be written; <see cref="EndsStream"/> closes a task or batch stream with 1000 once it is written.</summary>
-internal readonly record struct OutboundFrame(SharedFrame Frame, bool EndsStream);
+internal readonly record struct OutboundFrame(SharedFrame Frame, bool EndsStream)
+{
+    public ReadOnlyMemory<byte> Bytes => Frame.Bytes;
+}
 
 /// <summary>What an echo filter is for: the inbox replay (<c>default</c>), a channel's replay, or an inbox change (<c>mark_read</c>, <c>mark_seen</c>, <c>archive</c>, <c>unarchive</c>).</summary>
 internal readonly record struct EchoKey(string? Name)

@@ -104,7 +104,7 @@ internal sealed class WebSocketTransport(
                 {
                     while (!connection.Closing.IsCancellationRequested && reader.TryRead(out var outbound))
                     {
-                        await socket.SendAsync(outbound.Frame.Bytes, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+                        await socket.SendAsync(outbound.Bytes, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
                         if (outbound.EndsStream)
                         {
                             connection.Close(CloseReason.Normal);

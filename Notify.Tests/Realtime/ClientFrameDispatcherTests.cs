@@ -80,7 +80,7 @@ public sealed class ClientFrameDispatcherTests(RedisServer redis) : IClassFixtur
         await realtime.Frames.DispatchAsync(connection, Text("{\"type\":\"pong\"}"), Ct);
 
         Assert.True(connection.Outbound.TryRead(out var bare));
-        Assert.Equal("pong", Encoding.UTF8.GetString(bare.Frame.Bytes.Span));
+        Assert.Equal("pong", Encoding.UTF8.GetString(bare.Bytes.Span));
         var pong = Answer(connection);
         Assert.Equal("pong", pong.GetProperty("type").GetString());
         Assert.Equal(realtime.Time.GetUtcNow(), pong.GetProperty("timestamp").GetDateTimeOffset());
@@ -189,7 +189,7 @@ public sealed class ClientFrameDispatcherTests(RedisServer redis) : IClassFixtur
     private static JsonElement Answer(ClientConnection connection)
     {
         Assert.True(connection.Outbound.TryRead(out var frame), "no answer queued");
-        return JsonDocument.Parse(frame.Frame.Bytes).RootElement.Clone();
+        return JsonDocument.Parse(frame.Bytes).RootElement.Clone();
     }
 
     private static List<string> Drain(ClientConnection connection)
@@ -197,7 +197,7 @@ public sealed class ClientFrameDispatcherTests(RedisServer redis) : IClassFixtur
         var frames = new List<string>();
         while (connection.Outbound.TryRead(out var frame))
         {
-            frames.Add(Encoding.UTF8.GetString(frame.Frame.Bytes.Span));
+            frames.Add(Encoding.UTF8.GetString(frame.Bytes.Span));
         }
         return frames;
     }

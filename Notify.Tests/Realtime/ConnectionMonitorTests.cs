@@ -130,7 +130,7 @@ public sealed class ConnectionMonitorTests(RedisServer redis) : IClassFixture<Re
     private static string Read(ClientConnection connection)
     {
         Assert.True(connection.Outbound.TryRead(out var frame), "no frame queued");
-        return Encoding.UTF8.GetString(frame.Frame.Bytes.Span);
+        return Encoding.UTF8.GetString(frame.Bytes.Span);
     }
 
     /// <summary>Moves fake time in <paramref name="step"/>s until <paramref name="condition"/> holds (the timer runs on the thread pool).</summary>

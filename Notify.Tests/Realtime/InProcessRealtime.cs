@@ -184,7 +184,7 @@ internal sealed class MemoryTransport(bool isSse = false) : IStreamTransport
             {
                 while (connection.Outbound.TryRead(out var frame))
                 {
-                    Sent.Writer.TryWrite(Encoding.UTF8.GetString(frame.Frame.Bytes.Span));
+                    Sent.Writer.TryWrite(Encoding.UTF8.GetString(frame.Bytes.Span));
                     if (frame.EndsStream)
                     {
                         connection.Close(CloseReason.Normal);
