@@ -19,11 +19,11 @@ internal sealed class SseTransport(ConnectionSession session, IOptionsMonitor<Ss
 {
     public async Task RunAsync(HttpContext context, StreamKind kind, string? resourceId)
     {
-        using var stream = new Stream(context, kind, resourceId, sseOptions.CurrentValue.RetryMilliseconds);
+        using var stream = new EventStream(context, kind, resourceId, sseOptions.CurrentValue.RetryMilliseconds);
         await session.RunAsync(stream, HttpStreamRequest.Read(context, kind, resourceId));
     }
 
-    private sealed class Stream(HttpContext context, StreamKind kind, string? resourceId, int retryMilliseconds) : IStreamTransport
+    private sealed class EventStream(HttpContext context, StreamKind kind, string? resourceId, int retryMilliseconds) : IStreamTransport
     {
         private CancellationTokenRegistration _clientGone;
 

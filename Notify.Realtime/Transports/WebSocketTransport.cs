@@ -27,11 +27,11 @@ internal sealed class WebSocketTransport(
             await TypedResults.Problem("This endpoint needs a WebSocket upgrade request.", statusCode: StatusCodes.Status400BadRequest).ExecuteAsync(context);
             return;
         }
-        using var stream = new Stream(context, _acceptContext, options.CurrentValue, time);
+        using var stream = new WebSocketStream(context, _acceptContext, options.CurrentValue, time);
         await session.RunAsync(stream, HttpStreamRequest.Read(context, kind, resourceId));
     }
 
-    private sealed class Stream(HttpContext context, WebSocketAcceptContext acceptContext, RealtimeOptions options, TimeProvider time) : IStreamTransport
+    private sealed class WebSocketStream(HttpContext context, WebSocketAcceptContext acceptContext, RealtimeOptions options, TimeProvider time) : IStreamTransport
     {
         private WebSocket? _socket;
 
