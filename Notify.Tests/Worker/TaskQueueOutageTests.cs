@@ -25,7 +25,7 @@ public sealed class TaskQueueOutageTests : IAsyncLifetime
         await using var cluster = await WorkerCluster.CreateAsync(_redis, new Dictionary<string, string> { ["Queue:VisibilityTimeout"] = "00:00:15" });
         var frames = await cluster.RecordTaskFramesAsync();
         var worker = await cluster.StartWorkerAsync();
-        var demo = JsonSerializer.SerializeToElement(new { steps = 6, step_ms = 400 });
+        var demo = JsonSerializer.SerializeToElement(new { steps = 20, step_ms = 300 });
         var task = await cluster.Queue.EnqueueAsync("outage-" + Guid.NewGuid().ToString("N"), "demo", demo, Ct);
         await WorkerCluster.WaitUntilAsync(() => Task.FromResult(frames.For(task.Id).Any(f => f.Type == "progress" && f.Data.GetProperty("step").GetInt32() >= 1)),
             TimeSpan.FromSeconds(30), "task at step 1");
