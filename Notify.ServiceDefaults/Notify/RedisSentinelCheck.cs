@@ -10,7 +10,8 @@ namespace Microsoft.Extensions.Hosting;
 /// The start-up check of a sentinel connection string (<c>host:26379,...,serviceName=name</c>): a service
 /// name that no Sentinel monitors is a configuration mistake, not an outage, and a service started with it
 /// would only fail later with a message that names no key. Sentinels that do not answer at all are an
-/// outage: the service starts and keeps trying, as with a single Redis that is down.
+/// outage, not proof of a wrong name: this check lets the start go on (StackExchange.Redis then fails to
+/// find a primary, and the host stops with its exception).
 /// </summary>
 public static class RedisSentinelCheck
 {
