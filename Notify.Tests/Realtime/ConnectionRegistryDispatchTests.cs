@@ -160,6 +160,34 @@ public sealed class ConnectionRegistryDispatchTests(RedisServer redis) : IClassF
         Assert.All(received, r => Assert.Equal(expected, r));
     }
 
+    [Fact]
+    public async Task FanOut_ToAThousandConnections_AllocatesNothingPerConnection()
+    {
+        var registry = await RegistryAsync();
+        const int Receivers = ConnectionRegistry.ParallelFanOut - 24;
+        var connections = new ClientConnection[Receivers];
+        for (var c = 0; c < Receivers; c++)
+        {
+            connections[c] = Connection($"alloc-{c}", capacity: 8);
+            await registry.SubscribeAsync(connections[c], BusTopic.Broadcast, Ct);
+        }
+        var frame = JsonSerializer.SerializeToUtf8Bytes(new { type = "notification", data = new { n = 1 } });
+        // The first fan-out takes the receivers' snapshot and grows each queue's buffer; a drained queue keeps it.
+        registry.FanOut(BusTopic.Broadcast, frame);
+        foreach (var connection in connections)
+        {
+            Assert.True(connection.Outbound.TryRead(out _));
+        }
+
+        // Below the parallel threshold the whole fan-out runs on this thread, so this thread's count is all of it.
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        registry.FanOut(BusTopic.Broadcast, frame);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(allocated < Receivers, $"{allocated} bytes allocated handing one frame to {Receivers} connections");
+        Assert.All(connections, c => Assert.True(c.Outbound.TryRead(out var queued) && queued.Bytes.Span.SequenceEqual(frame)));
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _connections.DisposeAsync();
