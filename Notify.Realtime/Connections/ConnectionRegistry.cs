@@ -338,13 +338,15 @@ internal sealed class ConnectionRegistry(
             return;
         }
         var now = time.GetUtcNow();
+        // One instance for every receiver: its envelope is read once, by the first receiver that needs it.
+        var shared = new SharedFrame(frame);
         // An admin-channel message whose payload is a system message (a task failure, an admin's
         // announcement) also reaches admin streams as the protocol's system_message frame, built once here.
-        var system = topic == AdminTopic ? ServerFrames.SystemMessageFor(frame.Span) : null;
+        var system = topic == AdminTopic && ServerFrames.SystemMessageFor(shared) is { } message ? new SharedFrame(message) : null;
         var targets = receivers.Targets();
         if (targets.Length < ParallelFanOut || Environment.ProcessorCount == 1)
         {
-            Deliver(targets, topic, frame, system, now);
+            Deliver(targets, topic, shared, system, now);
             return;
         }
         // A large topic (the broadcast, a busy channel) is handed out by several threads at once, each a
@@ -355,14 +357,14 @@ internal sealed class ConnectionRegistry(
         {
             var start = (int)((long)targets.Length * slice / slices);
             var end = (int)((long)targets.Length * (slice + 1) / slices);
-            Deliver(targets.AsSpan(start, end - start), topic, frame, system, now);
+            Deliver(targets.AsSpan(start, end - start), topic, shared, system, now);
         });
     }
 
     /// <summary>Receivers from which a topic's fan-out is split across threads.</summary>
     internal const int ParallelFanOut = 1024;
 
-    private static void Deliver(ReadOnlySpan<ClientConnection> targets, BusTopic topic, ReadOnlyMemory<byte> frame, byte[]? system, DateTimeOffset now)
+    private static void Deliver(ReadOnlySpan<ClientConnection> targets, BusTopic topic, SharedFrame frame, SharedFrame? system, DateTimeOffset now)
     {
         foreach (var connection in targets)
         {
