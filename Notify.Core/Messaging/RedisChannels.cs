@@ -1,20 +1,36 @@
 namespace Notify.Core.Messaging;
 
-/// <summary>Every Redis key and channel name the product uses, built in one place so publishers and subscribers agree.</summary>
+/// <summary>
+/// Every Redis key and channel name the product uses, built in one place so publishers and subscribers agree.
+/// <para>
+/// Names that must share a Redis Cluster slot carry the same hash tag (the part in braces, which Redis
+/// Cluster alone hashes): a user's or channel's pub/sub channel and the channel's history are
+/// <c>…:{key}</c>, so the publish script (history append and publish in one step) runs in one slot, and
+/// different users and channels spread over the shards. The prefix must not contain braces.
+/// </para>
+/// </summary>
 public sealed class RedisChannels(string prefix = "notify")
 {
     /// <summary>The pub/sub channel of a topic.</summary>
     public string For(BusTopic topic) => topic.Kind switch
     {
-        BusTopicKind.User => $"{prefix}:user:{topic.Key}",
-        BusTopicKind.Channel => $"{prefix}:channel:{topic.Key}",
+        BusTopicKind.User => $"{prefix}:user:{HashTag(topic.Key)}",
+        BusTopicKind.Channel => $"{prefix}:channel:{HashTag(topic.Key)}",
         BusTopicKind.Task => $"{prefix}:task:{topic.Key}",
         BusTopicKind.Batch => $"{prefix}:batch:{topic.Key}",
         BusTopicKind.Broadcast => $"{prefix}:broadcast",
         _ => throw new ArgumentOutOfRangeException(nameof(topic)),
     };
 
-    /// <summary>The Redis stream that keeps a channel's bounded history (<c>Channels:HistorySize</c>).</summary>
+    /// <summary>
+    /// Whether a topic's publications go over sharded pub/sub on a Redis Cluster (<c>SPUBLISH</c> to the
+    /// shard that owns its channel): users and channels, the topics with the most traffic. Task and batch
+    /// progress is published by the task queue's scripts in the queue's slot, and broadcasts reach everyone,
+    /// so those stay on classic pub/sub.
+    /// </summary>
+    public static bool IsSharded(BusTopic topic) => topic.Kind is BusTopicKind.User or BusTopicKind.Channel;
+
+    /// <summary>The Redis stream that keeps a channel's bounded history (<c>Channels:HistorySize</c>); same slot as the topic's channel.</summary>
     public string History(BusTopic topic) => $"{prefix}:history:{For(topic)}";
 
     /// <summary>The lock one process holds while it publishes what waits in the notification outbox.</summary>
@@ -22,4 +38,24 @@ public sealed class RedisChannels(string prefix = "notify")
 
     /// <summary>The key prefix all other components build on.</summary>
     public string Prefix => prefix;
+
+    /// <summary>
+    /// <c>{key}</c>: a Redis Cluster hash tag of <paramref name="key"/>. A key that would not make a tag of its own
+    /// (empty, or holding a brace) is tagged by a hash of it instead, followed by the key itself so names stay distinct.
+    /// </summary>
+    public static string HashTag(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (key.Length > 0 && key.AsSpan().IndexOfAny('{', '}') < 0)
+        {
+            return "{" + key + "}";
+        }
+        // FNV-1a over the UTF-16 code units: stable across processes and versions, unlike string.GetHashCode.
+        var hash = 2166136261u;
+        foreach (var c in key)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+        return "{#" + hash.ToString("x8", System.Globalization.CultureInfo.InvariantCulture) + "}:" + key;
+    }
 }
