@@ -17,6 +17,12 @@ namespace Notify.Core.Messaging;
 /// message that does not start with <c>{</c> carries one) and records its delivery as a consumer span of
 /// the publisher's trace, so one trace shows a create from the Api through Redis to every Realtime instance.
 /// </para>
+/// <para>
+/// On a Redis Cluster, user and channel topics (<see cref="RedisChannels.IsSharded"/>) use sharded pub/sub
+/// (<c>SPUBLISH</c>/<c>SSUBSCRIBE</c>): a message goes only to the shard that owns its channel's slot instead of
+/// to every node. On a single node they stay on classic pub/sub, which pattern subscriptions (the Worker's
+/// Web Push) also see.
+/// </para>
 /// </summary>
 public sealed class RedisMessageBus(
     IConnectionMultiplexer redis,
@@ -26,17 +32,21 @@ public sealed class RedisMessageBus(
 {
     // XADD with an exact cap, trim by age, refresh the key's TTL, publish: one atomic step, so the
     // history's order is the publish order and a subscriber never sees a frame history lacks.
+    // ARGV[6] is PUBLISH or SPUBLISH; the channel is KEYS[2] so a cluster checks it is in the history's slot.
     private const string PublishScript = """
         local id = redis.call('XADD', KEYS[1], 'MAXLEN', '=', ARGV[1], '*', 'p', ARGV[2], 's', ARGV[3])
         local t = redis.call('TIME')
         local minMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[4])
         if minMs > 0 then redis.call('XTRIM', KEYS[1], 'MINID', tostring(minMs)) end
         redis.call('PEXPIRE', KEYS[1], ARGV[4])
-        redis.call('PUBLISH', KEYS[2], ARGV[5] .. ARGV[2] .. id .. ARGV[3])
+        redis.call(ARGV[6], KEYS[2], ARGV[5] .. ARGV[2] .. id .. ARGV[3])
         return id
         """;
 
     private static readonly ActivitySource Source = new("Notify.Messaging");
+
+    // Known once a connection to a server exists: whether that server is a cluster node.
+    private bool? _cluster;
 
     private static MessageBusUnavailableException Unavailable(Exception inner) => new("The message bus is unavailable: " + inner.Message, inner);
 
@@ -48,7 +58,7 @@ public sealed class RedisMessageBus(
         cancellationToken.ThrowIfCancellationRequested();
         using var activity = StartPublish(topic);
         var message = TraceParent(activity) is { } traceParent ? Prepend(traceParent, frame.Span) : frame;
-        await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(channels.For(topic)), message);
+        await redis.GetSubscriber().PublishAsync(ChannelOf(topic), message);
     }
 
     public Task<ChannelPublication> PublishToChannelAsync(BusTopic topic, string channelName, JsonElement payload, CancellationToken cancellationToken) =>
@@ -67,7 +77,8 @@ public sealed class RedisMessageBus(
         var result = await redis.GetDatabase().ScriptEvaluateAsync(
             PublishScript,
             [channels.History(topic), channels.For(topic)],
-            [current.HistorySize, prefix, suffix, ttlMs, TraceParent(activity) is { } traceParent ? traceParent + "\n" : ""]);
+            [current.HistorySize, prefix, suffix, ttlMs, TraceParent(activity) is { } traceParent ? traceParent + "\n" : "",
+                ChannelOf(topic).IsSharded ? "SPUBLISH" : "PUBLISH"]);
 
         var id = (string)result!;
         return new ChannelPublication(id, createdAt, Encoding.UTF8.GetBytes(prefix + id + suffix));
@@ -85,7 +96,8 @@ public sealed class RedisMessageBus(
         }
         cancellationToken.ThrowIfCancellationRequested();
         var db = redis.GetDatabase();
-        var key = channels.History(topic);
+        // A RedisKey (not a string) so a cluster routes XINFO to the slot's owner.
+        RedisKey key = channels.History(topic);
 
         // Exclusive start: "(" + since. One entry more than asked tells the caller that the limit cut the replay.
         var entries = await db.StreamRangeAsync(key, "(" + since, "+", count: limit);
@@ -142,9 +154,33 @@ public sealed class RedisMessageBus(
         cancellationToken.ThrowIfCancellationRequested();
         // A message queue per subscription (not the concurrent callback API): its handler runs for one
         // message at a time in publish order, so a topic's frames reach connections in the order sent.
-        var queue = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(channels.For(topic)));
+        var queue = await redis.GetSubscriber().SubscribeAsync(ChannelOf(topic));
         queue.OnMessage(message => Deliver(topic, (byte[])message.Message!, handler));
         return new Subscription(queue);
+    }
+
+    /// <summary>The Redis channel of <paramref name="topic"/>: sharded on a cluster for the topics that spread over shards.</summary>
+    private RedisChannel ChannelOf(BusTopic topic)
+    {
+        var name = channels.For(topic);
+        return RedisChannels.IsSharded(topic) && IsCluster() ? RedisChannel.Sharded(name) : RedisChannel.Literal(name);
+    }
+
+    private bool IsCluster()
+    {
+        if (_cluster is { } known)
+        {
+            return known;
+        }
+        foreach (var server in redis.GetServers())
+        {
+            if (server.IsConnected)
+            {
+                _cluster = server.ServerType == ServerType.Cluster;
+                return _cluster.Value;
+            }
+        }
+        return false;
     }
 
     /// <summary>
