@@ -34,6 +34,9 @@ public class RedisCluster : IRedisEndpoint, IAsyncLifetime
     /// <summary>Client ports of every node, primaries first (as passed to <c>--cluster create</c>).</summary>
     public IReadOnlyList<int> Ports { get; private set; } = [];
 
+    /// <summary>Cluster bus ports of every node, in the order of <see cref="Ports"/>.</summary>
+    public IReadOnlyList<int> BusPorts { get; private set; } = [];
+
     /// <summary>Pids of every node, in the order of <see cref="Ports"/>.</summary>
     public IReadOnlyList<int> Pids => [.. _processes.Select(p => p.Id)];
 
@@ -47,9 +50,10 @@ public class RedisCluster : IRedisEndpoint, IAsyncLifetime
             _dir = Directory.CreateTempSubdirectory("notify-redis-cluster-").FullName;
             var count = _primaries * (1 + _replicas);
             Ports = [.. Enumerable.Range(0, count).Select(_ => RedisServer.FreePort())];
-            foreach (var port in Ports)
+            BusPorts = [.. Enumerable.Range(0, count).Select(_ => RedisServer.FreePort())];
+            for (var i = 0; i < count; i++)
             {
-                _processes.Add(StartNode(port));
+                _processes.Add(StartNode(Ports[i], BusPorts[i]));
             }
             foreach (var port in Ports)
             {
@@ -145,11 +149,11 @@ public class RedisCluster : IRedisEndpoint, IAsyncLifetime
     /// <summary>The text of <c>CLUSTER INFO</c> on one node.</summary>
     protected static async Task<string> ClusterInfoAsync(IServer node) => ((string?)await node.ExecuteAsync("CLUSTER", "INFO")) ?? "";
 
-    private Process StartNode(int port)
+    private Process StartNode(int port, int busPort)
     {
         var p = port.ToString(CultureInfo.InvariantCulture);
         // The cluster bus gets its own free port: the default (port + 10000) may be taken or out of range.
-        var bus = RedisServer.FreePort().ToString(CultureInfo.InvariantCulture);
+        var bus = busPort.ToString(CultureInfo.InvariantCulture);
         var psi = new ProcessStartInfo("redis-server")
         {
             ArgumentList =
@@ -212,9 +216,10 @@ public sealed class RedisClusterWithMissingSlots : RedisCluster
     {
         await RunCliAsync(["-p", Ports[0].ToString(CultureInfo.InvariantCulture), "-a", Password, "--no-auth-warning", "CLUSTER", "ADDSLOTSRANGE", "0", "5460"]);
         await RunCliAsync(["-p", Ports[1].ToString(CultureInfo.InvariantCulture), "-a", Password, "--no-auth-warning", "CLUSTER", "ADDSLOTSRANGE", "5461", "10922"]);
-        foreach (var port in Ports.Skip(1))
+        for (var i = 1; i < Ports.Count; i++)
         {
-            await RunCliAsync(["-p", Ports[0].ToString(CultureInfo.InvariantCulture), "-a", Password, "--no-auth-warning", "CLUSTER", "MEET", "127.0.0.1", port.ToString(CultureInfo.InvariantCulture)]);
+            await RunCliAsync(["-p", Ports[0].ToString(CultureInfo.InvariantCulture), "-a", Password, "--no-auth-warning",
+                "CLUSTER", "MEET", "127.0.0.1", Ports[i].ToString(CultureInfo.InvariantCulture), BusPorts[i].ToString(CultureInfo.InvariantCulture)]);
         }
         foreach (var port in Ports)
         {
