@@ -18,7 +18,7 @@ public sealed class RedisChannels(string prefix = "notify")
         BusTopicKind.Channel => $"{prefix}:channel:{HashTag(topic.Key)}",
         BusTopicKind.Task => $"{prefix}:task:{topic.Key}",
         BusTopicKind.Batch => $"{prefix}:batch:{topic.Key}",
-        BusTopicKind.Broadcast => $"{prefix}:broadcast",
+        BusTopicKind.Broadcast => $"{prefix}:broadcast:{HashTag(topic.Key)}",
         _ => throw new ArgumentOutOfRangeException(nameof(topic)),
     };
 

@@ -51,6 +51,20 @@ public sealed class ShardedPubSubTests(RedisCluster cluster) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Broadcast_WithHistoryOnTheCluster_IsDeliveredOnClassicPubSubAndKeptInHistory()
+    {
+        var bus = new RedisMessageBus(await _connections.OpenAsync(), _channels, new StaticOptions<ChannelOptions>(new ChannelOptions()), TimeProvider.System);
+        var received = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var subscription = await bus.SubscribeAsync(BusTopic.Broadcast, (_, frame) => received.TrySetResult(Encoding.UTF8.GetString(frame.Span)), Ct);
+
+        var publication = await bus.PublishToChannelAsync(BusTopic.Broadcast, "broadcast", JsonSerializer.SerializeToElement(new { text = "to all" }), Ct);
+
+        Assert.Contains(publication.Id, await received.Task.WaitAsync(Patience, Ct), StringComparison.Ordinal);
+        var history = await bus.ReadHistoryAsync(BusTopic.Broadcast, "0", 10, Ct);
+        Assert.Equal([publication.Id], history.Entries.Select(e => e.Id));
+    }
+
+    [Fact]
     public async Task Names_OfManyUsersAndChannels_SpreadOverEveryPrimaryAndKeepHistoryWithItsChannel()
     {
         var redis = await _connections.OpenAsync();

@@ -129,12 +129,15 @@ internal sealed class WorkerCluster : IAsyncDisposable
     private async Task<FrameRecorder> RecordAsync(Func<string, BusTopic> topic)
     {
         var recorder = new FrameRecorder();
-        var pattern = RedisChannel.Pattern(Channels.For(topic("*")));
-        var prefix = Channels.For(topic(""));
+        // The topic's channel name around its key (user topics carry it in a hash tag: notify:user:{key}).
+        var template = Channels.For(topic("\u0001"));
+        var head = template[..template.IndexOf('\u0001', StringComparison.Ordinal)];
+        var tail = template[(head.Length + 1)..];
+        var pattern = RedisChannel.Pattern(head + "*" + tail);
         // A message queue (not a handler) so frames are recorded one at a time in publish order:
         // StackExchange.Redis runs plain handlers concurrently, with no order guarantee.
         var messages = await Redis.GetSubscriber().SubscribeAsync(pattern);
-        messages.OnMessage(message => recorder.Add(message.Channel.ToString()[prefix.Length..], RedisMessageBus.FrameOf((byte[])message.Message!).ToArray()));
+        messages.OnMessage(message => recorder.Add(message.Channel.ToString()[head.Length..^tail.Length], RedisMessageBus.FrameOf((byte[])message.Message!).ToArray()));
         return recorder;
     }
 
