@@ -82,10 +82,30 @@ public class RedisCluster : IRedisEndpoint, IAsyncLifetime
         {
             await WaitAsync(port, async node => (await ClusterInfoAsync(node)).Contains("cluster_state:ok", StringComparison.Ordinal), "report cluster_state:ok");
         }
+        // Every replica has its primary's data: one that never synced refuses to take over when its primary fails.
+        foreach (var port in Ports)
+        {
+            await WaitAsync(port, async node =>
+            {
+                var info = ((string?)await node.ExecuteAsync("INFO", "replication")) ?? "";
+                return info.Contains("role:master", StringComparison.Ordinal) || info.Contains("master_link_status:up", StringComparison.Ordinal);
+            }, "have a synced primary");
+        }
         // Every node knows every other, so a client that starts from any of them sees the whole cluster.
         foreach (var port in Ports)
         {
             await WaitAsync(port, async node => ((string?)await node.ExecuteAsync("CLUSTER", "NODES"))!.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length == Ports.Count, "know every node");
+        }
+    }
+
+    /// <summary>Kills the node on <paramref name="port"/> at once (SIGKILL), as a crash would; the others stay up.</summary>
+    public async Task KillNodeAsync(int port)
+    {
+        var process = _processes[Ports.ToList().IndexOf(port)];
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
         }
     }
 
@@ -160,7 +180,7 @@ public class RedisCluster : IRedisEndpoint, IAsyncLifetime
             {
                 "--port", p, "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--cluster-port", bus,
                 "--cluster-config-file", Path.Combine(_dir!, $"nodes-{p}.conf"), "--cluster-node-timeout", "5000",
-                "--requirepass", Password, "--masterauth", Password, "--save", "", "--appendonly", "no",
+                "--requirepass", Password, "--masterauth", Password, "--save", "", "--appendonly", "no", "--repl-diskless-sync-delay", "0",
                 "--dir", _dir!, "--dbfilename", $"dump-{p}.rdb",
             },
             RedirectStandardOutput = true,

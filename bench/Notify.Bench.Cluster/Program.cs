@@ -4,7 +4,11 @@
 // reaches the WebSocket clients, and writes a Markdown report with the median of several rounds.
 //
 //   dotnet run -c Release --project bench/Notify.Bench.Cluster -- [--instances 3] [--users 600] [--channels 20]
-//       [--seconds 8] [--rounds 3] [--publishers 16] [--out bench/results/cluster-raw.md]
+//       [--seconds 8] [--rounds 3] [--publishers 16] [--broadcast-rate 20] [--out bench/results/cluster-raw.md]
+//
+// Phases per round: personal (user topics, sharded on the cluster), channel (channel topics with history, sharded),
+// broadcast (the broadcast topic, classic pub/sub: every node of a cluster relays it), at --broadcast-rate per second
+// from one publisher (each reaches every user). Idle CPU per node is sampled once before the rounds.
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -26,6 +30,7 @@ var channelCount = (int)Arg("--channels", 20);
 var seconds = Arg("--seconds", 8);
 var rounds = (int)Arg("--rounds", 3);
 var publishers = (int)Arg("--publishers", 16);
+var broadcastRate = Arg("--broadcast-rate", 20);
 var root = FindRoot();
 var output = Path.GetFullPath(ArgText("--out") ?? Path.Combine(root, "bench", "results", "cluster-raw.md"));
 var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
@@ -35,6 +40,7 @@ var tokens = new NotifyTokens(Options.Create(new AuthOptions { SigningKey = sign
 var report = new StringBuilder();
 var loadBefore = File.ReadAllText("/proc/loadavg").Trim();
 var results = new List<(string Topology, string Phase, List<Measure> Rounds, int Nodes)>();
+var idle = new List<(string Topology, double[] CpuPercent)>();
 
 foreach (var topology in new[] { "1 node", "3-shard cluster" })
 {
@@ -72,11 +78,16 @@ foreach (var topology in new[] { "1 node", "3-shard cluster" })
         var bus = new RedisMessageBus(mux, new RedisChannels(), new Fixed<ChannelOptions>(new ChannelOptions()), TimeProvider.System);
         var ids = new NotificationIds(TimeProvider.System);
 
+        var idleCpu0 = redisPids.Select(CpuMs).ToList();
+        await Task.Delay(TimeSpan.FromSeconds(seconds));
+        idle.Add((topology, [.. redisPids.Select((pid, i) => (CpuMs(pid) - idleCpu0[i]) / 10.0 / seconds)]));
+
         var personal = new List<Measure>();
         var channel = new List<Measure>();
+        var broadcast = new List<Measure>();
         for (var round = 0; round < rounds; round++)
         {
-            personal.Add(await MeasureAsync(counters, c => c.Personal, redisPids, realtimePids, async random =>
+            personal.Add(await MeasureAsync(counters, c => c.Personal, redisPids, realtimePids, publishers, async random =>
             {
                 var user = $"bench-user-{random.Next(users)}";
                 var frame = Frames.Serialize("notification", new Notification
@@ -86,7 +97,7 @@ foreach (var topology in new[] { "1 node", "3-shard cluster" })
                 await bus.PublishAsync(BusTopic.User(user), frame, CancellationToken.None);
                 return 1;
             }));
-            channel.Add(await MeasureAsync(counters, c => c.Channel, redisPids, realtimePids, async random =>
+            channel.Add(await MeasureAsync(counters, c => c.Channel, redisPids, realtimePids, publishers, async random =>
             {
                 var c = random.Next(channelCount);
                 var name = $"public:bench-{c}";
@@ -94,10 +105,18 @@ foreach (var topology in new[] { "1 node", "3-shard cluster" })
                 // Users u with u % channels == c subscribe to it.
                 return users / channelCount + (c < users % channelCount ? 1 : 0);
             }));
-            Console.WriteLine($"{topology} round {round + 1}: personal {personal[^1]}, channel {channel[^1]}");
+            broadcast.Add(await MeasureAsync(counters, c => c.Broadcast, redisPids, realtimePids, 1, async _ =>
+            {
+                var next = Task.Delay(TimeSpan.FromSeconds(1 / broadcastRate));
+                await bus.PublishToChannelAsync(BusTopic.Broadcast, "broadcast", JsonSerializer.SerializeToElement(new { n = 1 }), CancellationToken.None);
+                await next;
+                return users;
+            }));
+            Console.WriteLine($"{topology} round {round + 1}: personal {personal[^1]}, channel {channel[^1]}, broadcast {broadcast[^1]}");
         }
         results.Add((topology, "personal", personal, redisPids.Count));
         results.Add((topology, "channel", channel, redisPids.Count));
+        results.Add((topology, "broadcast", broadcast, redisPids.Count));
         stop.Cancel();
         await Task.WhenAll(clients.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
         _ = redisPorts;
@@ -123,6 +142,11 @@ foreach (var (topology, phase, measures, _) in results)
     var m = Median(measures);
     report.AppendLine(CultureInfo.InvariantCulture, $"| {topology} | {phase} | {m.PublishedPerSecond:N0} | {m.DeliveredPerSecond:N0} | {m.DeliveredRatio:P1} | {string.Join(" / ", m.RedisCpuMsPerThousand.Select(v => v.ToString("F1", CultureInfo.InvariantCulture)))} | {string.Join(" / ", m.RedisCpuPercent.Select(v => v.ToString("F0", CultureInfo.InvariantCulture)))} | {m.RealtimeCpuMsPerThousand:F1} |");
 }
+report.AppendLine("\nIdle Redis CPU % per node (no publications, clients connected):\n");
+foreach (var (topology, cpu) in idle)
+{
+    report.AppendLine(CultureInfo.InvariantCulture, $"- {topology}: {string.Join(" / ", cpu.Select(v => v.ToString("F1", CultureInfo.InvariantCulture)))}");
+}
 report.AppendLine("\nEvery round:\n");
 foreach (var (topology, phase, measures, _) in results)
 {
@@ -136,7 +160,7 @@ File.WriteAllText(output, report.ToString());
 Console.WriteLine(report);
 return 0;
 
-async Task<Measure> MeasureAsync(Counters counters, Func<Counters, long> delivered, List<int> redisPids, List<int> realtimePids, Func<Random, Task<int>> publishOne)
+async Task<Measure> MeasureAsync(Counters counters, Func<Counters, long> delivered, List<int> redisPids, List<int> realtimePids, int concurrency, Func<Random, Task<int>> publishOne)
 {
     var before = delivered(counters);
     var redisCpu0 = redisPids.Select(CpuMs).ToList();
@@ -144,7 +168,7 @@ async Task<Measure> MeasureAsync(Counters counters, Func<Counters, long> deliver
     var clock = Stopwatch.StartNew();
     long published = 0, expected = 0;
     var end = TimeSpan.FromSeconds(seconds);
-    await Task.WhenAll(Enumerable.Range(0, publishers).Select(p => Task.Run(async () =>
+    await Task.WhenAll(Enumerable.Range(0, concurrency).Select(p => Task.Run(async () =>
     {
         var random = new Random(p);
         while (clock.Elapsed < end)
@@ -223,6 +247,10 @@ async Task RunClientAsync(string user, string channel, int port, Counters counte
             if (text.StartsWith("{\"type\":\"notification\"", StringComparison.Ordinal))
             {
                 Interlocked.Increment(ref counters.Personal);
+            }
+            else if (text.StartsWith("{\"type\":\"message\",\"data\":{\"channel\":\"broadcast\"", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref counters.Broadcast);
             }
             else if (text.StartsWith("{\"type\":\"message\"", StringComparison.Ordinal))
             {
@@ -389,6 +417,7 @@ internal sealed class Counters
 {
     public long Personal;
     public long Channel;
+    public long Broadcast;
 }
 
 internal sealed record Measure(double PublishedPerSecond, double DeliveredPerSecond, double DeliveredRatio, double[] RedisCpuMsPerThousand, double[] RedisCpuPercent, double RealtimeCpuMsPerThousand)
