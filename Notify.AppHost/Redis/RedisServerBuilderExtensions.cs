@@ -25,6 +25,10 @@ public static class RedisServerBuilderExtensions
             // An existing Redis (ConnectionStrings:redis in the AppHost's configuration): nothing to start.
             return builder.AddConnectionString(name);
         }
+        if (string.Equals(builder.Configuration[RedisClusterBuilderExtensions.ModeKey], "cluster", StringComparison.OrdinalIgnoreCase))
+        {
+            return builder.AddRedisCluster(name);
+        }
 
         var redisServer = Prerequisites.RedisServer(builder.Configuration);
         var dataDirectory = Directory.CreateDirectory(Path.Combine(LocalRun.DataDirectory(builder), name)).FullName;

@@ -51,12 +51,13 @@ public interface IMessageBus
     Task<IAsyncDisposable> SubscribeAsync(BusTopic topic, Action<BusTopic, ReadOnlyMemory<byte>> handler, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Subscribes <paramref name="handler"/> to every topic of <paramref name="kind"/> at once (user, channel,
-    /// task or batch topics; not <see cref="BusTopicKind.Broadcast"/>, a single topic): one subscription
-    /// instead of one per topic, for a receiver that holds many topics of a kind and filters by topic itself.
-    /// The handler gets each message with its topic, one message at a time, in publish order across all
-    /// these topics, and must not block. Active when the task completes; disposing unsubscribes.
+    /// Subscribes <paramref name="handler"/> to every topic of <paramref name="kind"/> at once (only
+    /// <see cref="BusTopicKind.User"/> is supported): a few shared subscriptions instead of one per topic, for a
+    /// receiver that holds many topics and filters by topic itself. The handler gets each message with its
+    /// topic, in publish order per topic; messages of different topics may be handled at the same time. It
+    /// must not block. Active when the task completes; disposing unsubscribes.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="kind"/> is not <see cref="BusTopicKind.User"/>.</exception>
     /// <exception cref="MessageBusUnavailableException">The bus could not carry out the call.</exception>
     Task<IAsyncDisposable> SubscribeAllAsync(BusTopicKind kind, Action<BusTopic, ReadOnlyMemory<byte>> handler, CancellationToken cancellationToken);
 }

@@ -377,10 +377,10 @@ internal sealed class ConnectionRegistry(
     }
 
     /// <summary>
-    /// The one Redis subscription that carries every user topic to this instance, taken with the first user
-    /// topic and kept: its one ordered queue hands each message to <see cref="OnMessage"/>, which routes it to
-    /// the topic's receivers (or drops it when this instance has none), so a user costs no Redis subscription
-    /// of its own and the user's frames keep their publish order.
+    /// The shared Redis subscription (the user buckets' channels) that carries every user topic to this
+    /// instance, taken with the first user topic and kept: each bucket's ordered queue hands each message to
+    /// <see cref="OnMessage"/>, which routes it to the topic's receivers (or drops it when this instance has
+    /// none), so a user costs no Redis subscription of its own and the user's frames keep their publish order.
     /// </summary>
     private Task SharedUserSubscriptionAsync(CancellationToken cancellationToken)
     {

@@ -85,6 +85,30 @@ public abstract class MessageBusContractTests
     }
 
     [Fact]
+    public async Task Subscribe_ToOneUserTopic_GetsOnlyThatUsersFramesAmongManyUsers()
+    {
+        var subscriber = await CreateBusAsync();
+        var publisher = await CreateBusAsync();
+        var mine = new ConcurrentQueue<int>();
+        await using var _ = await subscriber.SubscribeAsync(BusTopic.User("only-me"), (topic, frame) =>
+        {
+            Assert.Equal(BusTopic.User("only-me"), topic);
+            mine.Enqueue(JsonDocument.Parse(frame).RootElement.GetProperty("data").GetProperty("n").GetInt32());
+        }, Ct);
+
+        // Enough other users that some share a transport channel with this one, whatever the bus's layout.
+        for (var i = 0; i < 600; i++)
+        {
+            await publisher.PublishAsync(BusTopic.User($"not-me-{i}"), Frame("notification", -1), Ct);
+        }
+        await publisher.PublishAsync(BusTopic.User("only-me"), Frame("notification", 1), Ct);
+        await publisher.PublishAsync(BusTopic.User("only-me"), Frame("notification", 2), Ct);
+
+        await WaitUntilAsync(() => mine.Count >= 2, "the user's own frames");
+        Assert.Equal([1, 2], mine.ToArray());
+    }
+
+    [Fact]
     public async Task DisposingTheSubscription_StopsDelivery()
     {
         var bus = await CreateBusAsync();

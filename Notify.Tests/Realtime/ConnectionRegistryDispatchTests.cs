@@ -110,11 +110,12 @@ public sealed class ConnectionRegistryDispatchTests(RedisServer redis) : IClassF
         }
         Assert.False(stranger.Outbound.TryRead(out _));
 
-        // One pattern subscription carries them all; no user topic has a Redis channel subscription of its own.
+        // The user buckets' channels carry them all; no user topic has a Redis channel subscription of its own.
         var server = (await _connections.OpenAsync()).GetServers()[0];
-        var perUser = await server.SubscriptionChannelsAsync(StackExchange.Redis.RedisChannel.Pattern(_channels.Prefix + ":user:*"));
-        Assert.Empty(perUser);
-        Assert.Equal(1L, (long)(await server.ExecuteAsync("PUBSUB", "NUMPAT")));
+        var subscribed = await server.SubscriptionChannelsAsync(StackExchange.Redis.RedisChannel.Pattern(_channels.Prefix + ":*"));
+        Assert.Equal(RedisChannels.UserBuckets, subscribed.Length);
+        Assert.All(subscribed, channel => Assert.Contains(channel.ToString(), _channels.EveryUserBucket()));
+        Assert.Equal(0L, (long)(await server.ExecuteAsync("PUBSUB", "NUMPAT")));
     }
 
     [Fact]
