@@ -25,6 +25,7 @@ internal static class Extensions
     {
         var services = builder.Services;
         builder.AddRedisClient("redis");
+        builder.Services.AddRedisClusterCheck();
         builder.AddNotifyStore();
         builder.AddPushSubscriptions();
         builder.AddNotificationOutbox();

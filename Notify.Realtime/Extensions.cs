@@ -25,6 +25,7 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddRedisClient("redis");
+        builder.Services.AddRedisClusterCheck();
         builder.AddNotifyAuthentication();
         // Stream endpoints are anonymous in routing and validate their token themselves; they live for
         // hours, and a principal the JWT handler built for them too would stay referenced by the request

@@ -24,6 +24,7 @@ internal static partial class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddRedisClient("redis");
+        builder.Services.AddRedisClusterCheck();
         builder.AddNotifyAuthentication();
         builder.AddNotifyStore();
         builder.AddPushSubscriptions();

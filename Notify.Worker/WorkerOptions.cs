@@ -66,7 +66,10 @@ public sealed class WorkerOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Prefix of Hangfire's keys in Redis. Default <c>notify:hangfire:</c>.</summary>
+    /// <summary>
+    /// Prefix of Hangfire's keys in Redis. Default <c>{notify:hangfire}:</c>: the braces are a Redis Cluster hash
+    /// tag, which Hangfire's Redis storage needs on a cluster (its transactions span several keys).
+    /// </summary>
     [Required]
-    public string HangfirePrefix { get; set; } = "notify:hangfire:";
+    public string HangfirePrefix { get; set; } = "{notify:hangfire}:";
 }

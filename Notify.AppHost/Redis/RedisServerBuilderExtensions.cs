@@ -6,7 +6,7 @@ namespace Aspire.Hosting;
 
 public static class RedisServerBuilderExtensions
 {
-    /// <summary>What the local run starts for Redis: <c>single</c> (default) or <c>sentinel</c> (<see cref="RedisSentinelBuilderExtensions"/>).</summary>
+    /// <summary>What the local run starts for Redis: <c>single</c> (default), <c>sentinel</c> (<see cref="RedisSentinelBuilderExtensions"/>) or <c>cluster</c> (<see cref="RedisClusterBuilderExtensions"/>).</summary>
     public const string ModeKey = "AppHost:Redis:Mode";
 
     /// <summary>
@@ -28,17 +28,22 @@ public static class RedisServerBuilderExtensions
             // An existing Redis (ConnectionStrings:redis in the AppHost's configuration): nothing to start.
             return builder.AddConnectionString(name);
         }
+        var mode = (builder.Configuration[ModeKey] ?? "single").ToLowerInvariant();
+        if (mode == "cluster")
+        {
+            return builder.AddRedisCluster(name);
+        }
 
         var redisServer = Prerequisites.RedisServer(builder.Configuration);
         var dataDirectory = Directory.CreateDirectory(Path.Combine(LocalRun.DataDirectory(builder), name)).FullName;
-        switch (builder.Configuration[ModeKey] ?? "single")
+        switch (mode)
         {
             case "single":
                 break;
             case "sentinel":
                 return builder.AddRedisSentinelSet(name, redisServer, dataDirectory);
-            case var mode:
-                throw new MissingPrerequisiteException($"{ModeKey} is '{mode}'; use single (one redis-server, the default) or sentinel (a primary, two replicas and three Sentinels).");
+            default:
+                throw new MissingPrerequisiteException($"{ModeKey} is '{builder.Configuration[ModeKey]}'; use single (one redis-server, the default), sentinel (a primary, two replicas and three Sentinels) or cluster (3 primaries, 3 replicas).");
         }
         var password = ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{name}-password", special: false);
         var redis = new RedisServerResource(name, dataDirectory, password);

@@ -49,4 +49,15 @@ public interface IMessageBus
     /// </summary>
     /// <exception cref="MessageBusUnavailableException">The bus could not carry out the call (nothing is known to have been published).</exception>
     Task<IAsyncDisposable> SubscribeAsync(BusTopic topic, Action<BusTopic, ReadOnlyMemory<byte>> handler, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Subscribes <paramref name="handler"/> to every topic of <paramref name="kind"/> at once (only
+    /// <see cref="BusTopicKind.User"/> is supported): a few shared subscriptions instead of one per topic, for a
+    /// receiver that holds many topics and filters by topic itself. The handler gets each message with its
+    /// topic, in publish order per topic; messages of different topics may be handled at the same time. It
+    /// must not block. Active when the task completes; disposing unsubscribes.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="kind"/> is not <see cref="BusTopicKind.User"/>.</exception>
+    /// <exception cref="MessageBusUnavailableException">The bus could not carry out the call.</exception>
+    Task<IAsyncDisposable> SubscribeAllAsync(BusTopicKind kind, Action<BusTopic, ReadOnlyMemory<byte>> handler, CancellationToken cancellationToken);
 }

@@ -9,12 +9,18 @@ namespace Notify.Core.Presence;
 /// <see cref="IPresence"/> on Redis: one string key per instance holding its JSON snapshot with a
 /// PX expiry, and a sorted set of instance ids scored by expiry time so readers find live snapshots
 /// without scanning keys. An expired id left in the set is ignored and pruned by readers.
+/// <para>
+/// On a Redis Cluster the snapshots spread over the shards (each instance key carries its own hash tag)
+/// while the index lives in one slot; so writes are two commands, not a transaction: the snapshot first and
+/// then the index entry (removal in the opposite order), which a reader never sees half-done because it
+/// skips an indexed id without a snapshot. The list reads the snapshots with one GET each, pipelined.
+/// </para>
 /// </summary>
 public sealed class RedisPresence(IConnectionMultiplexer redis, RedisChannels channels, TimeProvider time) : IPresence
 {
     private string IndexKey => $"{channels.Prefix}:presence:instances";
 
-    private string InstanceKey(string id) => $"{channels.Prefix}:presence:instance:{id}";
+    private string InstanceKey(string id) => $"{channels.Prefix}:presence:instance:{RedisChannels.HashTag(id)}";
 
     private static PresenceUnavailableException Unavailable(Exception inner) => new("Presence is unavailable: " + inner.Message, inner);
 
@@ -27,10 +33,9 @@ public sealed class RedisPresence(IConnectionMultiplexer redis, RedisChannels ch
         cancellationToken.ThrowIfCancellationRequested();
         var expiresAt = time.GetUtcNow() + ttl;
         var json = JsonSerializer.SerializeToUtf8Bytes(snapshot, NotifyJson.Options);
-        var transaction = redis.GetDatabase().CreateTransaction();
-        _ = transaction.StringSetAsync(InstanceKey(snapshot.Id), json, ttl);
-        _ = transaction.SortedSetAddAsync(IndexKey, snapshot.Id, expiresAt.ToUnixTimeMilliseconds());
-        await transaction.ExecuteAsync().WaitAsync(cancellationToken);
+        var db = redis.GetDatabase();
+        await db.StringSetAsync(InstanceKey(snapshot.Id), json, ttl).WaitAsync(cancellationToken);
+        await db.SortedSetAddAsync(IndexKey, snapshot.Id, expiresAt.ToUnixTimeMilliseconds()).WaitAsync(cancellationToken);
     }
 
     public Task RemoveAsync(string instanceId, CancellationToken cancellationToken) =>
@@ -39,10 +44,9 @@ public sealed class RedisPresence(IConnectionMultiplexer redis, RedisChannels ch
     private async Task RemoveCoreAsync(string instanceId, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var transaction = redis.GetDatabase().CreateTransaction();
-        _ = transaction.KeyDeleteAsync(InstanceKey(instanceId));
-        _ = transaction.SortedSetRemoveAsync(IndexKey, instanceId);
-        await transaction.ExecuteAsync().WaitAsync(cancellationToken);
+        var db = redis.GetDatabase();
+        await db.SortedSetRemoveAsync(IndexKey, instanceId).WaitAsync(cancellationToken);
+        await db.KeyDeleteAsync(InstanceKey(instanceId)).WaitAsync(cancellationToken);
     }
 
     public Task<IReadOnlyList<InstancePresence>> ListAsync(CancellationToken cancellationToken) =>
@@ -59,7 +63,7 @@ public sealed class RedisPresence(IConnectionMultiplexer redis, RedisChannels ch
         {
             return [];
         }
-        var values = await db.StringGetAsync([.. ids.Select(id => (RedisKey)InstanceKey(id!))]).WaitAsync(cancellationToken);
+        var values = await Task.WhenAll(ids.Select(id => db.StringGetAsync(InstanceKey(id!)))).WaitAsync(cancellationToken);
         var list = new List<InstancePresence>(values.Length);
         foreach (var value in values)
         {

@@ -87,10 +87,14 @@ public sealed class QueueOptions
     [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00")]
     public TimeSpan FinishedRetention { get; set; } = TimeSpan.FromDays(7);
 
-    /// <summary>Prefix of every queue key in Redis. Default <c>notify:q</c>.</summary>
+    /// <summary>
+    /// Prefix of every queue key in Redis. Default <c>{notify:q}</c>: the braces are a Redis Cluster hash tag,
+    /// so every queue key lives in one slot and the queue's scripts run there; a prefix without a
+    /// <c>{…}</c> tag works on a single node only.
+    /// </summary>
     [Required]
-    [RegularExpression("^[A-Za-z0-9_.:-]{1,64}$")]
-    public string KeyPrefix { get; set; } = "notify:q";
+    [RegularExpression("^[A-Za-z0-9_.:{}-]{1,64}$")]
+    public string KeyPrefix { get; set; } = "{notify:q}";
 
     /// <summary>The limits from these options alone (see <see cref="QueueSettings"/> for the effective ones).</summary>
     public QueueLimits Limits => new(PerUserConcurrency, GlobalConcurrency, VisibilityTimeout, MaxAttempts);

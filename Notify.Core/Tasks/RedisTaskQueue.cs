@@ -26,6 +26,12 @@ public sealed class RedisTaskQueue(
 
     private string Prefix => options.CurrentValue.KeyPrefix;
 
+    /// <summary>
+    /// The key a script declares so a Redis Cluster runs it on the node that owns the queue's slot; the scripts
+    /// build their other keys from the prefix, which carries the hash tag that keeps them all in that slot.
+    /// </summary>
+    private static RedisKey[] Route(string prefix) => [prefix + ":stats"];
+
     private IDatabase Db => redis.GetDatabase();
 
     private static TaskQueueUnavailableException Unavailable(Exception inner) => new("The task queue is unavailable: " + inner.Message, inner);
@@ -79,7 +85,7 @@ public sealed class RedisTaskQueue(
             args.Add(JsonSerializer.SerializeToUtf8Bytes(
                 new TaskProgress { TaskId = id, Status = TaskState.Queued, Message = "queued", Timestamp = now }, NotifyJson.Options));
         }
-        var result = (long)await Db.ScriptEvaluateAsync(RedisTaskQueueScripts.Enqueue, values: [.. args]);
+        var result = (long)await Db.ScriptEvaluateAsync(RedisTaskQueueScripts.Enqueue, Route(o.KeyPrefix), values: [.. args]);
         if (result == -1)
         {
             throw new QueueFullException($"User {userId} already has {o.MaxQueuedPerUser} queued tasks (Queue:MaxQueuedPerUser).") { IsUserCap = true };
@@ -168,7 +174,7 @@ public sealed class RedisTaskQueue(
         cancellationToken.ThrowIfCancellationRequested();
         var now = time.GetUtcNow();
         var tokenBase = workerId + ":" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
-        var raw = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisTaskQueueScripts.Dequeue, values:
+        var raw = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisTaskQueueScripts.Dequeue, Route(Prefix), values:
         [
             Prefix, workerId, max, limits.PerUser, limits.Global, now.ToUnixTimeMilliseconds(),
             (long)limits.VisibilityTimeout.TotalMilliseconds, tokenBase, (long)options.CurrentValue.FinishedRetention.TotalMilliseconds,
@@ -216,7 +222,7 @@ public sealed class RedisTaskQueue(
             args.Add(lease.Task.Id);
             args.Add(lease.Token);
         }
-        var raw = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisTaskQueueScripts.Renew, values: [.. args]))!;
+        var raw = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisTaskQueueScripts.Renew, Route((string)args[0]!), values: [.. args]))!;
         return [.. raw.Select(r => (LeaseStatus)(int)r)];
     }
 
@@ -229,7 +235,7 @@ public sealed class RedisTaskQueue(
         ArgumentNullException.ThrowIfNull(progress);
         cancellationToken.ThrowIfCancellationRequested();
         var id = lease.Task.Id;
-        var result = (int)await Db.ScriptEvaluateAsync(RedisTaskQueueScripts.Progress, values:
+        var result = (int)await Db.ScriptEvaluateAsync(RedisTaskQueueScripts.Progress, Route(Prefix), values:
         [
             Prefix, id, lease.Token, progress.Progress.ToString("R", CultureInfo.InvariantCulture),
             JsonSerializer.SerializeToUtf8Bytes(progress, NotifyJson.Options), (long)options.CurrentValue.SnapshotTtl.TotalMilliseconds,
@@ -303,7 +309,7 @@ public sealed class RedisTaskQueue(
             retry = (JsonSerializer.SerializeToUtf8Bytes(queued, NotifyJson.Options), Frames.Serialize(TaskFrames.Progress, queued));
         }
 
-        var raw = await Db.ScriptEvaluateAsync(RedisTaskQueueScripts.Ack, values:
+        var raw = await Db.ScriptEvaluateAsync(RedisTaskQueueScripts.Ack, Route(o.KeyPrefix), values:
         [
             o.KeyPrefix, id, lease.Token, outcome.ToString().ToLowerInvariant(), reason, result is { } r ? r.GetRawText() : "",
             now.ToUnixTimeMilliseconds(), o.MaxAttempts, retryable ? 1 : 0, (long)o.FinishedRetention.TotalMilliseconds,
@@ -330,7 +336,7 @@ public sealed class RedisTaskQueue(
             EtaS = null,
             Timestamp = now,
         };
-        var raw = await Db.ScriptEvaluateAsync(RedisTaskQueueScripts.Release, values:
+        var raw = await Db.ScriptEvaluateAsync(RedisTaskQueueScripts.Release, Route(o.KeyPrefix), values:
         [
             o.KeyPrefix, id, lease.Token, (long)o.SnapshotTtl.TotalMilliseconds, channels.For(BusTopic.Task(id)),
             JsonSerializer.SerializeToUtf8Bytes(queued, NotifyJson.Options), Frames.Serialize(TaskFrames.Progress, queued),
@@ -360,7 +366,7 @@ public sealed class RedisTaskQueue(
             Timestamp = now,
         };
         var frame = Frames.Serialize(TaskFrames.Error, new TaskErrorEvent { TaskId = taskId, Status = TaskState.Cancelled, Error = "cancelled", Timestamp = now });
-        var raw = await Db.ScriptEvaluateAsync(RedisTaskQueueScripts.Cancel, values:
+        var raw = await Db.ScriptEvaluateAsync(RedisTaskQueueScripts.Cancel, Route(o.KeyPrefix), values:
         [
             o.KeyPrefix, taskId, now.ToUnixTimeMilliseconds(), (long)o.FinishedRetention.TotalMilliseconds,
             (long)o.SnapshotTtl.TotalMilliseconds, channels.For(BusTopic.Task(taskId)),
@@ -395,7 +401,7 @@ public sealed class RedisTaskQueue(
                 : "lease expired (worker lost)";
             var queued = last with { Status = TaskState.Queued, Message = requeueMessage, ElapsedS = elapsed, EtaS = null, Timestamp = now };
             var failed = last with { Status = finalState, Message = error, ElapsedS = elapsed, EtaS = null, Timestamp = now };
-            var raw = await Db.ScriptEvaluateAsync(RedisTaskQueueScripts.RecoverOne, values:
+            var raw = await Db.ScriptEvaluateAsync(RedisTaskQueueScripts.RecoverOne, Route(o.KeyPrefix), values:
             [
                 o.KeyPrefix, id, now.ToUnixTimeMilliseconds(), limits.MaxAttempts, (long)o.FinishedRetention.TotalMilliseconds,
                 (long)o.SnapshotTtl.TotalMilliseconds, channels.For(BusTopic.Task(id)), error,

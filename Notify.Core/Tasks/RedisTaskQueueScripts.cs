@@ -3,7 +3,8 @@ namespace Notify.Core.Tasks;
 /// <summary>
 /// The Lua scripts behind <see cref="RedisTaskQueue"/>: each state change is one script, so it is
 /// atomic and its frame is published in the same step. Keys are built inside the scripts from the
-/// prefix in ARGV[1] (a single Redis node or a replicated primary; not Redis Cluster).
+/// prefix in ARGV[1]; each script declares one key built from it (<c>stats</c>) so a Redis Cluster runs it
+/// in the queue's slot, where the prefix's hash tag puts every other queue key as well.
 /// Layout: <c>task:{id}</c> hash; <c>uq:{user}</c> zset of the user's queued task ids by sequence;
 /// <c>users</c> zset of users with queued tasks, scored by their oldest task's sequence (so the first
 /// eligible user holds the oldest eligible task); <c>running</c> zset of task ids by lease deadline;

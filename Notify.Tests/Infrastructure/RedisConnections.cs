@@ -2,8 +2,8 @@ using StackExchange.Redis;
 
 namespace Notify.Tests.Infrastructure;
 
-/// <summary>Connections a test opens to a <see cref="RedisServer"/>, each one a separate "instance", all closed on dispose.</summary>
-public sealed class RedisConnections(RedisServer server) : IAsyncDisposable
+/// <summary>Connections a test opens to a <see cref="RedisServer"/> or <see cref="RedisCluster"/>, each one a separate "instance", all closed on dispose.</summary>
+public sealed class RedisConnections(IRedisEndpoint server) : IAsyncDisposable
 {
     private readonly List<ConnectionMultiplexer> _open = [];
 

@@ -11,7 +11,7 @@ namespace Notify.Tests.Infrastructure;
 /// Fault tests make it durable (<see cref="Durable"/>), kill it and start it again on the same
 /// port and data.
 /// </summary>
-public sealed class RedisServer : IAsyncLifetime
+public sealed class RedisServer : IRedisEndpoint, IAsyncLifetime
 {
     private readonly bool _appendOnly;
     private Process? _process;

@@ -7,7 +7,7 @@ public static class TestEnvironment
     public const string SigningKey = "notify-tests-signing-key-0123456789abcdef";
 
     /// <summary>Environment for a service that uses <paramref name="redis"/> and the SQLite file <paramref name="sqlitePath"/> (a fresh temp file when null).</summary>
-    public static IReadOnlyDictionary<string, string?> For(RedisServer redis, string? sqlitePath = null) => new Dictionary<string, string?>
+    public static IReadOnlyDictionary<string, string?> For(IRedisEndpoint redis, string? sqlitePath = null) => new Dictionary<string, string?>
     {
         ["ConnectionStrings__redis"] = redis.ConnectionString,
         ["Store__SqlitePath"] = sqlitePath ?? Path.Combine(Path.GetTempPath(), $"notify-test-{Guid.NewGuid():N}.db"),

@@ -133,7 +133,7 @@ internal static class RealtimeHost
 {
     public static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
-    public static Task<ServiceProcess> StartAsync(RedisServer redis, string sqlitePath, params (string Key, string Value)[] settings)
+    public static Task<ServiceProcess> StartAsync(IRedisEndpoint redis, string sqlitePath, params (string Key, string Value)[] settings)
     {
         var environment = new Dictionary<string, string?>(TestEnvironment.For(redis, sqlitePath))
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Notify.Core.Messaging;
 using Notify.Tests.Infrastructure;
 using StackExchange.Redis;
 
@@ -77,7 +78,7 @@ public abstract class SingleRealtimeFixture : IAsyncLifetime
         while (true)
         {
             var stats = await StatsAsync();
-            var numsub = (RedisResult[])(await subscriber.ExecuteAsync("PUBSUB", "NUMSUB", $"notify:user:{userId}"))!;
+            var numsub = (RedisResult[])(await subscriber.ExecuteAsync("PUBSUB", "NUMSUB", new RedisChannels().For(BusTopic.User(userId))))!;
             if (stats.GetProperty("total_connections").GetInt32() == 0 && (long)numsub[1] == 0)
             {
                 break;

@@ -34,10 +34,10 @@ internal sealed class QueueTestContext : ITaskQueueHarness
 
     ITaskQueue ITaskQueueHarness.Queue => Queue;
 
-    public static async Task<QueueTestContext> CreateAsync(RedisServer server, Action<QueueOptions>? configure = null, bool fakeTime = false)
+    public static async Task<QueueTestContext> CreateAsync(IRedisEndpoint server, Action<QueueOptions>? configure = null, bool fakeTime = false)
     {
         var unique = Guid.NewGuid().ToString("N")[..10];
-        var options = new QueueOptions { KeyPrefix = "test:" + unique };
+        var options = new QueueOptions { KeyPrefix = "{test:" + unique + "}" };
         configure?.Invoke(options);
         var time = fakeTime ? new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero)) : null;
         return new QueueTestContext(await server.ConnectAsync(), options, time, "notify-" + unique);

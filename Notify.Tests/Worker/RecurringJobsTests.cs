@@ -28,7 +28,7 @@ public sealed class RecurringJobsTests
             });
             var workers = await Task.WhenAll(cluster.StartWorkerAsync(), cluster.StartWorkerAsync());
             var db = cluster.Redis.GetDatabase();
-            var hangfire = $"thf:{cluster.Options.KeyPrefix["tq:".Length..]}:";
+            var hangfire = cluster.HangfirePrefix;
             var recurringJobs = (StackExchange.Redis.RedisKey)(hangfire + "recurring-jobs");
             await WorkerCluster.WaitUntilAsync(async () => await db.SortedSetLengthAsync(recurringJobs) == 2, TimeSpan.FromSeconds(30), "recurring jobs registered");
 

@@ -20,12 +20,12 @@ namespace Notify.Tests.Worker;
 /// </summary>
 internal sealed class WorkerCluster : IAsyncDisposable
 {
-    private readonly RedisServer _redis;
+    private readonly IRedisEndpoint _redis;
     private readonly Dictionary<string, string?> _environment;
     private readonly List<ServiceProcess> _workers = [];
     private SqliteDatabase? _database;
 
-    private WorkerCluster(RedisServer redis, ConnectionMultiplexer mux, Dictionary<string, string?> environment, QueueOptions options)
+    private WorkerCluster(IRedisEndpoint redis, ConnectionMultiplexer mux, Dictionary<string, string?> environment, QueueOptions options)
     {
         _redis = redis;
         Redis = mux;
@@ -47,6 +47,7 @@ internal sealed class WorkerCluster : IAsyncDisposable
     public NotifyTokens Tokens { get; }
     public IReadOnlyList<ServiceProcess> Workers => _workers;
     public string SqlitePath => _environment["Store__SqlitePath"]!;
+    public string HangfirePrefix => _environment["Worker__HangfirePrefix"]!;
 
     /// <summary>
     /// A cluster whose workers get <paramref name="settings"/> (configuration keys such as
@@ -54,13 +55,14 @@ internal sealed class WorkerCluster : IAsyncDisposable
     /// handler whose lease it cannot prove, and a freshly started process on a loaded machine can take over a
     /// second for its first report), recovery every second.
     /// </summary>
-    public static async Task<WorkerCluster> CreateAsync(RedisServer redis, IReadOnlyDictionary<string, string>? settings = null)
+    public static async Task<WorkerCluster> CreateAsync(IRedisEndpoint redis, IReadOnlyDictionary<string, string>? settings = null)
     {
         var unique = Guid.NewGuid().ToString("N")[..10];
         var environment = new Dictionary<string, string?>(TestEnvironment.For(redis))
         {
-            ["Queue__KeyPrefix"] = "tq:" + unique,
-            ["Worker__HangfirePrefix"] = $"thf:{unique}:",
+            // Hash-tagged, so the same cluster runs on one Redis node and on a Redis Cluster.
+            ["Queue__KeyPrefix"] = "{tq:" + unique + "}",
+            ["Worker__HangfirePrefix"] = "{thf:" + unique + "}:",
             ["Queue__VisibilityTimeout"] = "00:00:03",
             ["Worker__RecoveryCron"] = "* * * * * *",
             ["Worker__ShutdownGrace"] = "00:00:01",
@@ -127,12 +129,22 @@ internal sealed class WorkerCluster : IAsyncDisposable
     private async Task<FrameRecorder> RecordAsync(Func<string, BusTopic> topic)
     {
         var recorder = new FrameRecorder();
-        var pattern = RedisChannel.Pattern(Channels.For(topic("*")));
-        var prefix = Channels.For(topic(""));
+        if (topic("-").Kind == BusTopicKind.User)
+        {
+            // User topics share the buckets' channels; each message names its user.
+            var users = await Redis.GetSubscriber().SubscribeAsync(RedisChannel.Pattern(Channels.Prefix + ":users:*"));
+            users.OnMessage(message => recorder.Add(RedisMessageBus.UserOf((byte[])message.Message!)!, RedisMessageBus.FrameOf((byte[])message.Message!).ToArray()));
+            return recorder;
+        }
+        // The topic's channel name around its key.
+        var template = Channels.For(topic("\u0001"));
+        var head = template[..template.IndexOf('\u0001', StringComparison.Ordinal)];
+        var tail = template[(head.Length + 1)..];
+        var pattern = RedisChannel.Pattern(head + "*" + tail);
         // A message queue (not a handler) so frames are recorded one at a time in publish order:
         // StackExchange.Redis runs plain handlers concurrently, with no order guarantee.
         var messages = await Redis.GetSubscriber().SubscribeAsync(pattern);
-        messages.OnMessage(message => recorder.Add(message.Channel.ToString()[prefix.Length..], RedisMessageBus.FrameOf((byte[])message.Message!).ToArray()));
+        messages.OnMessage(message => recorder.Add(message.Channel.ToString()[head.Length..^tail.Length], RedisMessageBus.FrameOf((byte[])message.Message!).ToArray()));
         return recorder;
     }
 

@@ -36,7 +36,7 @@ internal sealed class PushDispatcher(
         var queue = Channel.CreateBounded<Notification>(
             new BoundedChannelOptions(settings.QueueCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleWriter = true },
             dropped => PushLog.Dropped(logger, settings.QueueCapacity, dropped.Id));
-        var pattern = RedisChannel.Pattern($"{channels.Prefix}:user:*");
+        var pattern = RedisChannel.Pattern($"{channels.Prefix}:users:*");
         var subscriber = redis.GetSubscriber();
         await subscriber.SubscribeAsync(pattern, (_, message) =>
         {
