@@ -21,6 +21,7 @@ internal sealed partial class StreamOpener(
     ITaskQueue queue,
     IProgressStore progress,
     IOptionsMonitor<RealtimeOptions> options,
+    Preferences.PreferenceFilters preferences,
     TimeProvider time,
     ILogger<StreamOpener> logger)
 {
@@ -47,6 +48,7 @@ internal sealed partial class StreamOpener(
             return;
         }
 
+        await preferences.AttachAsync(connection, cancellationToken);
         await registry.SubscribeAsync(connection, BusTopic.User(connection.UserId), cancellationToken);
         await registry.SubscribeAsync(connection, BusTopic.Broadcast, cancellationToken);
         var unread = await store.CountUnreadAsync(connection.UserId, cancellationToken);
@@ -135,7 +137,7 @@ internal sealed partial class StreamOpener(
                 return null;
             }
             var cutoff = since!;
-            foreach (var entry in history.Entries)
+            foreach (var entry in history.Entries.Where(e => connection.Preferences?.Drops(topic, e.Frame.Span) != true))
             {
                 await connection.EnqueueReplayAsync(entry.Frame, cancellationToken);
                 cutoff = entry.Id;
