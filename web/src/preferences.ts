@@ -10,6 +10,7 @@ import type { Alerts } from "./alerts.js";
 export class PreferencesCard {
   private types: Record<string, DeliveryMode> = {};
   private version = 0;
+  private loaded: Preferences | null = null;
 
   constructor(private readonly client: NotifyClient, private readonly alerts: Alerts) {}
 
@@ -57,7 +58,22 @@ export class PreferencesCard {
     }
   }
 
+  /**
+   * The in-app mode for a message of `type` on `channel` now, resolved as the server does (the user's
+   * entry, the user's `*`, the default entry, the default `*`, else live; quiet hours make live inbox).
+   * The server already dropped what is `off`; broadcasts whose mode is `inbox` get no toast.
+   */
+  modeFor(type: string | undefined): DeliveryMode {
+    const p = this.loaded;
+    if (!p) return "live";
+    const pick = (types: Preferences["types"] | null, key: string) => types?.[key]?.in_app;
+    const mode = (type ? pick(p.types, type) : undefined) ?? pick(p.types, "*")
+      ?? (type ? pick(p.defaults, type) : undefined) ?? pick(p.defaults, "*") ?? "live";
+    return mode === "live" && p.quiet_hours && inQuietHours(p.quiet_hours.start, p.quiet_hours.end, p.quiet_hours.time_zone) ? "inbox" : mode;
+  }
+
   private show(p: Preferences): void {
+    this.loaded = p;
     this.version = p.version;
     this.types = {};
     for (const [type, channels] of Object.entries(p.types)) {
@@ -80,4 +96,15 @@ export class PreferencesCard {
         h("span", {}, `${type}: ${mode === "inbox" ? "inbox only" : mode}`),
         h("button", { type: "button", class: "remove", title: `Remove ${type}` }, "×"))));
   }
+}
+
+/** Whether now, in `zone`, falls in the `HH:mm` window (an end before the start wraps over midnight). */
+function inQuietHours(start: string, end: string, zone: string): boolean {
+  let now: string;
+  try {
+    now = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone }).format(new Date());
+  } catch {
+    return false;
+  }
+  return start <= end ? now >= start && now < end : now >= start || now < end;
 }
