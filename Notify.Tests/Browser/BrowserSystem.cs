@@ -48,7 +48,15 @@ public sealed class BrowserSystem : DistributedApplicationFixture, IAsyncLifetim
         await base.InitializeAsync();
         Http = App.CreateHttpClient("api", "http");
         _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        _browser = await LaunchBrowserAsync();
+    }
+
+    /// <summary>
+    /// A Chromium of its own (dispose it), for a test that must not see service worker registrations other
+    /// contexts of the shared browser left behind (DevTools lists them across contexts).
+    /// </summary>
+    public Task<IBrowser> LaunchBrowserAsync() =>
+        (_playwright ?? throw new InvalidOperationException("not started")).Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = ChromiumPath(),
             Headless = true,
@@ -56,7 +64,6 @@ public sealed class BrowserSystem : DistributedApplicationFixture, IAsyncLifetim
             Args = ChromiumArgs,
             Timeout = 60_000,
         });
-    }
 
     public new async ValueTask DisposeAsync()
     {
@@ -102,9 +109,9 @@ public sealed class BrowserSystem : DistributedApplicationFixture, IAsyncLifetim
     }
 
     /// <summary>A new browser context (own cookies and storage) and a page signed in as <paramref name="userId"/>, connected.</summary>
-    public async Task<(IBrowserContext Context, IPage Page)> SignInAsync(string userId, bool admin = false, bool seenOnDisplay = false)
+    public async Task<(IBrowserContext Context, IPage Page)> SignInAsync(string userId, bool admin = false, bool seenOnDisplay = false, IBrowser? browser = null)
     {
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 860 } });
+        var context = await (browser ?? Browser).NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 860 } });
         var page = await context.NewPageAsync();
         await page.GotoAsync(PageUrl(seenOnDisplay));
         await page.FillAsync("#signin-user", userId);

@@ -167,4 +167,30 @@ public sealed class InboxSeenAndBulkPageTests(BrowserSystem system)
         await page.Locator("#pref-list").Locator("xpath=ancestor::div[contains(@class,'card')][1]")
             .ScreenshotAsync(new() { Path = Path.Combine(BrowserSystem.ScreenshotDirectory, "preferences-card.png") });
     }
+
+    [Fact]
+    public async Task PreferencesCard_PushChoice_SavedBesideTheInAppMode()
+    {
+        var user = BrowserSystem.NewUser("pushpref");
+        var (context, page) = await system.SignInAsync(user);
+        await using var _ = context;
+        await Expect(page.Locator("#pref-status")).ToHaveTextAsync("Everything live (nothing chosen)", new() { Timeout = 10_000 });
+
+        await page.FillAsync("#pref-type", "marketing");
+        await page.SelectOptionAsync("#pref-mode", "inbox");
+        await page.SelectOptionAsync("#pref-push", "off");
+        await page.ClickAsync("#pref-add");
+        await page.FillAsync("#pref-type", "security");
+        await page.SelectOptionAsync("#pref-mode", "live");
+        await page.SelectOptionAsync("#pref-push", "live");
+        await page.ClickAsync("#pref-add");
+        await page.ClickAsync("#pref-save");
+        await Expect(page.Locator("#pref-status")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("[Vv]ersion 1\\b"), new() { Timeout = 10_000 });
+
+        var stored = await system.CallAsync(HttpMethod.Get, "/api/me/preferences", null, user, admin: false);
+        Assert.Equal("inbox", (string)stored!["types"]!["marketing"]!["in_app"]!);
+        Assert.Equal("off", (string)stored["types"]!["marketing"]!["push"]!);
+        Assert.Equal("live", (string)stored["types"]!["security"]!["push"]!);
+        await Expect(page.Locator("#pref-list li[data-type=marketing]")).ToHaveAttributeAsync("data-push", "off");
+    }
 }

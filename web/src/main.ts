@@ -99,7 +99,7 @@ function start(config: ClientConfig, session: Session): void {
     location.reload();
   });
 
-  void setUpPush(apiBase, config.vapid_public_key, () => freshToken(apiBase, session)).catch(() => undefined);
+  void setUpPush(client.rest, config.vapid_public_key).catch(() => undefined);
 
   const alerts = new Alerts();
   const inbox = new Inbox(client, alerts);

@@ -8,7 +8,8 @@ import type { Alerts } from "./alerts.js";
  * from another tab is never overwritten silently; that tab's change reloads this one.
  */
 export class PreferencesCard {
-  private types: Record<string, DeliveryMode> = {};
+  /** Type → mode per channel (`in_app`, and `push` when chosen). */
+  private types: Record<string, { in_app?: DeliveryMode; push?: DeliveryMode }> = {};
   private version = 0;
   private loaded: Preferences | null = null;
 
@@ -19,7 +20,8 @@ export class PreferencesCard {
     $("pref-add").addEventListener("click", () => {
       const type = input("pref-type").value.trim();
       if (!type) return;
-      this.types[type] = ($("pref-mode") as HTMLSelectElement).value as DeliveryMode;
+      const push = ($("pref-push") as HTMLSelectElement).value as DeliveryMode | "";
+      this.types[type] = { in_app: ($("pref-mode") as HTMLSelectElement).value as DeliveryMode, ...(push ? { push } : {}) };
       input("pref-type").value = "";
       this.render();
     });
@@ -48,7 +50,7 @@ export class PreferencesCard {
     const quiet = (input("quiet-on") as HTMLInputElement).checked
       ? { start: input("quiet-start").value, end: input("quiet-end").value, time_zone: input("quiet-zone").value.trim() }
       : null;
-    const types = Object.fromEntries(Object.entries(this.types).map(([type, mode]) => [type, { in_app: mode }]));
+    const types = this.types;
     try {
       this.show(await this.client.rest.putPreferences({ types, quiet_hours: quiet }, this.version));
       $("pref-status").textContent = `Saved (version ${this.version})`;
@@ -77,7 +79,7 @@ export class PreferencesCard {
     this.version = p.version;
     this.types = {};
     for (const [type, channels] of Object.entries(p.types)) {
-      if (channels.in_app) this.types[type] = channels.in_app;
+      this.types[type] = { ...(channels.in_app ? { in_app: channels.in_app } : {}), ...(channels.push ? { push: channels.push } : {}) };
     }
     (input("quiet-on") as HTMLInputElement).checked = p.quiet_hours !== null;
     if (p.quiet_hours) {
@@ -91,9 +93,10 @@ export class PreferencesCard {
 
   private render(): void {
     const list = $("pref-list");
-    list.replaceChildren(...Object.entries(this.types).map(([type, mode]) =>
-      h("li", { "data-type": type, "data-mode": mode },
-        h("span", {}, `${type}: ${mode === "inbox" ? "inbox only" : mode}`),
+    const push = (mode: DeliveryMode | undefined) => mode === undefined ? "" : mode === "live" ? " · push when away" : " · no push";
+    list.replaceChildren(...Object.entries(this.types).map(([type, { in_app: mode = "live", push: pushMode }]) =>
+      h("li", { "data-type": type, "data-mode": mode, "data-push": pushMode ?? "" },
+        h("span", {}, `${type}: ${mode === "inbox" ? "inbox only" : mode}${push(pushMode)}`),
         h("button", { type: "button", class: "remove", title: `Remove ${type}` }, "×"))));
   }
 }
