@@ -10,6 +10,7 @@ using Notify.Core.Storage;
 using Notify.Core.Tasks;
 using Notify.Realtime.Connections;
 using Notify.Realtime.Options;
+using Notify.Realtime.Sessions;
 using Notify.Realtime.Streams;
 using Notify.Realtime.Transports;
 
@@ -83,8 +84,12 @@ internal static class Extensions
         builder.Services.AddSingleton<StreamSettings>();
         builder.Services.AddSingleton<InstanceIdentity>();
         builder.Services.AddSingleton<ConnectionRegistry>();
-        builder.Services.AddSingleton<StreamOpener>();
-        builder.Services.AddSingleton<StreamRunner>();
+        builder.Services.AddSingleton<NotificationReplay>();
+        builder.Services.AddSingleton<ChannelSubscriptions>();
+        builder.Services.AddSingleton<InboxChanges>();
+        builder.Services.AddSingleton<ProgressStreams>();
+        builder.Services.AddSingleton<ClientFrameDispatcher>();
+        builder.Services.AddSingleton<ConnectionSession>();
         builder.Services.AddSingleton<WebSocketTransport>();
         builder.Services.AddSingleton<SseTransport>();
         builder.Services.AddHostedService<ConnectionMonitor>();

@@ -1,4 +1,5 @@
 using Notify.Core.Messaging;
+using Notify.Realtime.Sessions;
 
 namespace Notify.Realtime;
 
@@ -20,8 +21,8 @@ internal static partial class RealtimeLog
     [LoggerMessage(5, LogLevel.Information, "Connection {ConnectionId} of {UserId} closed: {Code} {Reason}")]
     public static partial void Closed(ILogger logger, string connectionId, string userId, int code, string reason);
 
-    [LoggerMessage(6, LogLevel.Information, "Rejected a stream: {Code} {Reason} ({Detail})")]
-    public static partial void Rejected(ILogger logger, int code, string reason, string detail);
+    [LoggerMessage(6, LogLevel.Information, "Rejected a {Transport} stream: {Refusal} ({Detail})")]
+    public static partial void Rejected(ILogger logger, string transport, Refusal refusal, string detail);
 
     [LoggerMessage(7, LogLevel.Warning, "Connection {ConnectionId} failed")]
     public static partial void ConnectionFailed(ILogger logger, Exception exception, string connectionId);

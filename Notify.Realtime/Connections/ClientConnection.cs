@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Notify.Core.Messaging;
+using Notify.Realtime.Sessions;
 
 namespace Notify.Realtime.Connections;
 
@@ -76,6 +77,9 @@ internal sealed class ClientConnection
     /// <summary>Channel topics this connection subscribed to (guarded by the registry).</summary>
     public HashSet<BusTopic> Topics { get; } = [];
 
+    /// <summary>What the client's frames have used of their limits; made when the first one arrives.</summary>
+    public ClientFrameBudget? ClientFrames { get; set; }
+
     /// <summary>The frames to write, in order.</summary>
     public ChannelReader<OutboundFrame> Outbound => _queue.Reader;
 
@@ -103,14 +107,14 @@ internal sealed class ClientConnection
     /// bus ends the stream once written; frames the server makes itself (an <c>error</c> answer to a
     /// client frame) never do.
     /// </summary>
-    public void Deliver(BusTopic topic, ReadOnlyMemory<byte> frame, DateTimeOffset now)
+    public void Deliver(BusTopic topic, SharedFrame frame, DateTimeOffset now)
     {
         LastActivity = now;
-        if (Preferences?.Drops(topic, frame.Span) == true)
+        if (Preferences?.Drops(topic, frame) == true)
         {
             return;
         }
-        var outbound = new OutboundFrame(frame, Kind is StreamKind.Task or StreamKind.Batch && FrameInfo.Read(frame.Span).IsTerminal);
+        var outbound = new OutboundFrame(frame, Kind is StreamKind.Task or StreamKind.Batch && frame.Info.IsTerminal);
         lock (_gate)
         {
             if (_pending is not null && (_gatedTopic is null || _gatedTopic == topic))
@@ -131,7 +135,7 @@ internal sealed class ClientConnection
         }
     }
 
-    private bool IsEcho(BusTopic topic, ReadOnlyMemory<byte> frame, DateTimeOffset now)
+    private bool IsEcho(BusTopic topic, SharedFrame frame, DateTimeOffset now)
     {
         List<EchoKey>? expired = null;
         var echo = false;
@@ -164,7 +168,7 @@ internal sealed class ClientConnection
     /// Drops live frames <paramref name="alreadySent"/> matches on <paramref name="topic"/> (every topic when
     /// null) until <paramref name="until"/>, replacing an earlier filter of the same <paramref name="key"/>.
     /// </summary>
-    public void SetEchoFilter(EchoKey key, BusTopic? topic, Func<ReadOnlyMemory<byte>, bool> alreadySent, DateTimeOffset until)
+    public void SetEchoFilter(EchoKey key, BusTopic? topic, Func<SharedFrame, bool> alreadySent, DateTimeOffset until)
     {
         lock (_gate)
         {
@@ -184,8 +188,11 @@ internal sealed class ClientConnection
         }
     }
 
-    /// <summary>Queues a frame made for this connection alone (answers, heartbeats); overflow is a slow consumer too.</summary>
-    public void Enqueue(ReadOnlyMemory<byte> frame) => Push(new OutboundFrame(frame, EndsStream: false));
+    /// <summary>Queues a frame made for this connection alone (an answer); overflow is a slow consumer too.</summary>
+    public void Enqueue(ReadOnlyMemory<byte> frame) => Enqueue(new SharedFrame(frame));
+
+    /// <summary>Queues a frame the server made itself (an answer, a heartbeat shared by all connections); overflow is a slow consumer too.</summary>
+    public void Enqueue(SharedFrame frame) => Push(new OutboundFrame(frame, EndsStream: false));
 
     private void Push(OutboundFrame frame)
     {
@@ -200,7 +207,7 @@ internal sealed class ClientConnection
     /// <paramref name="endsStream"/> marks a task or batch snapshot's terminal frame.
     /// </summary>
     public ValueTask EnqueueReplayAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken, bool endsStream = false) =>
-        _queue.Writer.WriteAsync(new OutboundFrame(frame, endsStream), cancellationToken);
+        _queue.Writer.WriteAsync(new OutboundFrame(new SharedFrame(frame), endsStream), cancellationToken);
 
     /// <summary>
     /// Starts buffering live frames of <paramref name="topic"/> (every topic when null) until
@@ -220,7 +227,7 @@ internal sealed class ClientConnection
     /// replay delivered; then goes live, still dropping live frames <paramref name="alreadySent"/> matches
     /// until <paramref name="echoUntil"/> (an echo filter under <paramref name="echoKey"/>).
     /// </summary>
-    public void ReleaseGate(Func<ReadOnlyMemory<byte>, bool>? alreadySent, EchoKey echoKey = default, DateTimeOffset? echoUntil = null)
+    public void ReleaseGate(Func<SharedFrame, bool>? alreadySent, EchoKey echoKey = default, DateTimeOffset? echoUntil = null)
     {
         lock (_gate)
         {
@@ -234,7 +241,7 @@ internal sealed class ClientConnection
             }
             foreach (var frame in _pending)
             {
-                if (alreadySent is null || !alreadySent(frame.Bytes))
+                if (alreadySent is null || !alreadySent(frame.Frame))
                 {
                     Push(frame);
                 }
@@ -256,7 +263,10 @@ internal sealed class ClientConnection
 }
 
 /// <summary>A frame waiting to be written; <see cref="EndsStream"/> closes a task or batch stream with 1000 once it is written.</summary>
-internal readonly record struct OutboundFrame(ReadOnlyMemory<byte> Bytes, bool EndsStream);
+internal readonly record struct OutboundFrame(SharedFrame Frame, bool EndsStream)
+{
+    public ReadOnlyMemory<byte> Bytes => Frame.Bytes;
+}
 
 /// <summary>What an echo filter is for: the inbox replay (<c>default</c>), a channel's replay, or an inbox change (<c>mark_read</c>, <c>mark_seen</c>, <c>archive</c>, <c>unarchive</c>).</summary>
 internal readonly record struct EchoKey(string? Name)
@@ -267,4 +277,11 @@ internal readonly record struct EchoKey(string? Name)
     public static EchoKey Channel(string channel) => new("channel:" + channel);
 }
 
-internal sealed record EchoFilter(BusTopic? Topic, Func<ReadOnlyMemory<byte>, bool> AlreadySent, DateTimeOffset Until);
+internal sealed record EchoFilter(BusTopic? Topic, Func<SharedFrame, bool> AlreadySent, DateTimeOffset Until)
+{
+    /// <summary>
+    /// How long after a replay (or an inbox change) live frames it already sent are still dropped. A publish
+    /// that was in flight while replay read the store arrives within milliseconds; this is a generous bound.
+    /// </summary>
+    public static readonly TimeSpan Window = TimeSpan.FromSeconds(30);
+}

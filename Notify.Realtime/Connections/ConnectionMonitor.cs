@@ -39,7 +39,7 @@ internal sealed class ConnectionMonitor(
     /// <summary>One pass over the connections at <paramref name="now"/>.</summary>
     internal void Sweep(DateTimeOffset now)
     {
-        ReadOnlyMemory<byte>? heartbeat = null;
+        SharedFrame? heartbeat = null;
         // Read once per pass: a changed runtime setting applies to live connections at their next beat.
         var webSocketBeat = settings.WebSocketHeartbeat;
         var sseBeat = settings.SseHeartbeat;
@@ -66,9 +66,9 @@ internal sealed class ConnectionMonitor(
             }
             if (now >= connection.NextHeartbeat)
             {
-                heartbeat ??= ServerFrames.Timestamped("heartbeat", now);
+                heartbeat ??= new SharedFrame(ServerFrames.Timestamped("heartbeat", now));
                 connection.NextHeartbeat = now + connection.HeartbeatInterval;
-                connection.Enqueue(heartbeat.Value);
+                connection.Enqueue(heartbeat);
             }
         }
     }

@@ -329,12 +329,14 @@ internal sealed class ConnectionRegistry(
             return;
         }
         var now = time.GetUtcNow();
+        // One instance for every receiver: its envelope is read once, by the first receiver that needs it.
+        var shared = new SharedFrame(frame);
         // An admin-channel message whose payload is a system message (a task failure, an admin's
         // announcement) also reaches admin streams as the protocol's system_message frame, built once here.
-        var system = topic == AdminTopic ? ServerFrames.SystemMessageFor(frame.Span) : null;
+        var system = topic == AdminTopic && ServerFrames.SystemMessageFor(shared) is { } message ? new SharedFrame(message) : null;
         foreach (var (connection, _) in receivers.Connections)
         {
-            connection.Deliver(topic, frame, now);
+            connection.Deliver(topic, shared, now);
             if (system is not null && connection.Kind == StreamKind.Admin)
             {
                 connection.Deliver(topic, system, now);

@@ -51,9 +51,10 @@ internal static class ServerFrames
     /// task failures carry <c>message</c>, <c>level</c> and <c>timestamp</c>, an admin's broadcast carries
     /// <c>content</c> (or <c>title</c>) and <c>level</c> and takes the publication's <c>created_at</c>. Null otherwise.
     /// </summary>
-    public static byte[]? SystemMessageFor(ReadOnlySpan<byte> messageFrame)
+    public static byte[]? SystemMessageFor(SharedFrame frame)
     {
-        var info = FrameInfo.Read(messageFrame);
+        var info = frame.Info;
+        var messageFrame = frame.Bytes.Span;
         if (info.Type != "message" || info.DataStart < 0 || messageFrame.Slice(info.DataStart, info.DataLength).IndexOf("system_message"u8) < 0)
         {
             return null;

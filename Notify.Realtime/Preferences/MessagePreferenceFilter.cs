@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Notify.Core.Messaging;
 using Notify.Core.Preferences;
+using Notify.Realtime.Connections;
 
 namespace Notify.Realtime.Preferences;
 
@@ -20,17 +21,23 @@ internal sealed class MessagePreferenceFilter(PreferenceFilters owner, string us
     /// <summary>The entry prefix that names a channel (<c>channel:news</c>) rather than a type.</summary>
     public const string ChannelPrefix = "channel:";
 
-    /// <summary>Whether the frame, arriving on <paramref name="topic"/>, is not for this user.</summary>
-    public bool Drops(BusTopic topic, ReadOnlySpan<byte> frame)
+    /// <summary>Whether a live frame, arriving on <paramref name="topic"/>, is not for this user.</summary>
+    public bool Drops(BusTopic topic, SharedFrame frame)
     {
         if (topic.Kind == BusTopicKind.User)
         {
-            if (frame.IndexOf("\"type\":\"preferences\""u8) >= 0)
+            if (frame.Info.Type == "preferences")
             {
                 Reload();
             }
             return false;
         }
+        return Drops(topic, frame.Bytes.Span);
+    }
+
+    /// <summary>Whether a broadcast or channel frame (live or from history) on <paramref name="topic"/> is not for this user.</summary>
+    public bool Drops(BusTopic topic, ReadOnlySpan<byte> frame)
+    {
         if (topic.Kind is not (BusTopicKind.Broadcast or BusTopicKind.Channel))
         {
             return false;

@@ -26,7 +26,7 @@ internal sealed class SubscriptionRecovery(
     ConnectionRegistry registry,
     INotificationStore store,
     IMessageBus bus,
-    StreamOpener opener,
+    ProgressStreams progress,
     IOptionsMonitor<RealtimeOptions> options,
     TimeProvider time,
     ILogger<SubscriptionRecovery> logger) : BackgroundService
@@ -131,8 +131,8 @@ internal sealed class SubscriptionRecovery(
             {
                 // Progress is a state, not a log: the current snapshot (and the end, if reached) says it all.
                 var frames = topic.Kind == BusTopicKind.Task
-                    ? await opener.TaskSnapshotAsync(topic.Key, cancellationToken)
-                    : await opener.BatchSnapshotAsync(topic.Key, cancellationToken);
+                    ? await progress.TaskSnapshotAsync(topic.Key, cancellationToken)
+                    : await progress.BatchSnapshotAsync(topic.Key, cancellationToken);
                 frames.ForEach(f => FanOut(f));
                 feed.Resume(FanOut, time.GetUtcNow());
                 return (frames.Count, false);

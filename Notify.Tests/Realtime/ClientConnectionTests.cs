@@ -53,7 +53,7 @@ public sealed class ClientConnectionTests
         var topic = BusTopic.Channel("public:x");
         connection.BeginGate(topic);
         connection.ReleaseGate(_ => true, EchoKey.Channel("public:x"), Time.GetUtcNow().AddSeconds(30));
-        var frame = Frames.Serialize("message", new { channel = "public:x", id = "1-0" });
+        var frame = new SharedFrame(Frames.Serialize("message", new { channel = "public:x", id = "1-0" }));
 
         connection.Deliver(topic, frame, Time.GetUtcNow().AddSeconds(10));
         Assert.False(connection.Outbound.TryRead(out _));
@@ -68,8 +68,8 @@ public sealed class ClientConnectionTests
     {
         var connection = New(StreamKind.Task);
         connection.Enqueue(Frames.Serialize("error", new { code = "bad_request", message = "malformed JSON" }));
-        connection.Deliver(BusTopic.Task("t1"), Frames.Serialize("progress", new { task_id = "t1" }), Time.GetUtcNow());
-        connection.Deliver(BusTopic.Task("t1"), Frames.Serialize("error", new { task_id = "t1", error = "boom" }), Time.GetUtcNow());
+        connection.Deliver(BusTopic.Task("t1"), new SharedFrame(Frames.Serialize("progress", new { task_id = "t1" })), Time.GetUtcNow());
+        connection.Deliver(BusTopic.Task("t1"), new SharedFrame(Frames.Serialize("error", new { task_id = "t1", error = "boom" })), Time.GetUtcNow());
 
         Assert.True(connection.Outbound.TryRead(out var answer));
         Assert.False(answer.EndsStream);
@@ -83,7 +83,7 @@ public sealed class ClientConnectionTests
     public void Deliver_NotificationStream_ErrorFrameFromTheBusNeverEndsIt()
     {
         var connection = New(StreamKind.Notifications);
-        connection.Deliver(BusTopic.User("alice"), Frames.Serialize("error", new { code = "x" }), Time.GetUtcNow());
+        connection.Deliver(BusTopic.User("alice"), new SharedFrame(Frames.Serialize("error", new { code = "x" })), Time.GetUtcNow());
 
         Assert.True(connection.Outbound.TryRead(out var frame));
         Assert.False(frame.EndsStream);

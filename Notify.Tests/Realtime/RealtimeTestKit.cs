@@ -76,6 +76,8 @@ internal sealed class TestBackplane : IAsyncDisposable
         var database = new SqliteDatabase(sqlitePath, TimeSpan.FromSeconds(10), 8, SqliteSynchronousMode.Normal);
         var backplane = new TestBackplane(await redis.ConnectAsync(), database, sqlitePath);
         await backplane.Store.InitializeAsync(CancellationToken.None);
+        // The Realtime reads preferences when a notification stream opens.
+        await new SqlitePreferencesStore(database).InitializeAsync(CancellationToken.None);
         return backplane;
     }
 

@@ -1,0 +1,187 @@
+using Microsoft.Extensions.Options;
+using Notify.Core.Auth;
+using Notify.Realtime.Connections;
+using Notify.Realtime.Options;
+using Notify.Realtime.Streams;
+
+namespace Notify.Realtime.Sessions;
+
+/// <summary>
+/// The lifetime of every stream, whatever its transport: an instance slot before anything else (503 when
+/// the instance is full), accept, authenticate and authorize, the user's slot, register, run, close with
+/// the reason's code, and give everything back in the admission's one <c>finally</c>, whatever failed.
+/// While it runs, the transport's writer starts first, then the stream opens (replay or snapshot), then
+/// the client reader and the progress watcher run beside it. A fault in any part closes the connection
+/// (1011) instead of escaping; when one part ends the others get <c>Realtime:CloseTimeout</c>, then the
+/// transport is aborted. It returns only once every part has stopped, so the release sees a quiet connection.
+/// </summary>
+internal sealed class ConnectionSession(
+    ConnectionRegistry registry,
+    NotifyTokens tokens,
+    NotificationReplay replay,
+    ProgressStreams progress,
+    ClientFrameDispatcher frames,
+    StreamSettings settings,
+    IOptionsMonitor<RealtimeOptions> options,
+    TimeProvider time,
+    ILogger<ConnectionSession> logger)
+{
+    public async Task RunAsync(IStreamTransport transport, StreamRequest request)
+    {
+        await using var admission = registry.TryAdmit();
+        if (admission is null)
+        {
+            RealtimeLog.InstanceFull(logger, options.CurrentValue.MaxConnections);
+            await transport.RefuseAsync(Refusal.InstanceFull);
+            return;
+        }
+        try
+        {
+            await transport.AcceptAsync();
+            var connection = await AdmitAsync(transport, request, admission);
+            if (connection is null || !await transport.OpenAsync(connection, request.Aborted))
+            {
+                return;
+            }
+            admission.Register(connection);
+            RealtimeLog.Opened(logger, connection.Id, connection.UserId, request.Kind.ToString(), transport.Name);
+            await RunOpenedAsync(transport, request, connection);
+        }
+        catch (OperationCanceledException) when (request.Aborted.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Setting the stream up failed before it ran (e.g. Redis unreachable while looking up the task).
+            RealtimeLog.ConnectionFailed(logger, ex, "(not opened)");
+            await transport.RefuseAsync(Refusal.SetupFailed);
+        }
+    }
+
+    /// <summary>Authenticates and authorizes the request and claims its user's slot: the connection to run, or null when refused.</summary>
+    private async Task<ClientConnection?> AdmitAsync(IStreamTransport transport, StreamRequest request, ConnectionRegistry.Admission admission)
+    {
+        var (principal, expiresAt, error) = await tokens.ValidateAsync(request.Token);
+        if (principal?.GetUserId() is not { Length: > 0 } userId)
+        {
+            return await RefuseAsync(transport, Refusal.Unauthorized, error ?? "token has no subject");
+        }
+        var isAdmin = principal.IsAdmin();
+        if (request.Kind == StreamKind.Admin && !isAdmin)
+        {
+            return await RefuseAsync(transport, Refusal.NotAdmin, "admin role required");
+        }
+        if (request.Kind is StreamKind.Task or StreamKind.Batch
+            && !await progress.MayWatchAsync(request.Kind, request.ResourceId!, userId, isAdmin, request.Aborted))
+        {
+            return await RefuseAsync(transport, Refusal.NotFound, $"{request.Kind} {request.ResourceId} unknown or someone else's");
+        }
+        if (!admission.TryClaimUser(userId))
+        {
+            return await RefuseAsync(transport, Refusal.TooManyConnections, "connection limit reached");
+        }
+
+        var now = time.GetUtcNow();
+        var heartbeat = transport.IsSse ? settings.SseHeartbeat : settings.WebSocketHeartbeat;
+        return new ClientConnection(Guid.NewGuid().ToString("N"), userId, isAdmin, request.Kind, options.CurrentValue.SendQueueCapacity, expiresAt, now)
+        {
+            IsSse = transport.IsSse,
+            HeartbeatInterval = heartbeat,
+            NextHeartbeat = now + heartbeat,
+            IdleLimit = transport.IsSse ? IdleLimit(request.Kind) : null,
+        };
+    }
+
+    private TimeSpan? IdleLimit(StreamKind kind) => kind switch
+    {
+        StreamKind.Task => settings.TaskMaxIdle,
+        StreamKind.Batch => settings.BatchMaxIdle,
+        _ => null,
+    };
+
+    private async Task<ClientConnection?> RefuseAsync(IStreamTransport transport, Refusal refusal, string detail)
+    {
+        RealtimeLog.Rejected(logger, transport.Name, refusal, detail);
+        await transport.RefuseAsync(refusal);
+        return null;
+    }
+
+    /// <summary>Runs a registered connection to its end.</summary>
+    private async Task RunOpenedAsync(IStreamTransport transport, StreamRequest request, ClientConnection connection)
+    {
+        using var abort = new CancellationTokenSource();
+        var writer = GuardAsync(connection, transport.WriteAsync, abort.Token);
+        var reader = Task.CompletedTask;
+        var watcher = Task.CompletedTask;
+        try
+        {
+            if (connection.Kind is StreamKind.Task or StreamKind.Batch)
+            {
+                await progress.OpenAsync(connection, request.ResourceId!, connection.Closing);
+                var poll = connection.Kind == StreamKind.Task ? settings.TaskPollTimeout : settings.BatchPollInterval;
+                watcher = GuardAsync(connection, (c, _) => progress.WatchAsync(c, request.ResourceId!, poll), abort.Token);
+            }
+            else
+            {
+                await replay.OpenAsync(connection, request.LastId, connection.Closing);
+            }
+            reader = GuardAsync(connection, (c, token) => transport.ReadAsync(c, frames, token), abort.Token);
+            await Task.WhenAny(writer, reader, WhenClosing(connection));
+        }
+        catch (OperationCanceledException) when (connection.Closing.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            RealtimeLog.ConnectionFailed(logger, ex, connection.Id);
+            connection.Close(CloseReason.InternalError);
+        }
+        finally
+        {
+            connection.Close(CloseReason.ClientClosed);
+            var closeTimeout = options.CurrentValue.CloseTimeout;
+            foreach (var part in (Task[])[writer, reader])
+            {
+                if (await Task.WhenAny(part, Task.Delay(closeTimeout, time)) != part)
+                {
+                    await abort.CancelAsync();
+                    transport.Abort();
+                }
+                await part;
+            }
+            await watcher;
+            var reason = connection.CloseReason!;
+            RealtimeLog.Closed(logger, connection.Id, connection.UserId, reason.Code, reason.Name);
+        }
+    }
+
+    /// <summary>Runs one part of the connection; a fault closes the connection with 1011 and is logged, never rethrown.</summary>
+    private async Task GuardAsync(ClientConnection connection, Func<ClientConnection, CancellationToken, Task> part, CancellationToken abort)
+    {
+        try
+        {
+            await part(connection, abort);
+        }
+        catch (OperationCanceledException) when (connection.Closing.IsCancellationRequested || abort.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            RealtimeLog.ConnectionFailed(logger, ex, connection.Id);
+            connection.Close(CloseReason.InternalError);
+        }
+    }
+
+    /// <summary>A task that completes when the connection starts closing (never faults).</summary>
+    internal static Task WhenClosing(ClientConnection connection)
+    {
+        var token = connection.Closing;
+        if (token.IsCancellationRequested)
+        {
+            return Task.CompletedTask;
+        }
+        var completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        token.Register(static state => ((TaskCompletionSource)state!).TrySetResult(), completion);
+        return completion.Task;
+    }
+}

@@ -1,0 +1,47 @@
+using Notify.Realtime.Connections;
+
+namespace Notify.Realtime.Sessions;
+
+/// <summary>
+/// The wire of one stream, as <see cref="ConnectionSession"/> uses it: a transport accepts, writes and
+/// reads; the session decides everything else (who may connect, when it closes and why).
+/// </summary>
+internal interface IStreamTransport : IDisposable
+{
+    /// <summary><c>websocket</c> or <c>sse</c>, for the logs.</summary>
+    string Name { get; }
+
+    /// <summary>Whether the stream is Server-Sent Events (heartbeats and idle limits are the SSE ones).</summary>
+    bool IsSse { get; }
+
+    /// <summary>Takes the stream on (the WebSocket upgrade); called once the instance has room for it.</summary>
+    Task AcceptAsync();
+
+    /// <summary>
+    /// Turns the stream away before it opened, in the transport's terms (a close code, or an HTTP status with
+    /// problem details). Does nothing when the transport can no longer say so. Never throws.
+    /// </summary>
+    Task RefuseAsync(Refusal refusal);
+
+    /// <summary>
+    /// Starts the stream's response for <paramref name="connection"/> (SSE headers); false when the client is
+    /// gone already. From then on the client going away closes the connection.
+    /// </summary>
+    Task<bool> OpenAsync(ClientConnection connection, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The connection's one writer: drains its queue until it closes, then ends the stream (with the close
+    /// code of <see cref="ClientConnection.CloseReason"/> where the transport has one). Returns when
+    /// <paramref name="abort"/> is cancelled or the transport fails.
+    /// </summary>
+    Task WriteAsync(ClientConnection connection, CancellationToken abort);
+
+    /// <summary>
+    /// Reads what the client sends and hands each message to <paramref name="frames"/>; returns when the
+    /// client goes away or the connection closes.
+    /// </summary>
+    Task ReadAsync(ClientConnection connection, ClientFrameDispatcher frames, CancellationToken abort);
+
+    /// <summary>Tears the transport down without a handshake.</summary>
+    void Abort();
+}
