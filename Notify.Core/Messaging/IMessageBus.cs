@@ -49,4 +49,14 @@ public interface IMessageBus
     /// </summary>
     /// <exception cref="MessageBusUnavailableException">The bus could not carry out the call (nothing is known to have been published).</exception>
     Task<IAsyncDisposable> SubscribeAsync(BusTopic topic, Action<BusTopic, ReadOnlyMemory<byte>> handler, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Subscribes <paramref name="handler"/> to every topic of <paramref name="kind"/> at once (user, channel,
+    /// task or batch topics; not <see cref="BusTopicKind.Broadcast"/>, a single topic): one subscription
+    /// instead of one per topic, for a receiver that holds many topics of a kind and filters by topic itself.
+    /// The handler gets each message with its topic, one message at a time, in publish order across all
+    /// these topics, and must not block. Active when the task completes; disposing unsubscribes.
+    /// </summary>
+    /// <exception cref="MessageBusUnavailableException">The bus could not carry out the call.</exception>
+    Task<IAsyncDisposable> SubscribeAllAsync(BusTopicKind kind, Action<BusTopic, ReadOnlyMemory<byte>> handler, CancellationToken cancellationToken);
 }

@@ -147,6 +147,25 @@ public sealed class RedisMessageBus(
         return new Subscription(queue);
     }
 
+    public Task<IAsyncDisposable> SubscribeAllAsync(BusTopicKind kind, Action<BusTopic, ReadOnlyMemory<byte>> handler, CancellationToken cancellationToken) =>
+        RedisFaults.Translate(SubscribeAllCoreAsync(kind, handler, cancellationToken), Unavailable);
+
+    private async Task<IAsyncDisposable> SubscribeAllCoreAsync(BusTopicKind kind, Action<BusTopic, ReadOnlyMemory<byte>> handler, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var pattern = channels.Every(kind);
+        // One pattern subscription with one ordered queue: every topic's messages in the order Redis sent them.
+        var queue = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Pattern(pattern));
+        queue.OnMessage(message =>
+        {
+            if (channels.TopicOf(kind, message.Channel.ToString()) is { } topic)
+            {
+                Deliver(topic, (byte[])message.Message!, handler);
+            }
+        });
+        return new Subscription(queue);
+    }
+
     /// <summary>
     /// The frame of a raw pub/sub message published through this bus, without the trace context that may
     /// precede it: for readers that subscribe to the Redis channels themselves.

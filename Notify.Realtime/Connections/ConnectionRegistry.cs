@@ -32,6 +32,7 @@ internal sealed class ConnectionRegistry(
     private readonly SemaphoreSlim[] _topicLocks = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
     private int _version;
     private int _admitted;
+    private Task<IAsyncDisposable>? _userSubscription;
 
     /// <summary>Raised (on the caller's thread) when the set of connections changes; presence listens.</summary>
     public event Action? Changed;
@@ -219,18 +220,26 @@ internal sealed class ConnectionRegistry(
         try
         {
             var receivers = _topics.GetOrAdd(topic, NewReceivers);
-            receivers.Connections[connection] = 0;
-            if (receivers.Subscription is null)
+            receivers.Add(connection);
+            if (!receivers.Active)
             {
                 try
                 {
-                    receivers.Subscription = await bus.SubscribeAsync(topic, OnMessage, cancellationToken);
-                    RealtimeLog.TopicSubscribed(logger, topic.Kind, topic.Key);
+                    if (topic.Kind == BusTopicKind.User)
+                    {
+                        await SharedUserSubscriptionAsync(cancellationToken);
+                    }
+                    else
+                    {
+                        receivers.Subscription = await bus.SubscribeAsync(topic, OnMessage, cancellationToken);
+                        RealtimeLog.TopicSubscribed(logger, topic.Kind, topic.Key);
+                    }
+                    receivers.Active = true;
                 }
                 catch
                 {
-                    receivers.Connections.TryRemove(connection, out _);
-                    if (receivers.Connections.IsEmpty)
+                    receivers.Remove(connection);
+                    if (receivers.IsEmpty)
                     {
                         _topics.TryRemove(topic, out _);
                     }
@@ -285,8 +294,8 @@ internal sealed class ConnectionRegistry(
             {
                 return;
             }
-            receivers.Connections.TryRemove(connection, out _);
-            if (receivers.Connections.IsEmpty)
+            receivers.Remove(connection);
+            if (receivers.IsEmpty)
             {
                 _topics.TryRemove(topic, out _);
                 if (receivers.Subscription is { } subscription)
@@ -334,14 +343,61 @@ internal sealed class ConnectionRegistry(
         // An admin-channel message whose payload is a system message (a task failure, an admin's
         // announcement) also reaches admin streams as the protocol's system_message frame, built once here.
         var system = topic == AdminTopic && ServerFrames.SystemMessageFor(shared) is { } message ? new SharedFrame(message) : null;
-        foreach (var (connection, _) in receivers.Connections)
+        var targets = receivers.Targets();
+        if (targets.Length < ParallelFanOut || Environment.ProcessorCount == 1)
         {
-            connection.Deliver(topic, shared, now);
+            Deliver(targets, topic, shared, system, now);
+            return;
+        }
+        // A large topic (the broadcast, a busy channel) is handed out by several threads at once, each a
+        // slice of the same receivers and the same bytes. All slices finish before the next message of the
+        // topic is handed out, so every connection still gets the topic's frames in order.
+        var slices = Math.Min(Environment.ProcessorCount * 2, (targets.Length + ParallelFanOut - 1) / ParallelFanOut);
+        Parallel.For(0, slices, slice =>
+        {
+            var start = (int)((long)targets.Length * slice / slices);
+            var end = (int)((long)targets.Length * (slice + 1) / slices);
+            Deliver(targets.AsSpan(start, end - start), topic, shared, system, now);
+        });
+    }
+
+    /// <summary>Receivers from which a topic's fan-out is split across threads.</summary>
+    internal const int ParallelFanOut = 1024;
+
+    private static void Deliver(ReadOnlySpan<ClientConnection> targets, BusTopic topic, SharedFrame frame, SharedFrame? system, DateTimeOffset now)
+    {
+        foreach (var connection in targets)
+        {
+            connection.Deliver(topic, frame, now);
             if (system is not null && connection.Kind == StreamKind.Admin)
             {
                 connection.Deliver(topic, system, now);
             }
         }
+    }
+
+    /// <summary>
+    /// The one Redis subscription that carries every user topic to this instance, taken with the first user
+    /// topic and kept: its one ordered queue hands each message to <see cref="OnMessage"/>, which routes it to
+    /// the topic's receivers (or drops it when this instance has none), so a user costs no Redis subscription
+    /// of its own and the user's frames keep their publish order.
+    /// </summary>
+    private Task SharedUserSubscriptionAsync(CancellationToken cancellationToken)
+    {
+        Task<IAsyncDisposable> shared;
+        lock (_usersLock)
+        {
+            if (_userSubscription is null || _userSubscription.IsFaulted || _userSubscription.IsCanceled)
+            {
+                // Not the caller's token: the subscription outlives the connection that first needs it.
+                _userSubscription = bus.SubscribeAllAsync(BusTopicKind.User, OnMessage, CancellationToken.None);
+                _userSubscription.ContinueWith(
+                    _ => RealtimeLog.TopicSubscribed(logger, BusTopicKind.User, "*"),
+                    CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            }
+            shared = _userSubscription;
+        }
+        return shared.WaitAsync(cancellationToken);
     }
 
     private void OnMessage(BusTopic topic, ReadOnlyMemory<byte> frame)
@@ -397,8 +453,52 @@ internal sealed class ConnectionRegistry(
     {
         // Most topics (a user's, a task's) have one or two receivers: start with the smallest table and
         // one lock (writers are serialized by the topic's gate anyway); it grows for the broadcast topic.
-        public ConcurrentDictionary<ClientConnection, byte> Connections { get; } = new(concurrencyLevel: 1, capacity: 1);
+        private readonly ConcurrentDictionary<ClientConnection, byte> _connections = new(concurrencyLevel: 1, capacity: 1);
+        private int _version;
+        private Targets? _targets;
+
+        /// <summary>The topic's own Redis subscription; null for user topics (they share one) and before it is taken.</summary>
         public IAsyncDisposable? Subscription { get; set; }
+
+        /// <summary>Whether the topic's messages reach this instance (its subscription, or the shared one, is active).</summary>
+        public bool Active { get; set; }
+
         public TopicFeed Feed { get; } = feed;
+
+        public bool IsEmpty => _connections.IsEmpty;
+
+        public void Add(ClientConnection connection)
+        {
+            _connections[connection] = 0;
+            Interlocked.Increment(ref _version);
+        }
+
+        public void Remove(ClientConnection connection)
+        {
+            if (_connections.TryRemove(connection, out _))
+            {
+                Interlocked.Increment(ref _version);
+                // Not kept alive by an old snapshot until the topic's next message.
+                Volatile.Write(ref _targets, null);
+            }
+        }
+
+        /// <summary>
+        /// The receivers as an array, copied again only after a change: a snapshot tagged with version v
+        /// was read after every change up to v was made, so it never misses a receiver added before.
+        /// </summary>
+        public ClientConnection[] Targets()
+        {
+            var version = Volatile.Read(ref _version);
+            var targets = Volatile.Read(ref _targets);
+            if (targets is null || targets.Version != version)
+            {
+                targets = new Targets(version, [.. _connections.Keys]);
+                Volatile.Write(ref _targets, targets);
+            }
+            return targets.Connections;
+        }
     }
+
+    private sealed record Targets(int Version, ClientConnection[] Connections);
 }

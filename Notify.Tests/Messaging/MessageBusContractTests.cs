@@ -24,7 +24,8 @@ public abstract class MessageBusContractTests
 
     private static JsonElement Payload(int n) => JsonSerializer.SerializeToElement(new { n });
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    /// <summary>Waits (polling, up to <see cref="Patience"/>) until <paramref name="condition"/> holds.</summary>
+    internal static async Task WaitUntilAsync(Func<bool> condition, string what)
     {
         var deadline = TimeProvider.System.GetUtcNow() + Patience;
         while (!condition())
@@ -52,6 +53,35 @@ public abstract class MessageBusContractTests
         // The other topic's frames were interleaved before the last of ours: delivered, they would be here.
         await WaitUntilAsync(() => received.Count >= 50, "50 frames");
         Assert.Equal(Enumerable.Range(0, 50).Select(i => "contract-a " + Encoding.UTF8.GetString(Frame("notification", i))), received);
+    }
+
+    [Fact]
+    public async Task SubscribeAll_ManyTopicsPublishedConcurrently_ArriveWithTheirTopicInPublishOrderAndOtherKindsDoNot()
+    {
+        var subscriber = await CreateBusAsync();
+        var publishers = new[] { await CreateBusAsync(), await CreateBusAsync() };
+        var received = new ConcurrentQueue<(BusTopic Topic, int N)>();
+        await using var _ = await subscriber.SubscribeAllAsync(BusTopicKind.User, (topic, frame) =>
+            received.Enqueue((topic, JsonDocument.Parse(frame).RootElement.GetProperty("data").GetProperty("n").GetInt32())), Ct);
+
+        const int Topics = 40, PerTopic = 25;
+        await Task.WhenAll(Enumerable.Range(0, Topics).Select(t => Task.Run(async () =>
+        {
+            var publisher = publishers[t % publishers.Length];
+            for (var i = 0; i < PerTopic; i++)
+            {
+                await publisher.PublishAsync(BusTopic.User($"all-{t}"), Frame("notification", i), Ct);
+                await publisher.PublishAsync(BusTopic.Channel($"all-{t}"), Frame("message", -1), Ct);
+            }
+        }, Ct)));
+
+        await WaitUntilAsync(() => received.Count >= Topics * PerTopic, "every user frame");
+        var byTopic = received.ToArray().GroupBy(r => r.Topic).ToDictionary(g => g.Key, g => g.Select(r => r.N).ToArray());
+        Assert.Equal(Topics, byTopic.Count);
+        for (var t = 0; t < Topics; t++)
+        {
+            Assert.Equal(Enumerable.Range(0, PerTopic), byTopic[BusTopic.User($"all-{t}")]);
+        }
     }
 
     [Fact]

@@ -162,7 +162,7 @@ internal static class LoadWorker
             socket.Options.KeepAliveInterval = TimeSpan.Zero;
             var uri = kind == "signalr"
                 ? $"ws://127.0.0.1:{port}/hub?user={user}"
-                : kind == "floor"
+                : kind.StartsWith("floor", StringComparison.Ordinal)
                 ? $"ws://127.0.0.1:{port}/ws?user={user}"
                 : $"ws://127.0.0.1:{port}/api/ws/notifications?token={tokens.Issue(user, [], TimeSpan.FromHours(6)).Token}"
                   + (withLastId && _lastId is not null ? "&last_id=" + _lastId : "");

@@ -57,13 +57,15 @@ internal static class Orchestrator
             }
         }
         report.AppendLine(CultureInfo.InvariantCulture, $"{rounds} interleaved rounds; {connections:N0} idle connections held {plan.HoldSeconds} s (each its own user), then {fanout:N0} kept for {plan.Broadcasts} broadcasts from {plan.Senders} concurrent senders. Medians with the lowest–highest round.").AppendLine();
-        report.AppendLine("| server | RSS growth per idle connection | broadcast deliveries/s | each round (deliveries/s) | CPU s in the broadcast rounds: server / load clients |");
-        report.AppendLine("|---|---|---|---|---|");
+        // Deliveries per server CPU-second: what the server does with the CPU it gets. On a shared machine the
+        // wall-clock rate mostly says how much CPU the other builds left it; this one does not.
+        report.AppendLine("| server | RSS growth per idle connection | broadcast deliveries/s | each round (deliveries/s) | deliveries per server CPU-second | CPU s in the broadcast rounds: server / load clients |");
+        report.AppendLine("|---|---|---|---|---|---|");
         foreach (var target in targets)
         {
             var runs = byTarget[target];
             report.AppendLine(CultureInfo.InvariantCulture,
-                $"| {runs[0].Name} | {Spread(runs.Select(r => r.RssPerConnection), "F1")} KiB | {Spread(runs.Select(r => r.DeliveriesPerSecond), "N0")} | {string.Join(", ", runs.Select(r => (r.DeliveriesPerSecond / 1000).ToString("F0", CultureInfo.InvariantCulture) + "k"))} | {string.Join(", ", runs.Select(r => $"{r.ServerCpu:F1} / {r.ClientCpu:F1}"))} |");
+                $"| {runs[0].Name} | {Spread(runs.Select(r => r.RssPerConnection), "F1")} KiB | {Spread(runs.Select(r => r.DeliveriesPerSecond), "N0")} | {string.Join(", ", runs.Select(r => (r.DeliveriesPerSecond / 1000).ToString("F0", CultureInfo.InvariantCulture) + "k"))} | {Spread(runs.Select(r => r.DeliveriesPerCpuSecond), "N0")} | {string.Join(", ", runs.Select(r => $"{r.ServerCpu:F1} / {r.ClientCpu:F1}"))} |");
         }
         report.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"Load average after each run: {string.Join("; ", targets.Select(t => t + ": " + string.Join(", ", byTarget[t].Select(r => r.Load))))}.").AppendLine();
         report.AppendLine("Details of the last round:").AppendLine();
@@ -117,6 +119,7 @@ internal static class Orchestrator
         {
             "notify" => "Notify.Realtime",
             "signalr" => "SignalR hub (JSON, Clients.All.SendAsync, IUserIdProvider)",
+            "floor-upgrade" => "floor, upgraded by a Kestrel connection middleware (no HttpContext)",
             _ => "bare Kestrel WebSocket, one bounded Channel per connection (floor)",
         });
         var work = Directory.CreateTempSubdirectory("notify-bench-rt-");
@@ -179,7 +182,12 @@ internal static class Orchestrator
             {
                 var peer = target == "signalr" ? "Notify.Bench.SignalRPeer" : "Notify.Bench.FloorPeer";
                 var dll = Path.Combine(root, "bench", "peers", peer, "bin", configuration, "net10.0", peer + ".dll");
-                server = Start("dotnet", Path.GetDirectoryName(dll)!, new() { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{serverPort}" }, dll);
+                var environment = new Dictionary<string, string> { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{serverPort}" };
+                if (target == "floor-upgrade")
+                {
+                    environment["FLOOR_UPGRADE"] = "connection";
+                }
+                server = Start("dotnet", Path.GetDirectoryName(dll)!, environment, dll);
                 processes.Add(server);
                 await WaitAliveAsync(serverPort);
             }
@@ -265,10 +273,11 @@ internal static class Orchestrator
             result.ClientCpu = CpuSeconds(workers.Select(w => w.Process)) - clientCpu;
             latencies = await LatenciesAsync(workers, work.FullName);
             result.DeliveriesPerSecond = delivered / burstTime.TotalSeconds;
+            result.DeliveriesPerCpuSecond = result.ServerCpu > 0 ? delivered / result.ServerCpu : 0;
             result.Rows[$"fan-out throughput: {plan.Broadcasts} broadcasts × {population:N0}"] = $"{result.DeliveriesPerSecond:N0} deliveries/s ({delivered:N0} of {expected:N0} in {burstTime.TotalSeconds:F2} s)";
             result.Rows["fan-out throughput: latency p50 / p99 / max"] = Percentiles(latencies);
             result.Rows["fan-out throughput: CPU seconds server / load clients"] = $"{result.ServerCpu:F1} / {result.ClientCpu:F1}";
-            if (!plan.Full || target == "floor")
+            if (!plan.Full || target.StartsWith("floor", StringComparison.Ordinal))
             {
                 await AllAsync(workers, "exit");
                 return result;
@@ -593,6 +602,7 @@ internal static class Orchestrator
         public List<string> Notes { get; } = [];
         public double RssPerConnection { get; set; }
         public double DeliveriesPerSecond { get; set; }
+        public double DeliveriesPerCpuSecond { get; set; }
         public double ServerCpu { get; set; }
         public double ClientCpu { get; set; }
         public string Load { get; set; } = "";

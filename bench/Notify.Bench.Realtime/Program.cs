@@ -3,7 +3,7 @@
 // clients (this program's load processes, each below the open-file limit) for every server.
 //
 //   dotnet run -c Release --project bench/Notify.Bench.Realtime -- [--connections 19000] [--fanout 10000]
-//       [--rounds 3] [--hold 25] [--broadcasts 50] [--senders 8] [--targets notify,signalr,floor]
+//       [--rounds 3] [--hold 25] [--broadcasts 50] [--senders 8] [--targets notify,signalr,floor[,floor-upgrade]]
 //       [--full [--rates 500,1000,2000,4000] [--seconds 10] [--api-dll path]] [--idle-only] [--out bench/results/realtime.md]
 //
 // --full adds the personal-notification rates and the reconnect storm (Notify and SignalR).

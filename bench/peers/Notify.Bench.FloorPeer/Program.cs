@@ -4,6 +4,10 @@
 // with a zero-byte read, so an idle connection holds no receive buffer. One timer sends a heartbeat
 // frame to every connection every 10 s (as Notify.Realtime does by default for WebSockets).
 // Clients connect to /ws?user=<id>; POST /broadcast pushes {"type":"message","data":<body>}.
+// With FLOOR_UPGRADE=connection the WebSocket upgrade of /ws is recognised by a Kestrel connection
+// middleware before HTTP sees the connection (ConnectionUpgrade.cs): the socket then runs on the
+// connection's own pipes, with no HttpContext, request features or upgrade stream behind it; every other
+// request goes to HTTP as before.
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Text;
@@ -11,11 +15,17 @@ using System.Threading.Channels;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
-var app = builder.Build();
 var connections = new ConcurrentDictionary<long, Channel<byte[]>>();
 long nextId = 0;
 var connected = Encoding.UTF8.GetBytes("{\"type\":\"connected\"}");
 var heartbeat = Encoding.UTF8.GetBytes("{\"type\":\"heartbeat\"}");
+var upgradeOnConnection = Environment.GetEnvironmentVariable("FLOOR_UPGRADE") == "connection";
+if (upgradeOnConnection)
+{
+    builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen =>
+        listen.Use(next => connection => ConnectionUpgrade.RunAsync(connection, next, "/ws", ServeAsync))));
+}
+var app = builder.Build();
 using var heartbeats = new Timer(_ => Offer(heartbeat), null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
 
 app.UseWebSockets();
@@ -27,6 +37,13 @@ app.Map("/ws", async (HttpContext context) =>
         return Results.BadRequest();
     }
     using var socket = await context.WebSockets.AcceptWebSocketAsync();
+    await ServeAsync(socket, context.RequestAborted);
+    return Results.Empty;
+});
+
+// One connection's life, whichever way it was upgraded.
+async Task ServeAsync(WebSocket socket, CancellationToken aborted)
+{
     var queue = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(256) { SingleReader = true });
     var id = Interlocked.Increment(ref nextId);
     queue.Writer.TryWrite(connected);
@@ -36,7 +53,7 @@ app.Map("/ws", async (HttpContext context) =>
     {
         while (true)
         {
-            var result = await socket.ReceiveAsync(Memory<byte>.Empty, context.RequestAborted);
+            var result = await socket.ReceiveAsync(Memory<byte>.Empty, aborted);
             if (result.MessageType == WebSocketMessageType.Close)
             {
                 break;
@@ -46,7 +63,7 @@ app.Map("/ws", async (HttpContext context) =>
             {
                 while (!result.EndOfMessage)
                 {
-                    result = await socket.ReceiveAsync(buffer.AsMemory(), context.RequestAborted);
+                    result = await socket.ReceiveAsync(buffer.AsMemory(), aborted);
                 }
             }
             finally
@@ -64,8 +81,8 @@ app.Map("/ws", async (HttpContext context) =>
         queue.Writer.TryComplete();
     }
     await writer;
-    return Results.Empty;
-});
+}
+
 app.MapPost("/broadcast", async (HttpRequest request, CancellationToken cancellationToken) =>
 {
     var body = await new StreamReader(request.Body).ReadToEndAsync(cancellationToken);
