@@ -80,6 +80,7 @@ internal static class Extensions
         builder.Services.TryAddSingleton(new RedisChannels());
         builder.Services.TryAddSingleton<IMessageBus, RedisMessageBus>();
         builder.Services.AddSingleton<IPresence, RedisPresence>();
+        builder.Services.AddSingleton<Preferences.PreferenceFilters>();
         builder.Services.AddSingleton<PresenceStatsCache>();
         builder.Services.AddSingleton<StreamSettings>();
         builder.Services.AddSingleton<InstanceIdentity>();

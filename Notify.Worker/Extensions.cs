@@ -59,9 +59,9 @@ internal static partial class Extensions
             return new TaskHandlerRegistry(sp.GetServices<ITaskHandler>().Where(h => enabled.Contains(h.Kind, StringComparer.Ordinal)));
         });
 
-        // Web Push: replace IPushPolicy to decide by user preference (the default pushes to users without a live connection).
+        // Web Push: the default policy reads the user's push preference, then presence; register another IPushPolicy first to replace it.
         services.TryAddSingleton<IPresence, RedisPresence>();
-        services.TryAddSingleton<IPushPolicy, PresencePushPolicy>();
+        services.TryAddSingleton<IPushPolicy, PreferencePushPolicy>();
         services.AddSingleton<WebPushSender>();
         services.AddHostedService<PushDispatcher>();
 

@@ -29,7 +29,7 @@ internal static class PreferencesApi
         mine.MapPut("/", PutMineAsync)
             .WithName("PutPreferences")
             .WithSummary("Replaces the caller's preferences")
-            .WithDescription("Body: `{\"types\": {\"<type>|*\": {\"in_app\": \"live|inbox|off\"}}, \"quiet_hours\": {\"start\": \"22:00\", \"end\": \"07:00\", \"time_zone\": \"Europe/Berlin\"} | null}`. " +
+            .WithDescription("Body: `{\"types\": {\"<type>|*\": {\"in_app\": \"live|inbox|off\", \"push\": \"live|inbox|off\"}}, \"quiet_hours\": {\"start\": \"22:00\", \"end\": \"07:00\", \"time_zone\": \"Europe/Berlin\"} | null}`. " +
                 "At most 100 types. With `If-Match: <version>` a concurrent change is a 412. Publishes a `preferences` frame to the caller's connections.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status412PreconditionFailed);

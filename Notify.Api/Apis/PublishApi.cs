@@ -47,7 +47,7 @@ internal static class PublishApi
         api.MapPost("/broadcast", BroadcastAsync)
             .WithName("Broadcast")
             .WithSummary("Publishes a message to a channel or to every connected user")
-            .WithDescription("Kept in the channel's bounded history for resume (`since`). Answers the stream offset of the publication. 503 when Redis is unreachable (nothing was published).")
+            .WithDescription("Kept in the channel's bounded history for resume (`since`). Answers the stream offset of the publication. Users whose preference for the payload's `type` (or for `channel:<name>`) is `off` do not receive it, live or replayed. 503 when Redis is unreachable (nothing was published).")
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return api;
     }

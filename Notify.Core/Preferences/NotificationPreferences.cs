@@ -31,17 +31,19 @@ public enum DeliveryMode
 }
 
 /// <summary>
-/// The delivery channels a preference can name. <c>in_app</c> is the inbox and its live stream. A later
-/// channel (for example <c>push</c> for Web Push) is added here; readers ask
-/// <see cref="PreferenceResolver.Resolve"/> for their channel and get <see cref="DeliveryMode.Live"/> when
-/// nothing was chosen for it.
+/// The delivery channels a preference can name. <c>in_app</c> is the inbox and its live stream. <c>push</c>
+/// is Web Push to the user's registered browsers: <c>live</c> pushes when the user has no live connection,
+/// <c>inbox</c> and <c>off</c> never push. Readers ask <see cref="PreferenceResolver.Resolve"/> for their
+/// channel and get <see cref="DeliveryMode.Live"/> when nothing was chosen for it.
 /// </summary>
 public static class PreferenceChannels
 {
     public const string InApp = "in_app";
 
+    public const string Push = "push";
+
     /// <summary>Every channel a preference may name.</summary>
-    public static IReadOnlyList<string> All { get; } = [InApp];
+    public static IReadOnlyList<string> All { get; } = [InApp, Push];
 }
 
 /// <summary>

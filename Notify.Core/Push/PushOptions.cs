@@ -39,9 +39,24 @@ public sealed class PushOptions
     [Range(typeof(TimeSpan), "00:00:00", "28.00:00:00")]
     public TimeSpan MessageTtl { get; set; } = TimeSpan.FromDays(1);
 
-    /// <summary>Notifications waiting to be pushed; beyond it the oldest waiting one is dropped and logged. Default 10,000.</summary>
-    [Range(1, 1_000_000)]
-    public int QueueCapacity { get; set; } = 10_000;
+    /// <summary>
+    /// The oldest notification still pushed: one that waited longer (no Worker ran, or push was failing) is
+    /// dropped unpushed when a Worker next claims (it stays in the inbox). Default 1 hour.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
+    public TimeSpan MaxAge { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How often a Worker claims waiting notifications from the store; a new notification's publication also wakes it at once. Default 2 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a claim is held: a Worker that dies mid-push leaves its claims to another Worker after this. Must outlast one push with all its retries. Default 5 min.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan ClaimLease { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Notifications claimed at once. Default 100.</summary>
+    [Range(1, 10_000)]
+    public int BatchSize { get; set; } = 100;
 
     /// <summary>Notifications the Worker pushes at the same time. Default 4.</summary>
     [Range(1, 64)]
@@ -73,7 +88,11 @@ public sealed class PushOptions
         {
             return "Push:Subject must be a mailto: or https: URL when the VAPID keys are set.";
         }
-        return MaxBackoff < InitialBackoff ? "Push:MaxBackoff must not be shorter than Push:InitialBackoff." : null;
+        if (MaxBackoff < InitialBackoff)
+        {
+            return "Push:MaxBackoff must not be shorter than Push:InitialBackoff.";
+        }
+        return ClaimLease <= MaxBackoff ? "Push:ClaimLease must be longer than Push:MaxBackoff (a claim must outlast a push's retries)." : null;
     }
 }
 

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using MongoDB.Driver;
 using Notify.Core.Notifications;
 using Notify.Core.Preferences;
+using Notify.Core.Push;
 using Notify.Core.Settings;
 using Notify.Core.Storage.Mongo;
 using Notify.Core.Storage.Sqlite;
@@ -20,7 +21,7 @@ public static class StoreExtensions
     public const string MongoConnectionName = "notifydb";
 
     /// <summary>
-    /// Registers <see cref="INotificationStore"/>, <see cref="ISettingsStore"/>, <see cref="IPreferencesStore"/>, <see cref="RuntimeSettings"/>
+    /// Registers <see cref="INotificationStore"/> (also as <see cref="IPushOutbox"/>), <see cref="ISettingsStore"/>, <see cref="IPreferencesStore"/>, <see cref="RuntimeSettings"/>
     /// (refreshed in the background), <see cref="NotificationIds"/> and <see cref="StoreOptions"/>
     /// (section <c>Store</c>, validated at start). With
     /// <c>ConnectionStrings:notifydb</c> set the backend is MongoDB, on the <see cref="IMongoDatabase"/> (or
@@ -87,7 +88,9 @@ public static class StoreExtensions
             StoreLog.SqliteFile(sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StoreExtensions).FullName!), database.Path);
             return database;
         });
-        builder.Services.AddSingleton<INotificationStore, SqliteNotificationStore>();
+        builder.Services.AddSingleton<SqliteNotificationStore>();
+        builder.Services.AddSingleton<INotificationStore>(sp => sp.GetRequiredService<SqliteNotificationStore>());
+        builder.Services.AddSingleton<IPushOutbox>(sp => sp.GetRequiredService<SqliteNotificationStore>());
         builder.Services.AddSingleton<ISettingsStore, SqliteSettingsStore>();
         builder.Services.AddSingleton<IPreferencesStore, SqlitePreferencesStore>();
     }
@@ -101,7 +104,9 @@ public static class StoreExtensions
 
     private static void AddMongo(IHostApplicationBuilder builder)
     {
-        builder.Services.AddSingleton<INotificationStore>(sp => new MongoNotificationStore(NotifyDatabase(sp)));
+        builder.Services.AddSingleton(sp => new MongoNotificationStore(NotifyDatabase(sp)));
+        builder.Services.AddSingleton<INotificationStore>(sp => sp.GetRequiredService<MongoNotificationStore>());
+        builder.Services.AddSingleton<IPushOutbox>(sp => sp.GetRequiredService<MongoNotificationStore>());
         builder.Services.AddSingleton<ISettingsStore>(sp => new MongoSettingsStore(NotifyDatabase(sp)));
         builder.Services.AddSingleton<IPreferencesStore>(sp => new MongoPreferencesStore(NotifyDatabase(sp)));
     }

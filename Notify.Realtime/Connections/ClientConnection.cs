@@ -71,6 +71,9 @@ internal sealed class ClientConnection
         private set => Volatile.Write(ref _lastActivityTicks, value.UtcTicks);
     }
 
+    /// <summary>Drops broadcasts and channel messages the user turned off (notification streams only).</summary>
+    public Preferences.MessagePreferenceFilter? Preferences { get; set; }
+
     /// <summary>Channel topics this connection subscribed to (guarded by the registry).</summary>
     public HashSet<BusTopic> Topics { get; } = [];
 
@@ -107,6 +110,10 @@ internal sealed class ClientConnection
     public void Deliver(BusTopic topic, SharedFrame frame, DateTimeOffset now)
     {
         LastActivity = now;
+        if (Preferences?.Drops(topic, frame) == true)
+        {
+            return;
+        }
         var outbound = new OutboundFrame(frame, Kind is StreamKind.Task or StreamKind.Batch && frame.Info.IsTerminal);
         lock (_gate)
         {

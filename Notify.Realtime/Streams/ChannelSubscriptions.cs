@@ -95,7 +95,7 @@ internal sealed partial class ChannelSubscriptions(
             return;
         }
         var cutoff = since;
-        foreach (var entry in history.Entries)
+        foreach (var entry in history.Entries.Where(e => connection.Preferences?.Drops(topic, e.Frame.Span) != true))
         {
             await connection.EnqueueReplayAsync(entry.Frame, cancellationToken);
             cutoff = entry.Id;

@@ -15,6 +15,7 @@ internal sealed class NotificationReplay(
     ConnectionRegistry registry,
     INotificationStore store,
     IOptionsMonitor<RealtimeOptions> options,
+    Preferences.PreferenceFilters preferences,
     TimeProvider time,
     ILogger<NotificationReplay> logger)
 {
@@ -35,6 +36,7 @@ internal sealed class NotificationReplay(
             return;
         }
 
+        await preferences.AttachAsync(connection, cancellationToken);
         await registry.SubscribeAsync(connection, BusTopic.User(connection.UserId), cancellationToken);
         await registry.SubscribeAsync(connection, BusTopic.Broadcast, cancellationToken);
         var unread = await store.CountUnreadAsync(connection.UserId, cancellationToken);

@@ -32,15 +32,31 @@ public sealed class BrowserSystem : DistributedApplicationFixture, IAsyncLifetim
 
     public IBrowser Browser => _browser ?? throw new InvalidOperationException("not started");
 
-    /// <summary>Where screenshots go: TestResults/screenshots under the repository root.</summary>
-    public static string ScreenshotDirectory { get; } = Path.Combine(ServiceProcess.RepositoryRoot, "TestResults", "screenshots");
+    /// <summary>Where screenshots go: <c>NOTIFY_SCREENSHOTS</c> (web/screenshots.sh sets docs/screenshots), else TestResults/screenshots under the repository root.</summary>
+    public static string ScreenshotDirectory { get; } = Environment.GetEnvironmentVariable("NOTIFY_SCREENSHOTS") is { Length: > 0 } configured
+        ? Path.GetFullPath(configured, ServiceProcess.RepositoryRoot)
+        : Path.Combine(ServiceProcess.RepositoryRoot, "TestResults", "screenshots");
+
+    /// <summary>
+    /// The web UI's address. Unless <paramref name="seenOnDisplay"/>, with <c>?seen=manual</c>: the inbox then does
+    /// not mark what it shows seen, so tests of the badge's arithmetic are not raced by it.
+    /// </summary>
+    public string PageUrl(bool seenOnDisplay = false) => ApiAddress + (seenOnDisplay ? "" : "?seen=manual");
 
     public new async ValueTask InitializeAsync()
     {
         await base.InitializeAsync();
         Http = App.CreateHttpClient("api", "http");
         _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        _browser = await LaunchBrowserAsync();
+    }
+
+    /// <summary>
+    /// A Chromium of its own (dispose it), for a test that must not see service worker registrations other
+    /// contexts of the shared browser left behind (DevTools lists them across contexts).
+    /// </summary>
+    public Task<IBrowser> LaunchBrowserAsync() =>
+        (_playwright ?? throw new InvalidOperationException("not started")).Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = ChromiumPath(),
             Headless = true,
@@ -48,7 +64,6 @@ public sealed class BrowserSystem : DistributedApplicationFixture, IAsyncLifetim
             Args = ChromiumArgs,
             Timeout = 60_000,
         });
-    }
 
     public new async ValueTask DisposeAsync()
     {
@@ -94,11 +109,11 @@ public sealed class BrowserSystem : DistributedApplicationFixture, IAsyncLifetim
     }
 
     /// <summary>A new browser context (own cookies and storage) and a page signed in as <paramref name="userId"/>, connected.</summary>
-    public async Task<(IBrowserContext Context, IPage Page)> SignInAsync(string userId, bool admin = false)
+    public async Task<(IBrowserContext Context, IPage Page)> SignInAsync(string userId, bool admin = false, bool seenOnDisplay = false, IBrowser? browser = null)
     {
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 860 } });
+        var context = await (browser ?? Browser).NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 860 } });
         var page = await context.NewPageAsync();
-        await page.GotoAsync(ApiAddress.ToString());
+        await page.GotoAsync(PageUrl(seenOnDisplay));
         await page.FillAsync("#signin-user", userId);
         await page.ClickAsync(admin ? "#signin-admin-btn" : "#signin-user-btn");
         await page.WaitForSelectorAsync("#conn[data-state=connected]", new PageWaitForSelectorOptions { Timeout = 20_000 });
@@ -114,8 +129,19 @@ public sealed class BrowserSystem : DistributedApplicationFixture, IAsyncLifetim
         return body!["token"]!.GetValue<string>();
     }
 
-    /// <summary>Creates a notification for <paramref name="userId"/> through the Api, as a service would; returns its id.</summary>
-    /// <summary>Creates a notification; returns its id, or "" when the user's preference suppressed it.</summary>
+    /// <summary>Calls the Api as <paramref name="userId"/> (or an admin with <paramref name="admin"/>); fails the test on an error status; returns the body.</summary>
+    public async Task<JsonNode?> CallAsync(HttpMethod method, string path, object? body, string userId = "browser-tests-admin", bool admin = true)
+    {
+        var token = admin ? await TokenAsync(userId, "admin") : await TokenAsync(userId);
+        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await Http.SendAsync(request, TestContext.Current.CancellationToken);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True(response.IsSuccessStatusCode, $"{method} {path}: {(int)response.StatusCode} {text}");
+        return text.Length == 0 ? null : JsonNode.Parse(text);
+    }
+
+    /// <summary>Creates a notification for <paramref name="userId"/> through the Api, as a service would; returns its id, or "" when the user's preference suppressed it.</summary>
     public async Task<string> NotifyAsync(string userId, string title, string content = "from the browser tests", string severity = "info", string type = "test")
     {
         var admin = await TokenAsync("browser-tests-admin", "admin");

@@ -61,7 +61,7 @@ public sealed class ConnectionPageTests(BrowserSystem system)
             Interlocked.Increment(ref blocked);
             ws.CloseAsync(new() { Code = 1011, Reason = "blocked by the test" });
         });
-        await page.GotoAsync(system.ApiAddress.ToString());
+        await page.GotoAsync(system.PageUrl());
         await page.FillAsync("#signin-user", user);
         await page.ClickAsync("#signin-user-btn");
 

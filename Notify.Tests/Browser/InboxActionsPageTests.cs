@@ -44,7 +44,7 @@ public sealed class InboxActionsPageTests(BrowserSystem system)
         var (context, page) = await system.SignInAsync(user);
         await using var _ = context;
         var second = await context.NewPageAsync();
-        await second.GotoAsync(system.ApiAddress.ToString());
+        await second.GotoAsync(system.PageUrl());
         await second.WaitForSelectorAsync("#conn[data-state=connected]", new() { Timeout = 20_000 });
         await Expect(second.Locator("li.item")).ToHaveCountAsync(3, CountWithin10s);
         await Expect(page.Locator("li.item")).ToHaveCountAsync(3, CountWithin10s);
@@ -63,6 +63,7 @@ public sealed class InboxActionsPageTests(BrowserSystem system)
         await Expect(page.Locator($"li.item[data-id='{archived}'] button.unarchive")).ToHaveCountAsync(1);
         await page.SelectOptionAsync("#filter-view", "snoozed");
         await Expect(page.Locator($"li.item[data-id='{snoozed}'] button.unsnooze")).ToHaveCountAsync(1, CountWithin10s);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserSystem.ScreenshotDirectory, "archive-snooze.png") });
 
         await page.Locator($"li.item[data-id='{snoozed}'] button.unsnooze").ClickAsync();
         await page.SelectOptionAsync("#filter-view", "");

@@ -49,7 +49,7 @@ public sealed class InboxPageTests(BrowserSystem system)
         var (context, page) = await system.SignInAsync(user);
         await using var _ = context;
         var second = await context.NewPageAsync();
-        await second.GotoAsync(system.ApiAddress.ToString());
+        await second.GotoAsync(system.PageUrl());
         await second.WaitForSelectorAsync("#conn[data-state=connected]", new() { Timeout = 20_000 });
         await Expect(page.Locator("#badge")).ToHaveAttributeAsync("data-count", "2", Within10s);
         await Expect(second.Locator("#badge")).ToHaveAttributeAsync("data-count", "2", Within10s);

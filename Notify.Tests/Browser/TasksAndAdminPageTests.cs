@@ -57,7 +57,7 @@ public sealed class TasksAndAdminPageTests(BrowserSystem system)
         await using var _ = context;
         Directory.CreateDirectory(BrowserSystem.ScreenshotDirectory);
 
-        await page.GotoAsync(new Uri(system.ApiAddress, "/#/").ToString());
+        await page.GotoAsync(system.PageUrl() + "#/");
         await Expect(page.Locator("li.item")).ToHaveCountAsync(samples.Length, new() { Timeout = 10_000 });
         await page.Locator($"li.item[data-id='{ids[0]}'] button.mark-read").ClickAsync();
         await Expect(page.Locator("#badge")).ToHaveAttributeAsync("data-count", (samples.Length - 1).ToString(System.Globalization.CultureInfo.InvariantCulture), new() { Timeout = 5_000 });

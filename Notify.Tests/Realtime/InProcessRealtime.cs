@@ -47,7 +47,9 @@ internal sealed class InProcessRealtime : IAsyncDisposable
         Session = new ConnectionSession(
             Registry,
             Tokens,
-            new NotificationReplay(Registry, backplane.Store, realtimeOptions, Time, NullLogger<NotificationReplay>.Instance),
+            new NotificationReplay(Registry, backplane.Store, realtimeOptions,
+                new Notify.Realtime.Preferences.PreferenceFilters(new SqlitePreferencesStore(_settingsDatabase), Time, NullLogger<Notify.Realtime.Preferences.PreferenceFilters>.Instance),
+                Time, NullLogger<NotificationReplay>.Instance),
             progress,
             Frames,
             Settings,

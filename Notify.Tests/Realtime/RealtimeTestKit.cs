@@ -7,6 +7,7 @@ using Notify.Core.Auth;
 using Notify.Core.Json;
 using Notify.Core.Messaging;
 using Notify.Core.Notifications;
+using Notify.Core.Preferences;
 using Notify.Core.Storage;
 using Notify.Core.Storage.Sqlite;
 using Notify.Core.Tasks;
@@ -75,6 +76,8 @@ internal sealed class TestBackplane : IAsyncDisposable
         var database = new SqliteDatabase(sqlitePath, TimeSpan.FromSeconds(10), 8, SqliteSynchronousMode.Normal);
         var backplane = new TestBackplane(await redis.ConnectAsync(), database, sqlitePath);
         await backplane.Store.InitializeAsync(CancellationToken.None);
+        // The Realtime reads preferences when a notification stream opens.
+        await new SqlitePreferencesStore(database).InitializeAsync(CancellationToken.None);
         return backplane;
     }
 
@@ -110,6 +113,23 @@ internal sealed class TestBackplane : IAsyncDisposable
         var current = await settings.GetAsync(CancellationToken.None);
         await settings.TryPutAsync(values, current.Version, TimeProvider.System.GetUtcNow(), CancellationToken.None);
     }
+
+    /// <summary>Stores <paramref name="owner"/>'s preferences as <c>PUT /api/me/preferences</c> does; with <paramref name="announce"/> publishes its <c>preferences</c> frame too.</summary>
+    public async Task StorePreferencesAsync(string owner, NotificationPreferences preferences, bool announce = false)
+    {
+        var store = new SqlitePreferencesStore(_database);
+        await store.InitializeAsync(CancellationToken.None);
+        var current = await store.GetAsync(owner, CancellationToken.None);
+        var stored = await store.TryPutAsync(owner, preferences, current.Version, TimeProvider.System.GetUtcNow(), CancellationToken.None);
+        if (announce)
+        {
+            await Bus.PublishAsync(BusTopic.User(owner), Frames.Serialize("preferences", new { version = stored!.Version }), CancellationToken.None);
+        }
+    }
+
+    /// <summary>Publishes a broadcast to every connected user, as <c>POST /api/notifications/broadcast</c> without a channel does.</summary>
+    public Task<ChannelPublication> PublishBroadcastAsync(object payload) =>
+        Bus.PublishToChannelAsync(BusTopic.Broadcast, "broadcast", JsonSerializer.SerializeToElement(payload, NotifyJson.Options), CancellationToken.None);
 
     public Task<ChannelPublication> PublishToChannelAsync(string channel, object payload) =>
         Bus.PublishToChannelAsync(BusTopic.Channel(channel), channel, JsonSerializer.SerializeToElement(payload, NotifyJson.Options), CancellationToken.None);

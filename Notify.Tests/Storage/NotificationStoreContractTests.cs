@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using Notify.Core.Notifications;
+using Notify.Core.Push;
 
 namespace Notify.Tests.Storage;
 
@@ -765,5 +766,76 @@ public abstract class NotificationStoreContractTests : IAsyncLifetime
         Assert.Equal(0, await Store.CountUnseenAsync(user, Ct));
         Assert.Equal(7, await Store.BulkAsync(user, new BulkFilter { Type = "billing" }, BulkAction.Delete, Time.GetUtcNow(), 100, Ct));
         Assert.Equal(other.Select(n => n.Id).Order(), (await Store.ListAsync(user, new NotificationQuery { View = InboxView.All }, Ct)).Items.Select(n => n.Id).Order());
+    }
+
+    private IPushOutbox Outbox => Assert.IsAssignableFrom<IPushOutbox>(Store);
+
+    private async Task<List<string>> ClaimIdsAsync(string user, DateTimeOffset now, TimeSpan lease, int limit = 1000) =>
+        [.. (await Outbox.ClaimAsync(now, now - TimeSpan.FromHours(1), now + lease, limit, Ct)).Notifications.Where(n => n.UserId == user).Select(n => n.Id)];
+
+    [Fact]
+    public async Task PushOutbox_NewNotification_ClaimedOnceWhileLeased_AgainAfterTheLease_NeverAfterComplete()
+    {
+        var user = NewUser();
+        var items = await SeedAsync(user, 3);
+        var now = Time.GetUtcNow();
+
+        Assert.Equal(items.Select(n => n.Id), await ClaimIdsAsync(user, now, TimeSpan.FromMinutes(1)));
+        Assert.Empty(await ClaimIdsAsync(user, now.AddSeconds(59), TimeSpan.FromMinutes(1)));
+
+        // The claimer died: after the lease another claims them.
+        Assert.Equal(items.Select(n => n.Id), await ClaimIdsAsync(user, now.AddMinutes(1), TimeSpan.FromMinutes(1)));
+        await Outbox.CompleteAsync([new NotificationKey(user, items[0].Id), new NotificationKey(user, "missing")], Ct);
+
+        Assert.Equal(items.Skip(1).Select(n => n.Id), await ClaimIdsAsync(user, now.AddMinutes(5), TimeSpan.FromMinutes(1)));
+        await Outbox.CompleteAsync([.. items.Skip(1).Select(n => new NotificationKey(user, n.Id))], Ct);
+        Assert.Empty(await ClaimIdsAsync(user, now.AddMinutes(10), TimeSpan.FromMinutes(1)));
+    }
+
+    [Fact]
+    public async Task PushOutbox_ConcurrentClaimers_EachNotificationClaimedByOne()
+    {
+        var user = NewUser();
+        var items = await SeedAsync(user, 40);
+        var now = Time.GetUtcNow();
+
+        var claims = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => ClaimIdsAsync(user, now, TimeSpan.FromMinutes(5), limit: 9))));
+
+        var all = claims.SelectMany(c => c).ToList();
+        Assert.Equal(all.Count, all.Distinct().Count());
+        Assert.Equal(items.Select(n => n.Id).Order(), all.Order());
+    }
+
+    [Fact]
+    public async Task PushOutbox_WaitingLongerThanOldest_DroppedAndCounted_NeverClaimed()
+    {
+        var user = NewUser();
+        var now = Time.GetUtcNow();
+        var old = (await Store.CreateAsync(NewNotification(user, createdAt: now.AddHours(-2)), null, Ct)).Notification;
+        var fresh = (await Store.CreateAsync(NewNotification(user, createdAt: now.AddMinutes(-59)), null, Ct)).Notification;
+
+        var claim = await Outbox.ClaimAsync(now, now.AddHours(-1), now.AddMinutes(1), 1000, Ct);
+
+        Assert.True(claim.Expired >= 1);
+        Assert.Equal([fresh.Id], claim.Notifications.Where(n => n.UserId == user).Select(n => n.Id));
+        // Dropped, not only skipped: a later claim with no age bound does not find it either.
+        Assert.DoesNotContain((await Outbox.ClaimAsync(now.AddHours(1), now.AddDays(-30), now.AddHours(2), 1000, Ct)).Notifications, n => n.Id == old.Id);
+    }
+
+    [Fact]
+    public async Task PushOutbox_WokenSnooze_WaitsForPushAgain()
+    {
+        var user = NewUser();
+        var item = (await SeedAsync(user, 1))[0];
+        var now = Time.GetUtcNow();
+        Assert.Equal([item.Id], await ClaimIdsAsync(user, now, TimeSpan.FromMinutes(1)));
+        await Outbox.CompleteAsync([new NotificationKey(user, item.Id)], Ct);
+        var until = now.AddHours(3);
+        await Store.SnoozeAsync(user, item.Id, until, Ct);
+        Assert.Empty(await ClaimIdsAsync(user, now.AddHours(2), TimeSpan.FromMinutes(1)));
+
+        Assert.Single(await Store.WakeDueSnoozesAsync(until, 100, Ct), n => n.Id == item.Id);
+
+        Assert.Equal([item.Id], await ClaimIdsAsync(user, until.AddSeconds(1), TimeSpan.FromMinutes(1)));
     }
 }

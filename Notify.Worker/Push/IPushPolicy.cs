@@ -4,16 +4,16 @@ using Notify.Core.Presence;
 namespace Notify.Worker.Push;
 
 /// <summary>
-/// Decides whether a new notification is sent as Web Push. The hook user preferences plug into: register
-/// another implementation (for example "push when the type's preference asks for it, else when offline")
-/// in place of <see cref="PresencePushPolicy"/>.
+/// Decides whether a new (or woken) notification is sent as Web Push. The default is
+/// <see cref="PreferencePushPolicy"/> (the user's <c>push</c> preference, then presence); register another
+/// implementation in the Worker's services to decide otherwise.
 /// </summary>
 public interface IPushPolicy
 {
     ValueTask<bool> ShouldPushAsync(Notification notification, CancellationToken cancellationToken);
 }
 
-/// <summary>The default: push only when the user holds no live notification stream on any Realtime instance (presence in Redis).</summary>
+/// <summary>Push only when the user holds no live notification stream on any Realtime instance (presence in Redis).</summary>
 internal sealed class PresencePushPolicy(IPresence presence) : IPushPolicy
 {
     public async ValueTask<bool> ShouldPushAsync(Notification notification, CancellationToken cancellationToken)

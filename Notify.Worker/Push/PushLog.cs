@@ -21,9 +21,15 @@ internal static partial class PushLog
     [LoggerMessage(106, LogLevel.Warning, "Push of notification {NotificationId} to subscription {SubscriptionId} given up (status {Status})")]
     public static partial void GaveUp(ILogger logger, Exception exception, string notificationId, string subscriptionId, int status);
 
-    [LoggerMessage(107, LogLevel.Warning, "Push queue full ({Capacity}); notification {NotificationId} not pushed")]
-    public static partial void Dropped(ILogger logger, int capacity, string notificationId);
+    [LoggerMessage(107, LogLevel.Warning, "{Count} notifications waited longer than {MaxAge} for Web Push and were dropped unpushed (Push:MaxAge)")]
+    public static partial void Expired(ILogger logger, long count, TimeSpan maxAge);
 
-    [LoggerMessage(108, LogLevel.Warning, "Push of notification {NotificationId} failed before sending")]
+    [LoggerMessage(108, LogLevel.Warning, "Push of notification {NotificationId} failed before sending; tried again when its claim ends")]
     public static partial void Failed(ILogger logger, Exception exception, string notificationId);
+
+    [LoggerMessage(109, LogLevel.Warning, "Could not claim or complete notifications in the push outbox; trying again")]
+    public static partial void ClaimFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(110, LogLevel.Warning, "No wake-up from Redis for Web Push; the store is polled every Push:PollInterval")]
+    public static partial void WakeUpUnavailable(ILogger logger, Exception exception);
 }

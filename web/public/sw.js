@@ -20,13 +20,19 @@ self.addEventListener("push", (event) => {
   );
 });
 
+// A click opens the inbox: an open Notify tab is focused and told to show it (a message, so the page
+// switches views without reloading); without one, a new window opens on the pushed url.
 self.addEventListener("notificationclick", (event) => {
   event.notification.close();
   const target = new URL(event.notification.data?.url || "/", self.location.origin).href;
   event.waitUntil(
-    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(async (windows) => {
       const open = windows.find((w) => w.url.startsWith(self.location.origin));
-      return open ? open.focus().then((w) => (w && "navigate" in w ? w.navigate(target) : w)) : self.clients.openWindow(target);
+      if (!open) return self.clients.openWindow(target);
+      // Focusing needs the click's user activation; the message works without it.
+      await open.focus().catch(() => undefined);
+      open.postMessage({ type: "notify.open", url: target, id: event.notification.data?.id ?? null });
+      return undefined;
     }),
   );
 });

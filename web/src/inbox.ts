@@ -1,6 +1,7 @@
 import type { ListQuery, Notification, NotifyClient } from "../../clients/notify-js/src/index.js";
 import { $, h, input, timeAgo } from "./dom.js";
 import type { Alerts } from "./alerts.js";
+import { SeenTracker } from "./seen.js";
 
 const PAGE = 20;
 
@@ -8,8 +9,10 @@ type SyncMessage = { type: "read"; id: string } | { type: "read_all" } | { type:
 
 /**
  * The inbox: newest first, paged by `before` as the list scrolls, live inserts from the client,
- * and a live unread badge. Tabs of the same browser tell each other about reads and deletes
- * over a BroadcastChannel so every tab's badge follows at once.
+ * and a live badge of **unseen** notifications (`unseen_count`; unread stays in the list's status).
+ * Items the page shows are marked seen in batches ({@link SeenTracker}); the server's `seen` frames
+ * lower the badge of the user's other tabs and devices. Tabs of the same browser also tell each other
+ * about reads and deletes over a BroadcastChannel so every tab's badge follows at once.
  */
 export class Inbox {
   private readonly items = new Map<string, Notification>();
@@ -19,13 +22,18 @@ export class Inbox {
   private exhausted = false;
   private loading: Promise<void> | null = null;
   private generation = 0;
-  private unread = 0;
+  private unseen = 0;
+  private readonly seen: SeenTracker;
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
   /** Bumped by every live change of the count, so a REST count requested before it is never applied over it. */
   private liveEpoch = 0;
   private readonly sync: BroadcastChannel | null = typeof BroadcastChannel !== "undefined" ? new BroadcastChannel("notify.inbox") : null;
 
-  constructor(private readonly client: NotifyClient, private readonly alerts: Alerts) {}
+  constructor(private readonly client: NotifyClient, private readonly alerts: Alerts) {
+    this.seen = new SeenTracker(client, this.list, () => !$("view-inbox").hidden, (ids) => {
+      for (const id of ids) this.applySeen(id);
+    });
+  }
 
   start(): void {
     this.list.append(this.sentinel);
@@ -39,12 +47,16 @@ export class Inbox {
     }, { root: this.list, rootMargin: "200px" }).observe(this.sentinel);
 
     this.client.on("notification", (n) => this.onLive(n));
-    this.client.on("unread_count", ({ count }) => this.setUnread(count));
+    this.client.on("unread_count", ({ unseen }) => {
+      if (unseen !== undefined) this.setUnseen(unseen);
+      else this.scheduleRefresh(0);
+    });
+    this.client.on("seen", ({ id }) => this.applySeen(id));
     // Reads and deletes made elsewhere (another tab, another device) arrive as frames from the server.
     this.client.on("read", (r) => {
       if (r.all) {
         for (const id of this.items.keys()) this.applyRead(id);
-        this.setUnread(0);
+        this.setUnseen(0);
       } else if (r.id) {
         this.applyRead(r.id);
       }
@@ -60,8 +72,14 @@ export class Inbox {
     void this.reload();
   }
 
-  get unreadCount(): number {
-    return this.unread;
+  /** What the badge shows. */
+  get unseenCount(): number {
+    return this.unseen;
+  }
+
+  /** The inbox view became visible again: what it shows now counts as seen. */
+  shown(): void {
+    this.seen.collect();
   }
 
   private query(): ListQuery {
@@ -84,7 +102,10 @@ export class Inbox {
   async reload(): Promise<void> {
     this.generation++;
     this.items.clear();
-    for (const li of [...this.list.querySelectorAll("li.item")]) li.remove();
+    for (const li of [...this.list.querySelectorAll("li.item")]) {
+      this.seen.forget(li);
+      li.remove();
+    }
     this.cursor = null;
     this.exhausted = false;
     this.loading = null;
@@ -104,7 +125,7 @@ export class Inbox {
         for (const n of page.items) {
           if (this.items.has(n.id)) continue;
           this.items.set(n.id, n);
-          this.list.insertBefore(this.render(n), this.sentinel);
+          this.list.insertBefore(this.watched(this.render(n), n), this.sentinel);
         }
         this.cursor = page.next_cursor;
         this.exhausted = !page.next_cursor;
@@ -134,7 +155,7 @@ export class Inbox {
       this.scheduleRefresh(0);
       return;
     }
-    if (n.status !== "read") this.setUnread(this.unread + 1);
+    if (!n.seen_at) this.setUnseen(this.unseen + 1);
     this.alerts.notify(n);
     if (this.matches(n)) {
       this.items.set(n.id, n);
@@ -142,6 +163,7 @@ export class Inbox {
       li.classList.add("fresh");
       const first = this.list.querySelector("li.item");
       this.list.insertBefore(li, first ?? this.sentinel);
+      this.watched(li, n);
       $("inbox-empty").hidden = true;
     }
     // The server's count is the truth (other tabs, other devices); the local +1 is for speed.
@@ -185,7 +207,7 @@ export class Inbox {
     try {
       await this.client.markAllRead();
       for (const id of this.items.keys()) this.applyRead(id);
-      this.setUnread(0);
+      this.setUnseen(0);
       this.sync?.postMessage({ type: "read_all" } satisfies SyncMessage);
     } catch (err) {
       this.alerts.toast("Could not mark all read", String(err), "error");
@@ -206,7 +228,7 @@ export class Inbox {
     if (msg.type === "read") this.applyRead(msg.id);
     else if (msg.type === "read_all") {
       for (const id of this.items.keys()) this.applyRead(id);
-      this.setUnread(0);
+      this.setUnseen(0);
     }
     else if (msg.type === "deleted") this.applyDelete(msg.id);
     this.scheduleRefresh(0);
@@ -217,9 +239,31 @@ export class Inbox {
     const n = this.items.get(id);
     if (!n || n.status === "read") return;
     n.status = "read";
-    this.setUnread(Math.max(0, this.unread - 1));
+    // Reading marks seen too.
+    if (!n.seen_at) {
+      n.seen_at = new Date().toISOString();
+      this.setUnseen(Math.max(0, this.unseen - 1));
+    }
     this.replace(n);
     this.scheduleRefresh(300);
+  }
+
+  private applySeen(id: string): void {
+    this.liveEpoch++;
+    const n = this.items.get(id);
+    if (n && !n.seen_at) {
+      n.seen_at = new Date().toISOString();
+      this.setUnseen(Math.max(0, this.unseen - 1));
+      this.replace(n);
+    }
+    // An item this tab does not hold (another view, not loaded yet): the server's count decides.
+    this.scheduleRefresh(n ? 300 : 0);
+  }
+
+  /** Has the seen tracker watch a row of an unseen item. */
+  private watched(li: HTMLLIElement, n: Notification): HTMLLIElement {
+    if (!n.seen_at) this.seen.watch(li);
+    return li;
   }
 
   private applyDelete(id: string): void {
@@ -227,7 +271,11 @@ export class Inbox {
     const n = this.items.get(id);
     if (!n) return;
     this.items.delete(id);
-    this.list.querySelector(`li[data-id="${CSS.escape(id)}"]`)?.remove();
+    const li = this.list.querySelector(`li[data-id="${CSS.escape(id)}"]`);
+    if (li) {
+      this.seen.forget(li);
+      li.remove();
+    }
     $("inbox-empty").hidden = this.items.size > 0;
     this.scheduleRefresh(0);
   }
@@ -235,8 +283,9 @@ export class Inbox {
   private replace(n: Notification): void {
     const old = this.list.querySelector(`li[data-id="${CSS.escape(n.id)}"]`);
     if (!old) return;
+    this.seen.forget(old);
     if (!this.matches(n)) old.remove();
-    else old.replaceWith(this.render(n));
+    else old.replaceWith(this.watched(this.render(n), n));
   }
 
   private scheduleRefresh(delayMs: number): void {
@@ -245,18 +294,18 @@ export class Inbox {
       this.refreshTimer = null;
       try {
         const epoch = this.liveEpoch;
-        const count = await this.client.rest.unreadCount();
+        const count = await this.client.rest.unseenCount();
         // A live event changed the count while the request was in flight: its answer may predate it, so ask again.
         if (epoch !== this.liveEpoch) this.scheduleRefresh(0);
-        else this.setUnread(count);
+        else this.setUnseen(count);
       } catch {
         /* the next event refreshes again */
       }
     }, delayMs);
   }
 
-  private setUnread(count: number): void {
-    this.unread = count;
+  private setUnseen(count: number): void {
+    this.unseen = count;
     const badge = $("badge");
     badge.textContent = count > 99 ? "99+" : String(count);
     badge.dataset.count = String(count);
@@ -268,7 +317,7 @@ export class Inbox {
     const meta = [n.type, n.source, timeAgo(n.created_at)].filter(Boolean).join(" · ");
     return h(
       "li",
-      { class: "item", "data-id": n.id, "data-status": n.status, "data-severity": n.severity },
+      { class: "item", "data-id": n.id, "data-status": n.status, "data-seen": n.seen_at ? "true" : "false", "data-severity": n.severity },
       h("span", { class: "sev" }),
       h(
         "div",

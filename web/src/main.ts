@@ -6,6 +6,7 @@ import { Tasks } from "./tasks.js";
 import { Admin, describe } from "./admin.js";
 import { Alerts } from "./alerts.js";
 import { setUpPush } from "./push.js";
+import { BulkBar } from "./bulk.js";
 import { clearSession, freshToken, loadSession, signIn, type Session } from "./session.js";
 
 /** `GET /api/config`: where the Realtime replicas and the Worker are (empty = this origin). */
@@ -98,17 +99,20 @@ function start(config: ClientConfig, session: Session): void {
     location.reload();
   });
 
-  void setUpPush(apiBase, config.vapid_public_key, () => freshToken(apiBase, session)).catch(() => undefined);
+  void setUpPush(client.rest, config.vapid_public_key).catch(() => undefined);
 
   const alerts = new Alerts();
   const inbox = new Inbox(client, alerts);
   const tasks = new Tasks(client);
   const preferences = new PreferencesCard(client, alerts);
-  // Channel publications and broadcasts are not inbox items: they show as toasts.
+  const bulk = new BulkBar(client, alerts);
+  // Channel publications and broadcasts are not inbox items: they show as toasts, unless the user's
+  // preference for their type is "inbox" (the server already dropped those set to "off").
   client.subscribe("public:news");
   client.on("message", (m) => {
     if (m.channel === "admin" || String(m.channel ?? "").startsWith("admin:")) return;
-    const p = (m.payload ?? {}) as { level?: string; title?: string };
+    const p = (m.payload ?? {}) as { level?: string; title?: string; type?: string };
+    if (preferences.modeFor(p.type) !== "live") return;
     alerts.toast(p.title ?? (m.channel ? `#${m.channel}` : "Broadcast"), describe(m.payload), p.level ?? "info");
   });
   const admin = session.admin ? new Admin(client, session, config.worker_url, realtime, () => freshToken(apiBase, session)) : null;
@@ -125,11 +129,13 @@ function start(config: ClientConfig, session: Session): void {
     }
     if (isAdmin) admin!.activate();
     else admin?.deactivate();
+    if (!isAdmin) inbox.shown();
   };
   window.addEventListener("hashchange", route);
   route();
 
   inbox.start();
+  bulk.start();
   tasks.start();
   preferences.start();
   client.connect();

@@ -8,8 +8,10 @@ import type { Alerts } from "./alerts.js";
  * from another tab is never overwritten silently; that tab's change reloads this one.
  */
 export class PreferencesCard {
-  private types: Record<string, DeliveryMode> = {};
+  /** Type → mode per channel (`in_app`, and `push` when chosen). */
+  private types: Record<string, { in_app?: DeliveryMode; push?: DeliveryMode }> = {};
   private version = 0;
+  private loaded: Preferences | null = null;
 
   constructor(private readonly client: NotifyClient, private readonly alerts: Alerts) {}
 
@@ -18,7 +20,8 @@ export class PreferencesCard {
     $("pref-add").addEventListener("click", () => {
       const type = input("pref-type").value.trim();
       if (!type) return;
-      this.types[type] = ($("pref-mode") as HTMLSelectElement).value as DeliveryMode;
+      const push = ($("pref-push") as HTMLSelectElement).value as DeliveryMode | "";
+      this.types[type] = { in_app: ($("pref-mode") as HTMLSelectElement).value as DeliveryMode, ...(push ? { push } : {}) };
       input("pref-type").value = "";
       this.render();
     });
@@ -47,7 +50,7 @@ export class PreferencesCard {
     const quiet = (input("quiet-on") as HTMLInputElement).checked
       ? { start: input("quiet-start").value, end: input("quiet-end").value, time_zone: input("quiet-zone").value.trim() }
       : null;
-    const types = Object.fromEntries(Object.entries(this.types).map(([type, mode]) => [type, { in_app: mode }]));
+    const types = this.types;
     try {
       this.show(await this.client.rest.putPreferences({ types, quiet_hours: quiet }, this.version));
       $("pref-status").textContent = `Saved (version ${this.version})`;
@@ -57,11 +60,26 @@ export class PreferencesCard {
     }
   }
 
+  /**
+   * The in-app mode for a message of `type` on `channel` now, resolved as the server does (the user's
+   * entry, the user's `*`, the default entry, the default `*`, else live; quiet hours make live inbox).
+   * The server already dropped what is `off`; broadcasts whose mode is `inbox` get no toast.
+   */
+  modeFor(type: string | undefined): DeliveryMode {
+    const p = this.loaded;
+    if (!p) return "live";
+    const pick = (types: Preferences["types"] | null, key: string) => types?.[key]?.in_app;
+    const mode = (type ? pick(p.types, type) : undefined) ?? pick(p.types, "*")
+      ?? (type ? pick(p.defaults, type) : undefined) ?? pick(p.defaults, "*") ?? "live";
+    return mode === "live" && p.quiet_hours && inQuietHours(p.quiet_hours.start, p.quiet_hours.end, p.quiet_hours.time_zone) ? "inbox" : mode;
+  }
+
   private show(p: Preferences): void {
+    this.loaded = p;
     this.version = p.version;
     this.types = {};
     for (const [type, channels] of Object.entries(p.types)) {
-      if (channels.in_app) this.types[type] = channels.in_app;
+      this.types[type] = { ...(channels.in_app ? { in_app: channels.in_app } : {}), ...(channels.push ? { push: channels.push } : {}) };
     }
     (input("quiet-on") as HTMLInputElement).checked = p.quiet_hours !== null;
     if (p.quiet_hours) {
@@ -75,9 +93,21 @@ export class PreferencesCard {
 
   private render(): void {
     const list = $("pref-list");
-    list.replaceChildren(...Object.entries(this.types).map(([type, mode]) =>
-      h("li", { "data-type": type, "data-mode": mode },
-        h("span", {}, `${type}: ${mode === "inbox" ? "inbox only" : mode}`),
+    const push = (mode: DeliveryMode | undefined) => mode === undefined ? "" : mode === "live" ? " · push when away" : " · no push";
+    list.replaceChildren(...Object.entries(this.types).map(([type, { in_app: mode = "live", push: pushMode }]) =>
+      h("li", { "data-type": type, "data-mode": mode, "data-push": pushMode ?? "" },
+        h("span", {}, `${type}: ${mode === "inbox" ? "inbox only" : mode}${push(pushMode)}`),
         h("button", { type: "button", class: "remove", title: `Remove ${type}` }, "×"))));
   }
+}
+
+/** Whether now, in `zone`, falls in the `HH:mm` window (an end before the start wraps over midnight). */
+function inQuietHours(start: string, end: string, zone: string): boolean {
+  let now: string;
+  try {
+    now = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone }).format(new Date());
+  } catch {
+    return false;
+  }
+  return start <= end ? now >= start && now < end : now >= start || now < end;
 }

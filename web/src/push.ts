@@ -1,8 +1,15 @@
+import type { NotifyRest, PushSubscriptionInput } from "../../clients/notify-js/src/index.js";
 import { $ } from "./dom.js";
 
 /** Web Push for closed tabs: registers `/sw.js` and, once the user allows notifications, this browser's subscription. */
-export async function setUpPush(apiBase: string, vapidPublicKey: string | null, token: () => Promise<string>): Promise<void> {
+export async function setUpPush(rest: NotifyRest, vapidPublicKey: string | null): Promise<void> {
   if (!("serviceWorker" in navigator)) return;
+  // A click on a pushed notification focuses this tab and asks it to show the inbox.
+  navigator.serviceWorker.addEventListener("message", (e: MessageEvent<{ type?: string; url?: string }>) => {
+    if (e.data?.type !== "notify.open") return;
+    location.hash = new URL(e.data.url ?? "/", location.href).hash || "#/";
+    window.focus();
+  });
   const registration = await navigator.serviceWorker.register("/sw.js");
   if (!vapidPublicKey || !("PushManager" in window) || !("Notification" in window)) return;
   const button = $("push-enable") as HTMLButtonElement;
@@ -10,12 +17,8 @@ export async function setUpPush(apiBase: string, vapidPublicKey: string | null, 
     const subscription =
       (await registration.pushManager.getSubscription()) ??
       (await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: vapidPublicKey }));
-    const res = await fetch(`${apiBase}/api/me/push-subscriptions`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Authorization: `Bearer ${await token()}` },
-      body: JSON.stringify(subscription.toJSON()),
-    });
-    button.hidden = res.ok;
+    await rest.savePushSubscription(subscription.toJSON() as PushSubscriptionInput);
+    button.hidden = true;
   };
   if (Notification.permission === "granted") {
     await subscribe();

@@ -38,6 +38,10 @@ internal static class MongoNotificationDocument
     public const string Prev = "prev";
     /// <summary>Present (true) while the notification is in the outbox, not yet published.</summary>
     public const string Pending = "pending";
+    /// <summary>Present while the notification waits for Web Push: since when (<c>IPushOutbox</c>).</summary>
+    public const string PushDue = "push_due";
+    /// <summary>Present while a Worker holds the push claim: until when.</summary>
+    public const string PushLease = "push_lease";
 
     private static readonly JsonWriterSettings MetadataJson = new() { OutputMode = JsonOutputMode.RelaxedExtendedJson, Indent = false };
 

@@ -19,7 +19,7 @@ namespace Notify.Core.Storage.Mongo;
 /// so it becomes visible after every document with a smaller id. Deleting a user's document first
 /// raises the user's floor (<c>notification_floors</c>), so later ids also go above deleted ones.
 /// </remarks>
-public sealed class MongoNotificationStore : INotificationStore
+public sealed partial class MongoNotificationStore : INotificationStore
 {
     /// <summary>The collection name.</summary>
     public const string CollectionName = "notifications";
@@ -91,6 +91,7 @@ public sealed class MongoNotificationStore : INotificationStore
                 PrevIndex, MongoNotificationDocument.Prev, unique: true),
             PartialIndex(keys.Ascending(MongoNotificationDocument.Pending).Ascending(MongoNotificationDocument.Id),
                 "pending_id", MongoNotificationDocument.Pending, unique: false),
+            PartialIndex(keys.Ascending(MongoNotificationDocument.PushDue), "push_due", MongoNotificationDocument.PushDue, unique: false),
         ], cancellationToken);
     }
 
@@ -111,6 +112,7 @@ public sealed class MongoNotificationStore : INotificationStore
             var document = MongoNotificationDocument.ToBson(stored, idempotency);
             document.Add(MongoNotificationDocument.Prev, prev);
             document.Add(MongoNotificationDocument.Pending, true);
+            document.Add(MongoNotificationDocument.PushDue, new BsonDateTime(stored.CreatedAt.UtcDateTime));
             try
             {
                 await _collection.InsertOneAsync(document, options: null, cancellationToken);
@@ -385,7 +387,9 @@ public sealed class MongoNotificationStore : INotificationStore
             .Set(MongoNotificationDocument.SnoozedUntil, BsonNull.Value)
             .Set(MongoNotificationDocument.Status, MongoNotificationDocument.StatusName(NotificationStatus.Unread))
             .Set(MongoNotificationDocument.ReadAt, BsonNull.Value)
-            .Set(MongoNotificationDocument.SeenAt, BsonNull.Value);
+            .Set(MongoNotificationDocument.SeenAt, BsonNull.Value)
+            .Set(MongoNotificationDocument.PushDue, new BsonDateTime(now.UtcDateTime))
+            .Unset(MongoNotificationDocument.PushLease);
         var options = new FindOneAndUpdateOptions<BsonDocument>
         {
             Sort = Builders<BsonDocument>.Sort.Ascending(MongoNotificationDocument.SnoozedUntil),

@@ -11,7 +11,7 @@ namespace Notify.Core.Storage.Sqlite;
 /// idempotent creates race-safe across them. The writer's lock also orders ids: a create reads the user's
 /// greatest id and inserts above it inside one write transaction, which no other process can interleave with.
 /// </summary>
-public sealed class SqliteNotificationStore(SqliteDatabase database) : INotificationStore
+public sealed partial class SqliteNotificationStore(SqliteDatabase database) : INotificationStore
 {
     private const string Columns = "id, user_id, type, title, content, link, source, severity, status, created_at, read_at, metadata, seen_at, archived_at, snoozed_until";
 
@@ -19,8 +19,8 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
     private const int ColumnCount = 15;
 
     private const string InsertSql = $"""
-        INSERT INTO notifications ({Columns}, idempotency_key, idempotency_caller, request_hash, pending)
-        VALUES ($id, $user, $type, $title, $content, $link, $source, $severity, $status, $created, $read, $metadata, $seen, $archived, $snoozed, $key, $caller, $hash, 1)
+        INSERT INTO notifications ({Columns}, idempotency_key, idempotency_caller, request_hash, pending, push_due)
+        VALUES ($id, $user, $type, $title, $content, $link, $source, $severity, $status, $created, $read, $metadata, $seen, $archived, $snoozed, $key, $caller, $hash, 1, $created)
         ON CONFLICT (user_id, idempotency_caller, idempotency_key) DO NOTHING
         """;
 
@@ -56,7 +56,7 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
     // One statement: each due row is cleared by exactly one writer (SQLite has one writer per file), and
     // RETURNING hands that writer the rows it cleared.
     private const string WakeSql = $"""
-        UPDATE notifications SET snoozed_until = NULL, status = 0, read_at = NULL, seen_at = NULL
+        UPDATE notifications SET snoozed_until = NULL, status = 0, read_at = NULL, seen_at = NULL, push_due = $now, push_lease = NULL
         WHERE rowid IN (SELECT rowid FROM notifications WHERE snoozed_until IS NOT NULL AND snoozed_until <= $now ORDER BY snoozed_until LIMIT $limit)
         RETURNING {Columns}
         """;
@@ -78,7 +78,8 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
         """;
 
     // Times are Unix milliseconds; status 0 = unread, 1 = read; severity is the enum's name; pending 1 = in
-    // the outbox (not yet published). notification_floors keeps, per user, the greatest id deleted.
+    // the outbox (not yet published); push_due = waiting for Web Push since, push_lease = claimed until
+    // (IPushOutbox). notification_floors keeps, per user, the greatest id deleted.
     internal const string SchemaSql = """
         CREATE TABLE IF NOT EXISTS notifications (
             id              TEXT    NOT NULL,
@@ -99,7 +100,9 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
             idempotency_key TEXT,
             idempotency_caller TEXT,
             request_hash    TEXT,
-            pending         INTEGER NOT NULL DEFAULT 0
+            pending         INTEGER NOT NULL DEFAULT 0,
+            push_due        INTEGER,
+            push_lease      INTEGER
         );
         CREATE UNIQUE INDEX IF NOT EXISTS ux_notifications_user_id ON notifications (user_id, id);
         CREATE INDEX IF NOT EXISTS ix_notifications_user_status_id ON notifications (user_id, status, id);
@@ -113,6 +116,7 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
     [
         ("idempotency_caller", "TEXT"), ("request_hash", "TEXT"),
         ("seen_at", "INTEGER"), ("archived_at", "INTEGER"), ("snoozed_until", "INTEGER"),
+        ("push_due", "INTEGER"), ("push_lease", "INTEGER"),
     ];
 
     private const string IdempotencyIndexSql = """
@@ -120,6 +124,7 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
         CREATE UNIQUE INDEX IF NOT EXISTS ux_notifications_user_caller_idempotency
             ON notifications (user_id, idempotency_caller, idempotency_key);
         CREATE INDEX IF NOT EXISTS ix_notifications_snoozed_until ON notifications (snoozed_until) WHERE snoozed_until IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS ix_notifications_push_due ON notifications (push_due) WHERE push_due IS NOT NULL;
         """;
 
     // Added in schema version 2 (a file made by version 1 gets the pending column first).
@@ -280,7 +285,11 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
         }, cancellationToken);
     }
 
-    public async Task MarkPublishedAsync(IReadOnlyCollection<NotificationKey> notifications, CancellationToken cancellationToken)
+    public Task MarkPublishedAsync(IReadOnlyCollection<NotificationKey> notifications, CancellationToken cancellationToken) =>
+        UpdateEachAsync(MarkPublishedSql, notifications, cancellationToken);
+
+    /// <summary>Runs <paramref name="sql"/> (parameters <c>$user</c>, <c>$id</c>) for each notification, in one write.</summary>
+    private async Task UpdateEachAsync(string sql, IReadOnlyCollection<NotificationKey> notifications, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(notifications);
         if (notifications.Count == 0)
@@ -291,7 +300,7 @@ public sealed class SqliteNotificationStore(SqliteDatabase database) : INotifica
         {
             foreach (var (userId, id) in notifications)
             {
-                var update = session.Command(MarkPublishedSql);
+                var update = session.Command(sql);
                 update.Parameters.AddWithValue("$user", userId);
                 update.Parameters.AddWithValue("$id", id);
                 update.ExecuteNonQuery();

@@ -238,6 +238,30 @@ export class NotifyClient extends Emitter<NotifyEvents> {
     this.emit("seen", { id });
   }
 
+  /**
+   * Marks several notifications seen (what a list just showed) through REST, at most `concurrency` requests
+   * at a time, emitting `seen` for each one that succeeded; returns those ids. Ids that failed (gone, 404) are
+   * left out rather than thrown, so one deleted item does not stop the batch.
+   */
+  async markSeenMany(ids: readonly string[], concurrency = 4, signal?: AbortSignal): Promise<string[]> {
+    const done: string[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length) {
+        const id = ids[next++]!;
+        try {
+          await this.rest.markSeen(id, signal);
+          done.push(id);
+          this.emit("seen", { id });
+        } catch (err) {
+          if (signal?.aborted) throw err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, ids.length)) }, worker));
+    return done;
+  }
+
   /** Archives (or, with `archived` false, unarchives) a notification through REST, then emits `archived`. */
   async archive(id: string, archived = true, signal?: AbortSignal): Promise<void> {
     await (archived ? this.rest.archive(id, signal) : this.rest.unarchive(id, signal));

@@ -1,5 +1,5 @@
 export { NotifyClient, type NotifyClientOptions } from "./client.js";
-export { NotifyRest, NotifyHttpError, type RestOptions, type ListQuery, type Page, type CreateNotification, type Broadcast, type WsStats, type TaskSnapshot, type BatchSnapshot, type SuppressedNotification, type BulkAction, type BulkResult } from "./rest.js";
+export { NotifyRest, NotifyHttpError, type RestOptions, type ListQuery, type Page, type CreateNotification, type Broadcast, type WsStats, type TaskSnapshot, type BatchSnapshot, type SuppressedNotification, type BulkAction, type BulkResult, type PushSubscriptionInput, type StoredPushSubscription } from "./rest.js";
 export { Backoff, type BackoffOptions } from "./backoff.js";
 export { DedupeSet, compareIds } from "./dedupe.js";
 export { Emitter } from "./emitter.js";

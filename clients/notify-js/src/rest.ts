@@ -56,6 +56,21 @@ export interface BulkAction {
   status?: "unread" | "read";
 }
 
+/** What `POST /api/me/push-subscriptions` takes: a browser's `PushSubscription.toJSON()` (`expirationTime` is ignored). */
+export interface PushSubscriptionInput {
+  endpoint: string;
+  keys: { p256dh: string; auth: string };
+  expirationTime?: number | null;
+}
+
+/** A registered push subscription (one per device). */
+export interface StoredPushSubscription {
+  id: string;
+  endpoint: string;
+  keys: { p256dh: string; auth: string };
+  created_at: string;
+}
+
 export interface BulkResult {
   updated: number;
   /** More matched than one request changes (10,000): send it again. */
@@ -198,6 +213,27 @@ export class NotifyRest {
   /** Replaces the caller's preferences; with `ifMatch` (a `version`) a concurrent change is a 412 {@link NotifyHttpError}. */
   putPreferences(preferences: PreferencesInput, ifMatch?: number, signal?: AbortSignal): Promise<Preferences> {
     return this.request("PUT", "/api/me/preferences", preferences, signal, true, ifMatch === undefined ? undefined : { "If-Match": `"${ifMatch}"` });
+  }
+
+  /**
+   * Registers this browser's push subscription (`PushSubscription.toJSON()` fits as is). Idempotent by
+   * endpoint: a new device answers 201, a known endpoint 200 with its keys replaced; one more than
+   * `Push:MaxSubscriptionsPerUser` is a 409 {@link NotifyHttpError}.
+   */
+  savePushSubscription(subscription: PushSubscriptionInput, signal?: AbortSignal): Promise<StoredPushSubscription> {
+    const { endpoint, keys } = subscription;
+    return this.request("POST", "/api/me/push-subscriptions", { endpoint, keys }, signal);
+  }
+
+  /** The caller's push subscriptions (devices), oldest first. */
+  async pushSubscriptions(signal?: AbortSignal): Promise<StoredPushSubscription[]> {
+    const body = await this.request<{ items: StoredPushSubscription[] }>("GET", "/api/me/push-subscriptions", undefined, signal);
+    return body.items;
+  }
+
+  /** Removes one of the caller's push subscriptions (404 {@link NotifyHttpError} when it is not theirs or gone). */
+  deletePushSubscription(id: string, signal?: AbortSignal): Promise<void> {
+    return this.request("DELETE", `/api/me/push-subscriptions/${encodeURIComponent(id)}`, undefined, signal);
   }
 
   /** The admin's default preferences per type (admin). */

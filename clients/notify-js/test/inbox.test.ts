@@ -78,6 +78,33 @@ test("NotifyClient_markSeenArchiveSnooze_callRestAndEmit", async () => {
   ]);
 });
 
+test("NotifyClient_markSeenMany_marksEachOnceAtBoundedConcurrency_skipsFailures", async () => {
+  let inFlight = 0;
+  let peak = 0;
+  const slow = async (status: number) => {
+    inFlight++;
+    peak = Math.max(peak, inFlight);
+    await new Promise((r) => setTimeout(r, 5));
+    inFlight--;
+    return { status };
+  };
+  const routes: Record<string, () => Promise<{ status: number }>> = {};
+  const ids = ["01A", "01B", "01C", "01D", "01E", "01F"];
+  for (const id of ids) routes[`POST /api/notifications/${id}/seen`] = () => slow(id === "01C" ? 404 : 204);
+  const api = fakeFetch(routes);
+  const { client } = setup({ fetch: api.fetch });
+  const events: unknown[] = [];
+  client.on("seen", (e) => events.push(e.id));
+
+  const done = await client.markSeenMany(ids, 2);
+
+  assert.deepEqual([...done].sort(), ["01A", "01B", "01D", "01E", "01F"]);
+  assert.deepEqual([...events].sort(), ["01A", "01B", "01D", "01E", "01F"]);
+  assert.equal(api.calls.length, 6);
+  assert.ok(peak <= 2, `at most 2 requests at once, saw ${peak}`);
+  assert.deepEqual(await client.markSeenMany([]), []);
+});
+
 test("NotifyRest_listFiltersBulkAndUnseenCount_useTheDocumentedRoutes", async () => {
   let bulkBody: unknown;
   let snoozeBody: unknown;
