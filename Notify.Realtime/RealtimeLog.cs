@@ -58,6 +58,12 @@ internal static partial class RealtimeLog
     [LoggerMessage(104, LogLevel.Warning, "Catching up {Kind} topic {Key} failed; its clients resume on reconnect")]
     public static partial void CatchUpFailed(ILogger logger, Exception exception, BusTopicKind kind, string key);
 
+    [LoggerMessage(107, LogLevel.Warning, "A Redis Cluster node whose subscription connection was lost owns no slots any more (a replica was promoted); reconfigured, catching up")]
+    public static partial void ShardPromoted(ILogger logger);
+
+    [LoggerMessage(108, LogLevel.Debug, "Reloading the Redis Cluster's slot map failed; trying again in a second")]
+    public static partial void ShardCheckFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(105, LogLevel.Warning, "Waiting for the restored Redis subscriptions failed; trying again")]
     public static partial void SubscriberPingFailed(ILogger logger, Exception exception);
 

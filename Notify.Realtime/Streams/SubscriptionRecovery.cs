@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Notify.Core.Messaging;
@@ -26,6 +28,7 @@ internal sealed class SubscriptionRecovery(
     ConnectionRegistry registry,
     INotificationStore store,
     IMessageBus bus,
+    RedisChannels channels,
     ProgressStreams progress,
     IOptionsMonitor<RealtimeOptions> options,
     TimeProvider time,
@@ -39,10 +42,27 @@ internal sealed class SubscriptionRecovery(
 
     private static readonly TimeSpan PingRetry = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>How often the cluster's slot map is read while a lost subscription connection's node stays away.</summary>
+    private static readonly TimeSpan ShardCheck = TimeSpan.FromSeconds(1);
+
+    /// <summary>Longest wait for the sharded subscriptions to move to a promoted replica.</summary>
+    private static readonly TimeSpan SettleLimit = TimeSpan.FromSeconds(10);
+
+    /// <summary>When, after a promotion's catch-up, a second one runs.</summary>
+    private static readonly TimeSpan SecondCatchUp = TimeSpan.FromSeconds(2);
+
     private readonly Channel<bool> _restored = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    // The servers whose subscription connection failed and has not come back.
+    private readonly ConcurrentDictionary<EndPoint, bool> _lost = new();
+
+    private int _watchingShards;
+
+    private CancellationToken _stopping;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        _stopping = stoppingToken;
         redis.ConnectionFailed += OnConnectionFailed;
         redis.ConnectionRestored += OnConnectionRestored;
         try
@@ -69,7 +89,15 @@ internal sealed class SubscriptionRecovery(
         if (e.ConnectionType == ConnectionType.Subscription)
         {
             RealtimeLog.SubscriptionLost(logger, e.FailureType.ToString());
+            if (e.EndPoint is { } endPoint)
+            {
+                _lost[endPoint] = true;
+            }
             registry.SuspendFeeds();
+            if (Interlocked.Exchange(ref _watchingShards, 1) == 0)
+            {
+                _ = WatchForPromotionAsync();
+            }
         }
     }
 
@@ -77,8 +105,98 @@ internal sealed class SubscriptionRecovery(
     {
         if (e.ConnectionType == ConnectionType.Subscription)
         {
+            if (e.EndPoint is { } endPoint)
+            {
+                _lost.TryRemove(endPoint, out _);
+            }
             _restored.Writer.TryWrite(true);
         }
+    }
+
+    /// <summary>
+    /// On a Redis Cluster a primary that died for good never gets its subscription connection back: its
+    /// replica is promoted and owns its slots instead. While a lost node stays away, the client reloads the
+    /// cluster's slot map once a second (which also moves the sharded subscriptions to the slots' current
+    /// owners); when no lost node owns a slot any more, the topics are caught up as after a restore.
+    /// </summary>
+    private async Task WatchForPromotionAsync()
+    {
+        try
+        {
+            while (!_lost.IsEmpty)
+            {
+                await Task.Delay(ShardCheck, time, _stopping);
+                if (!IsCluster())
+                {
+                    continue;
+                }
+                try
+                {
+                    await redis.ConfigureAsync();
+                }
+                catch (Exception ex) when (ex is RedisException or TimeoutException)
+                {
+                    RealtimeLog.ShardCheckFailed(logger, ex);
+                    continue;
+                }
+                if (!_lost.IsEmpty && LostNodesOwnNoSlots())
+                {
+                    await WaitForShardedSubscriptionsAsync();
+                    _lost.Clear();
+                    RealtimeLog.ShardPromoted(logger);
+                    _restored.Writer.TryWrite(true);
+                    // A publication that reached a new owner just before this instance's subscription did is
+                    // found by a second catch-up (late, not lost; what was passed on already is skipped).
+                    await Task.Delay(SecondCatchUp, time, _stopping);
+                    _restored.Writer.TryWrite(true);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            Volatile.Write(ref _watchingShards, 0);
+            if (!_lost.IsEmpty && !_stopping.IsCancellationRequested && Interlocked.Exchange(ref _watchingShards, 1) == 0)
+            {
+                _ = WatchForPromotionAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits (at most <see cref="SettleLimit"/>) until every sharded subscription this instance holds (the
+    /// user buckets', its channel topics') sits on a connected node that was not lost.
+    /// </summary>
+    private async Task WaitForShardedSubscriptionsAsync()
+    {
+        var subscriber = redis.GetSubscriber();
+        var names = channels.EveryUserBucket()
+            .Concat(registry.Feeds().Where(f => f.Topic.Kind == BusTopicKind.Channel).Select(f => channels.For(f.Topic)))
+            .Select(RedisChannel.Sharded)
+            .ToArray();
+        var deadline = time.GetUtcNow() + SettleLimit;
+        while (time.GetUtcNow() < deadline
+               && !names.All(name => subscriber.SubscribedEndpoint(name) is { } at && !_lost.ContainsKey(at) && redis.GetServer(at).IsConnected))
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), time, _stopping);
+        }
+    }
+
+    private bool IsCluster() => redis.GetServers().Any(server => server.IsConnected && server.ServerType == ServerType.Cluster);
+
+    /// <summary>Whether the client's current slot map (read from a connected node) gives no slot to any lost node.</summary>
+    private bool LostNodesOwnNoSlots()
+    {
+        foreach (var server in redis.GetServers())
+        {
+            if (server.IsConnected && !_lost.ContainsKey(server.EndPoint) && server.ClusterConfiguration is { } nodes)
+            {
+                return _lost.Keys.All(lost => nodes[lost] is not { } node || node.Slots.Count == 0);
+            }
+        }
+        return false;
     }
 
     /// <summary>

@@ -18,7 +18,7 @@ public sealed class ClusterFailoverTests(ClusterDeployment deployment) : IClassF
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Fact(Skip = "Known gap (docs/operations.md, Redis Cluster): after a primary dies for good, Realtime holds live frames until its subscription connection to the dead node is restored, which never happens.")]
+    [Fact]
     public async Task PrimaryOfTheUsersShardKilled_NotificationsCreatedDuringAndAfterTheFailoverArrive()
     {
         var user = $"cl-fo-{Guid.NewGuid():N}"[..20];
