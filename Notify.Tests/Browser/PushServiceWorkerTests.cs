@@ -32,7 +32,9 @@ public sealed class PushServiceWorkerTests(BrowserSystem system)
         {
             foreach (var version in e!.Value.GetProperty("versions").EnumerateArray())
             {
-                if (version.TryGetProperty("targetId", out var target) && target.GetString() == workerTarget)
+                // An activated version only: a push delivered to one still installing is not handled.
+                if (version.TryGetProperty("targetId", out var target) && target.GetString() == workerTarget
+                    && version.TryGetProperty("status", out var status) && status.GetString() == "activated")
                 {
                     registrationId.TrySetResult(version.GetProperty("registrationId").GetString()!);
                 }
@@ -42,9 +44,13 @@ public sealed class PushServiceWorkerTests(BrowserSystem system)
         var id = await registrationId.Task.WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
 
         var payload = JsonSerializer.Serialize(new { id = "01PUSHTEST", type = "build", title = "Pushed while closed", body = "from the push service", url = "/" });
-        await cdp.SendAsync("ServiceWorker.deliverPushMessage", new Dictionary<string, object> { ["origin"] = origin, ["registrationId"] = id, ["data"] = payload });
+        var push = new Dictionary<string, object> { ["origin"] = origin, ["registrationId"] = id, ["data"] = payload };
+        await cdp.SendAsync("ServiceWorker.deliverPushMessage", push);
 
+        // Delivered again while none is shown (a loaded browser may drop the first to a worker still
+        // starting): the notification's tag makes a second one replace the first, so one is shown either way.
         var watch = Stopwatch.StartNew();
+        var delivered = watch.Elapsed;
         while (true)
         {
             var shown = await page.EvaluateAsync<string[]>(
@@ -54,7 +60,12 @@ public sealed class PushServiceWorkerTests(BrowserSystem system)
                 Assert.Equal(["Pushed while closed|from the push service|01PUSHTEST"], shown);
                 break;
             }
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), "no notification shown");
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "no notification shown");
+            if (watch.Elapsed - delivered > TimeSpan.FromSeconds(3))
+            {
+                await cdp.SendAsync("ServiceWorker.deliverPushMessage", push);
+                delivered = watch.Elapsed;
+            }
             await Task.Delay(100, TestContext.Current.CancellationToken);
         }
     

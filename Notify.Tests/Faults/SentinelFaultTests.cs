@@ -130,9 +130,10 @@ public sealed class SentinelFaultTests : IAsyncLifetime
         // The Api published everything that waited in its outbox.
         await WaitUntilAsync(async () => await UnpublishedCountAsync() == 0, "the outbox empty");
 
-        // Tasks: every accepted task completes. A run whose dequeue answer was lost with the primary is
-        // started again only after its lease expired (attempt 2); no run ever lost its lease to another
-        // while still running, which is the only way one task could run twice at once.
+        // Tasks: every accepted task completes. A run whose dequeue answer, or whose last lease renewal, was
+        // lost with the primary (replication is asynchronous) is started again after its lease expired on the
+        // new primary (attempt 2); a first run still going then finds its lease gone and drops its result.
+        // So each run that lost its lease must be one of the retried tasks, never more of them.
         Assert.True(tasks.Count >= 10, $"only {tasks.Count} tasks were accepted");
         using var owner = new HttpClient { BaseAddress = api.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         owner.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestTokens.For(taskUser));
@@ -149,7 +150,8 @@ public sealed class SentinelFaultTests : IAsyncLifetime
             retried += task.GetProperty("attempts").GetInt32() > 1 ? 1 : 0;
         }
         TestContext.Current.TestOutputHelper?.WriteLine($"{retried} of {tasks.Count} tasks started a second time after their lease expired");
-        Assert.All(workers, w => Assert.DoesNotContain("lost its lease", w.RecentLog, StringComparison.Ordinal));
+        var lostLeases = workers.Sum(w => CountOf(w.RecentLog, "lost its lease"));
+        Assert.True(lostLeases <= retried, $"{lostLeases} runs lost their lease but only {retried} tasks were retried");
 
         // Hangfire: the every-second recovery job ran again after the failover, on the new primary.
         var lastExecution = (RedisKey)$"shf:{_unique}:recurring-job:queue-recover-expired";
@@ -259,5 +261,15 @@ public sealed class SentinelFaultTests : IAsyncLifetime
             Assert.True(deadline.Elapsed < Deadline, "timed out waiting for " + what);
             await Task.Delay(200, Ct);
         }
+    }
+
+    private static int CountOf(string text, string part)
+    {
+        var count = 0;
+        for (var at = text.IndexOf(part, StringComparison.Ordinal); at >= 0; at = text.IndexOf(part, at + part.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+        return count;
     }
 }
