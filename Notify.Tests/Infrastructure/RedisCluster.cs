@@ -49,16 +49,17 @@ public class RedisCluster : IRedisEndpoint, IAsyncLifetime
         {
             _dir = Directory.CreateTempSubdirectory("notify-redis-cluster-").FullName;
             var count = _primaries * (1 + _replicas);
-            Ports = [.. Enumerable.Range(0, count).Select(_ => RedisServer.FreePort())];
-            BusPorts = [.. Enumerable.Range(0, count).Select(_ => RedisServer.FreePort())];
+            var ports = new List<int>();
+            var busPorts = new List<int>();
             for (var i = 0; i < count; i++)
             {
-                _processes.Add(StartNode(Ports[i], BusPorts[i]));
+                var (port, busPort, process) = await StartNodeOnFreePortsAsync([.. ports, .. busPorts]);
+                ports.Add(port);
+                busPorts.Add(busPort);
+                _processes.Add(process);
             }
-            foreach (var port in Ports)
-            {
-                await WaitAsync(port, async node => (await node.PingAsync()) >= TimeSpan.Zero, "answer PING");
-            }
+            Ports = ports;
+            BusPorts = busPorts;
             await FormAsync();
         }
         catch
@@ -168,6 +169,52 @@ public class RedisCluster : IRedisEndpoint, IAsyncLifetime
 
     /// <summary>The text of <c>CLUSTER INFO</c> on one node.</summary>
     protected static async Task<string> ClusterInfoAsync(IServer node) => ((string?)await node.ExecuteAsync("CLUSTER", "INFO")) ?? "";
+
+    /// <summary>
+    /// Starts a node on two free ports and waits for its PING. A port that was free when asked can be taken
+    /// before redis-server binds it (by any socket on the machine); the node then exits, and is started again
+    /// on other ports (at most five times).
+    /// </summary>
+    private async Task<(int Port, int BusPort, Process Process)> StartNodeOnFreePortsAsync(IReadOnlyCollection<int> taken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            int port, busPort;
+            do
+            {
+                port = RedisServer.FreePort();
+                busPort = RedisServer.FreePort();
+            }
+            while (port == busPort || taken.Contains(port) || taken.Contains(busPort));
+            var process = StartNode(port, busPort);
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            while (!process.HasExited && !cts.IsCancellationRequested)
+            {
+                try
+                {
+                    await using var mux = await ConnectNodeAsync(port);
+                    if (mux.IsConnected && await mux.GetServer(mux.GetEndPoints()[0]).PingAsync() >= TimeSpan.Zero)
+                    {
+                        return (port, busPort, process);
+                    }
+                }
+                catch (Exception ex) when (ex is RedisException or TimeoutException)
+                {
+                }
+                try { await Task.Delay(100, cts.Token); } catch (OperationCanceledException) { }
+            }
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            await process.WaitForExitAsync();
+            process.Dispose();
+            if (attempt == 5)
+            {
+                throw new TimeoutException($"Redis node on 127.0.0.1:{port} (bus {busPort}) did not answer PING; gave up after {attempt} attempts.");
+            }
+        }
+    }
 
     private Process StartNode(int port, int busPort)
     {
