@@ -24,7 +24,10 @@ internal static class Extensions
     /// <summary>Everything the Realtime service needs besides the service defaults.</summary>
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddRedisClient("redis");
+        // Tells the subscription recovery of a reconnect before the new connection re-subscribes.
+        var subscriptionConnections = new SubscriptionConnections();
+        builder.Services.AddSingleton(subscriptionConnections);
+        builder.AddRedisClient("redis", configureOptions: options => options.Tunnel = subscriptionConnections);
         builder.Services.AddRedisClusterCheck();
         builder.AddNotifyAuthentication();
         // Stream endpoints are anonymous in routing and validate their token themselves; they live for

@@ -15,7 +15,9 @@ namespace Notify.Realtime.Streams;
 /// Makes a lost Redis subscription lossless for the open streams. Redis pub/sub drops whatever is
 /// published while a subscriber's connection is down (Redis restarting, the connection killed), and
 /// StackExchange.Redis re-subscribes on reconnect without telling what was missed. So when the
-/// subscription connection fails every topic starts holding its live frames, and once it is back
+/// subscription connection fails, or is being made again (<see cref="SubscriptionConnections"/>: the
+/// failure may be reported after the new connection brings its first message), every topic starts
+/// holding its live frames, and once it is back
 /// (and the re-subscriptions have provably reached Redis) each topic is caught up from its durable
 /// source before the held frames go out: a user's notifications from the store after the topic's
 /// resume point, a channel's messages from its history after the last offset passed on, a task's or
@@ -25,6 +27,7 @@ namespace Notify.Realtime.Streams;
 /// </summary>
 internal sealed class SubscriptionRecovery(
     IConnectionMultiplexer redis,
+    SubscriptionConnections connections,
     ConnectionRegistry registry,
     INotificationStore store,
     IMessageBus bus,
@@ -65,6 +68,7 @@ internal sealed class SubscriptionRecovery(
         _stopping = stoppingToken;
         redis.ConnectionFailed += OnConnectionFailed;
         redis.ConnectionRestored += OnConnectionRestored;
+        connections.OnConnecting(OnSubscriptionConnecting);
         try
         {
             while (await _restored.Reader.WaitToReadAsync(stoppingToken))
@@ -79,6 +83,7 @@ internal sealed class SubscriptionRecovery(
         }
         finally
         {
+            connections.OnConnecting(null);
             redis.ConnectionFailed -= OnConnectionFailed;
             redis.ConnectionRestored -= OnConnectionRestored;
         }
@@ -98,6 +103,20 @@ internal sealed class SubscriptionRecovery(
             {
                 _ = WatchForPromotionAsync();
             }
+        }
+    }
+
+    /// <summary>
+    /// A subscription connection is being made again: hold every topic before it re-subscribes, so nothing
+    /// it brings goes out ahead of what the lost one missed (its loss may not have been reported yet). The
+    /// restore that follows catches the topics up and lets them go. Connections of other multiplexers
+    /// sharing the configuration (Sentinel's own) are not this instance's subscriptions.
+    /// </summary>
+    private void OnSubscriptionConnecting(EndPoint endPoint)
+    {
+        if (Array.IndexOf(redis.GetEndPoints(), endPoint) >= 0)
+        {
+            registry.SuspendFeeds();
         }
     }
 
