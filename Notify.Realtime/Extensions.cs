@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Notify.Core.Auth;
 using Notify.Core.Http;
@@ -96,6 +97,8 @@ internal static class Extensions
         builder.Services.AddSingleton<ConnectionSession>();
         builder.Services.AddSingleton<WebSocketTransport>();
         builder.Services.AddSingleton<SseTransport>();
+        // WebSocket streams upgrade on the connection itself (Realtime:DirectUpgrade), before HTTP sees them.
+        builder.Services.Configure<KestrelServerOptions>(kestrel => kestrel.ConfigureEndpointDefaults(DirectWebSocketUpgrade.UseOn));
         builder.Services.AddHostedService<ConnectionMonitor>();
         builder.Services.AddHostedService<PresenceReporter>();
         builder.Services.AddHostedService<SubscriptionRecovery>();

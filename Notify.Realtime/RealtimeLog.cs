@@ -45,6 +45,9 @@ internal static partial class RealtimeLog
     [LoggerMessage(13, LogLevel.Warning, "Publishing read of {NotificationId} to the other connections of {UserId} failed")]
     public static partial void ReadPublishFailed(ILogger logger, Exception exception, string notificationId, string userId);
 
+    [LoggerMessage(14, LogLevel.Information, "Realtime:DirectUpgrade is on, but WebSockets upgrade through the request pipeline: {Reason}")]
+    public static partial void DirectUpgradeOff(ILogger logger, string reason);
+
     // Subscription recovery (catch-up after a lost Redis subscription) numbers its events from 101.
     [LoggerMessage(101, LogLevel.Warning, "Reading where {Kind} topic {Key} stands failed; it is not caught up after a lost subscription")]
     public static partial void FeedStartFailed(ILogger logger, Exception exception, BusTopicKind kind, string key);

@@ -6,12 +6,18 @@ namespace Notify.Realtime.Apis;
 /// <summary>The WebSocket and SSE endpoints (PROTOCOL.md §3–§5). Each authenticates from <c>?token=</c> or the header itself.</summary>
 internal static class StreamsApi
 {
+    /// <summary>The WebSocket paths (<see cref="Transports.DirectWebSocketUpgrade"/> recognises the same ones on a connection).</summary>
+    public const string WebSocketGroup = "/api/ws";
+    public const string NotificationsSocketPath = "/notifications";
+    public const string AdminSocketPath = "/admin";
+    public const string TasksSocketPath = "/tasks/";
+
     public static IEndpointRouteBuilder MapStreamsApi(this IEndpointRouteBuilder app)
     {
-        var ws = app.MapGroup("/api/ws").AllowAnonymous();
-        ws.Map("/notifications", NotificationsSocket);
-        ws.Map("/admin", AdminSocket);
-        ws.Map("/tasks/{task_id}", TaskSocket);
+        var ws = app.MapGroup(WebSocketGroup).AllowAnonymous();
+        ws.Map(NotificationsSocketPath, NotificationsSocket);
+        ws.Map(AdminSocketPath, AdminSocket);
+        ws.Map(TasksSocketPath + "{task_id}", TaskSocket);
 
         var sse = app.MapGroup("/api/sse").AllowAnonymous();
         sse.MapGet("/notifications", NotificationsEvents);

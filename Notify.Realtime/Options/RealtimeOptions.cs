@@ -71,6 +71,14 @@ public sealed class RealtimeOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:30:00")]
     public TimeSpan PresenceRefreshInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Upgrade WebSocket requests on the connection itself, before Kestrel's HTTP handling (no request context
+    /// is kept for the socket's lifetime: less memory per connection), for plain-HTTP/1.1 listeners; HTTPS
+    /// listeners, HTTP/2 and any request the direct upgrade does not recognise use the request pipeline.
+    /// False upgrades every request through the pipeline. Default true.
+    /// </summary>
+    public bool DirectUpgrade { get; set; } = true;
+
     /// <summary>Longest the service waits for connections to close at shutdown (host shutdown timeout). Default 8 s.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:01:00")]
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(8);

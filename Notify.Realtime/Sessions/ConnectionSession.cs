@@ -39,6 +39,7 @@ internal sealed class ConnectionSession(
         {
             await transport.AcceptAsync();
             var connection = await AdmitAsync(transport, request, admission);
+            request.ForgetToken();
             if (connection is null || !await transport.OpenAsync(connection, request.Aborted))
             {
                 return;

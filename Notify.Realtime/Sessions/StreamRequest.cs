@@ -8,7 +8,14 @@ namespace Notify.Realtime.Sessions;
 /// <param name="Token">The bearer token it presented, if any.</param>
 /// <param name="LastId">The resume cursor of a notification stream.</param>
 /// <param name="Aborted">Cancelled when the client goes away.</param>
-internal sealed record StreamRequest(StreamKind Kind, string? ResourceId, string? Token, string? LastId, CancellationToken Aborted);
+internal sealed record StreamRequest(StreamKind Kind, string? ResourceId, string? Token, string? LastId, CancellationToken Aborted)
+{
+    /// <summary>The bearer token, until <see cref="ForgetToken"/>.</summary>
+    public string? Token { get; private set; } = Token;
+
+    /// <summary>Drops the token once it is checked: a stream lives for hours and has no use for it (a JWT is a few hundred bytes).</summary>
+    public void ForgetToken() => Token = null;
+}
 
 /// <summary>Why a stream is turned away before it opens; each transport says it in its own terms (PROTOCOL.md §3–§5).</summary>
 internal enum Refusal

@@ -8,9 +8,10 @@ using Notify.Realtime.Sessions;
 namespace Notify.Realtime.Transports;
 
 /// <summary>
-/// WebSocket transport: the upgrade, the one writer and the client reader of each stream; its lifetime is
-/// the <see cref="ConnectionSession"/>'s. A full instance is refused with 503 before the upgrade; every
-/// other refusal closes the accepted socket with its code (4001/4003/4008/1011), so browsers see it.
+/// WebSocket transport: the one writer and the client reader of each stream, whichever way it was upgraded
+/// (<see cref="IWebSocketUpgrade"/>: the request pipeline, or the connection itself); its lifetime is the
+/// <see cref="ConnectionSession"/>'s. A full instance is refused with 503 before the upgrade; every other
+/// refusal closes the accepted socket with its code (4001/4003/4008/1011), so browsers see it.
 /// </summary>
 internal sealed class WebSocketTransport(
     ConnectionSession session,
@@ -20,6 +21,7 @@ internal sealed class WebSocketTransport(
 {
     private readonly WebSocketAcceptContext _acceptContext = compression.Value.ToAcceptContext();
 
+    /// <summary>A stream upgraded through the request pipeline (HTTP/2, HTTPS listeners, <c>Realtime:DirectUpgrade=false</c>, or a request the direct upgrade passed on).</summary>
     public async Task RunAsync(HttpContext context, StreamKind kind, string? resourceId)
     {
         if (!context.WebSockets.IsWebSocketRequest)
@@ -27,11 +29,32 @@ internal sealed class WebSocketTransport(
             await TypedResults.Problem("This endpoint needs a WebSocket upgrade request.", statusCode: StatusCodes.Status400BadRequest).ExecuteAsync(context);
             return;
         }
-        using var stream = new WebSocketStream(context, _acceptContext, options.CurrentValue, time);
-        await session.RunAsync(stream, HttpStreamRequest.Read(context, kind, resourceId));
+        await RunAsync(new PipelineUpgrade(context, _acceptContext), HttpStreamRequest.Read(context, kind, resourceId));
     }
 
-    private sealed class WebSocketStream(HttpContext context, WebSocketAcceptContext acceptContext, RealtimeOptions options, TimeProvider time) : IStreamTransport
+    /// <summary>A stream that <paramref name="upgrade"/> answers; runs until it ends.</summary>
+    public async Task RunAsync(IWebSocketUpgrade upgrade, StreamRequest request)
+    {
+        using var stream = new WebSocketStream(upgrade, options.CurrentValue, time);
+        await session.RunAsync(stream, request);
+    }
+
+    /// <summary>The upgrade of the request pipeline: ASP.NET Core's WebSocket middleware answers.</summary>
+    private sealed class PipelineUpgrade(HttpContext context, WebSocketAcceptContext acceptContext) : IWebSocketUpgrade
+    {
+        public Task<WebSocket> AcceptAsync() => context.WebSockets.AcceptWebSocketAsync(acceptContext);
+
+        public Task RefuseAsync(Refusal refusal) => refusal == Refusal.InstanceFull
+            ? HttpStreamRequest.RefuseInstanceFullAsync(context)
+            : HttpStreamRequest.RefuseSetupFailedAsync(context);
+
+        /// <summary>Nothing beyond the socket's abort: that ends the upgraded request, and Kestrel the connection.</summary>
+        public void Abort()
+        {
+        }
+    }
+
+    private sealed class WebSocketStream(IWebSocketUpgrade upgrade, RealtimeOptions options, TimeProvider time) : IStreamTransport
     {
         private WebSocket? _socket;
 
@@ -41,7 +64,7 @@ internal sealed class WebSocketTransport(
 
         private WebSocket Socket => _socket ?? throw new InvalidOperationException("The WebSocket is not accepted yet.");
 
-        public async Task AcceptAsync() => _socket = await context.WebSockets.AcceptWebSocketAsync(acceptContext);
+        public async Task AcceptAsync() => _socket = await upgrade.AcceptAsync();
 
         /// <summary>Nothing to start: the upgrade was the response, and the reader sees the client's close.</summary>
         public Task<bool> OpenAsync(ClientConnection connection, CancellationToken cancellationToken) => Task.FromResult(true);
@@ -51,9 +74,13 @@ internal sealed class WebSocketTransport(
             if (_socket is null)
             {
                 // Not upgraded: the instance is full, or the upgrade itself failed.
-                await (refusal == Refusal.InstanceFull
-                    ? HttpStreamRequest.RefuseInstanceFullAsync(context)
-                    : HttpStreamRequest.RefuseSetupFailedAsync(context));
+                try
+                {
+                    await upgrade.RefuseAsync(refusal);
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
+                {
+                }
                 return;
             }
             if (_socket.State != WebSocketState.Open)
@@ -197,7 +224,11 @@ internal sealed class WebSocketTransport(
             }
         }
 
-        public void Abort() => _socket?.Abort();
+        public void Abort()
+        {
+            _socket?.Abort();
+            upgrade.Abort();
+        }
 
         public void Dispose() => _socket?.Dispose();
     }

@@ -4,7 +4,9 @@ namespace Notify.Tests.Realtime;
 
 /// <summary>
 /// Redis, one SQLite file and two Realtime instances (A and B) sharing them, with limits small enough
-/// to reach in a test. Tests share the instances but never data: each uses its own user ids.
+/// to reach in a test. Tests share the instances but never data: each uses its own user ids. A upgrades
+/// WebSockets on the connection (<c>Realtime:DirectUpgrade</c>, the default), B through the request
+/// pipeline, so every test that uses both proves the two upgrades alike.
 /// </summary>
 public sealed class RealtimeClusterFixture : IAsyncLifetime
 {
@@ -31,7 +33,7 @@ public sealed class RealtimeClusterFixture : IAsyncLifetime
             ("Sse__PollTimeoutSeconds", "1"),
         ];
         var a = RealtimeHost.StartAsync(_redis, _sqlitePath, settings);
-        var b = RealtimeHost.StartAsync(_redis, _sqlitePath, settings);
+        var b = RealtimeHost.StartAsync(_redis, _sqlitePath, [.. settings, ("Realtime__DirectUpgrade", "false")]);
         A = await a;
         B = await b;
         Backplane = await TestBackplane.CreateAsync(_redis, _sqlitePath);

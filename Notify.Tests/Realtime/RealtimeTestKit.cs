@@ -192,11 +192,12 @@ internal sealed class WsClient : IAsyncDisposable
     /// <summary>The upgrade response's headers (collected for every connection).</summary>
     public IReadOnlyDictionary<string, IEnumerable<string>>? ResponseHeaders => _socket.HttpResponseHeaders;
 
-    public static async Task<WsClient> ConnectAsync(ServiceProcess service, string path, string? token, string? query = null, WebSocketDeflateOptions? deflate = null)
+    public static async Task<WsClient> ConnectAsync(ServiceProcess service, string path, string? token, string? query = null, WebSocketDeflateOptions? deflate = null, Action<ClientWebSocketOptions>? configure = null)
     {
         var client = new WsClient();
         client._socket.Options.CollectHttpResponseDetails = true;
         client._socket.Options.DangerousDeflateOptions = deflate;
+        configure?.Invoke(client._socket.Options);
         var url = $"ws://127.0.0.1:{service.Port}{path}?{(token is null ? "" : "token=" + Uri.EscapeDataString(token))}{(query is null ? "" : "&" + query)}";
         using var timeout = new CancellationTokenSource(RealtimeHost.Wait);
         await client._socket.ConnectAsync(new Uri(url), timeout.Token);

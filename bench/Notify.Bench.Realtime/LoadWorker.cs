@@ -145,19 +145,31 @@ internal static class LoadWorker
 
     private sealed class Client(string kind, int port, string user, NotifyTokens tokens)
     {
+        /// <summary>One handler for all SSE clients of this process, no limit on its connections.</summary>
+        private static readonly HttpClient Sse = new(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+
         private readonly Lock _gate = new();
         private List<long> _latencies = [];
         private ClientWebSocket? _socket;
         private string? _lastId;
+        private CancellationTokenSource? _events;
+        private volatile bool _eventsOpen;
 
         public int Heartbeats;
         public int Messages;
         public int Notifications;
 
-        public bool IsOpen => _socket?.State == WebSocketState.Open;
+        public bool IsOpen => kind == "notify-sse" ? _eventsOpen : _socket?.State == WebSocketState.Open;
 
         public async Task<bool> OpenAsync(bool withLastId)
         {
+            if (kind == "notify-sse")
+            {
+                return await OpenEventsAsync(withLastId);
+            }
             var socket = new ClientWebSocket();
             socket.Options.KeepAliveInterval = TimeSpan.Zero;
             var uri = kind == "signalr"
@@ -204,6 +216,7 @@ internal static class LoadWorker
 
         public void Abort()
         {
+            _events?.Cancel();
             _socket?.Abort();
             _socket?.Dispose();
             _socket = null;
@@ -211,6 +224,7 @@ internal static class LoadWorker
 
         public async Task CloseAsync()
         {
+            _events?.Cancel();
             if (_socket is { State: WebSocketState.Open } socket)
             {
                 try
@@ -243,6 +257,77 @@ internal static class LoadWorker
                 var taken = _latencies;
                 _latencies = [];
                 return taken;
+            }
+        }
+
+        /// <summary>An SSE stream of the user's notifications; the <c>connected</c> event marks it open.</summary>
+        private async Task<bool> OpenEventsAsync(bool withLastId)
+        {
+            var url = $"http://127.0.0.1:{port}/api/sse/notifications?token={tokens.Issue(user, [], TimeSpan.FromHours(6)).Token}"
+                + (withLastId && _lastId is not null ? "&last_id=" + _lastId : "");
+            var events = new CancellationTokenSource();
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(events.Token);
+                timeout.CancelAfter(TimeSpan.FromSeconds(30));
+                var response = await Sse.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+                if (!response.IsSuccessStatusCode)
+                {
+                    response.Dispose();
+                    events.Dispose();
+                    return false;
+                }
+                var reader = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token), Encoding.UTF8);
+                string? type = null;
+                while (await reader.ReadLineAsync(timeout.Token) is { } line)
+                {
+                    if (line.StartsWith("event: ", StringComparison.Ordinal))
+                    {
+                        type = line[7..];
+                    }
+                    else if (type == "connected" && line.StartsWith("data: ", StringComparison.Ordinal))
+                    {
+                        _events = events;
+                        _eventsOpen = true;
+                        _ = EventLoopAsync(response, reader, events.Token);
+                        return true;
+                    }
+                }
+                response.Dispose();
+            }
+            catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
+            {
+            }
+            events.Dispose();
+            return false;
+        }
+
+        private async Task EventLoopAsync(HttpResponseMessage response, StreamReader reader, CancellationToken cancellationToken)
+        {
+            try
+            {
+                string? type = null;
+                while (await reader.ReadLineAsync(cancellationToken) is { } line)
+                {
+                    if (line.StartsWith("event: ", StringComparison.Ordinal))
+                    {
+                        type = line[7..];
+                    }
+                    else if (type is not null && line.StartsWith("data: ", StringComparison.Ordinal))
+                    {
+                        // As the WebSocket frame of the same event, so one handler counts both.
+                        Handle(Encoding.UTF8.GetBytes($"{{\"type\":\"{type}\",\"data\":{line[6..]}}}"), Stopwatch.GetTimestamp());
+                        type = null;
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException or ObjectDisposedException)
+            {
+            }
+            finally
+            {
+                _eventsOpen = false;
+                response.Dispose();
             }
         }
 

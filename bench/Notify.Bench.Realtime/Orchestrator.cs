@@ -36,6 +36,9 @@ internal static class Orchestrator
         var output = Path.GetFullPath(Text(args, "--out") ?? Path.Combine(root, "bench", "results", "realtime.md"));
         var apiDll = Text(args, "--api-dll");
         var idleOnly = args.Contains("--idle-only");
+        // Extra environment of the Notify.Realtime server (e.g. GC settings), KEY=VALUE;KEY=VALUE.
+        var serverEnvironment = (Text(args, "--server-env") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries)
+            .Select(pair => pair.Split('=', 2)).ToDictionary(pair => pair[0], pair => pair[1]);
 
         var report = new StringBuilder();
         report.AppendLine("# Realtime benchmark").AppendLine();
@@ -51,7 +54,7 @@ internal static class Orchestrator
             foreach (var target in targets.Skip(round % targets.Length).Concat(targets.Take(round % targets.Length)))
             {
                 Console.WriteLine($"=== round {round + 1}: {target} (load {LoadAverage()})");
-                var one = await RunTargetAsync(target, root, configuration, connections, fanout, rates, seconds, apiDll, idleOnly, plan);
+                var one = await RunTargetAsync(target, root, configuration, connections, fanout, rates, seconds, apiDll, idleOnly, plan, serverEnvironment);
                 one.Load = LoadAverage();
                 byTarget[target].Add(one);
             }
@@ -113,11 +116,13 @@ internal static class Orchestrator
         }
     });
 
-    private static async Task<TargetResult> RunTargetAsync(string target, string root, string configuration, int connections, int fanout, int[] rates, int seconds, string? apiDll, bool idleOnly, Plan plan)
+    private static async Task<TargetResult> RunTargetAsync(string target, string root, string configuration, int connections, int fanout, int[] rates, int seconds, string? apiDll, bool idleOnly, Plan plan, Dictionary<string, string> serverEnvironment)
     {
         var result = new TargetResult(target switch
         {
             "notify" => "Notify.Realtime",
+            "notify-pipeline" => "Notify.Realtime, upgraded through the request pipeline (Realtime:DirectUpgrade=false)",
+            "notify-sse" => "Notify.Realtime over SSE",
             "signalr" => "SignalR hub (JSON, Clients.All.SendAsync, IUserIdProvider)",
             "floor-upgrade" => "floor, upgraded by a Kestrel connection middleware (no HttpContext)",
             _ => "bare Kestrel WebSocket, one bounded Channel per connection (floor)",
@@ -132,24 +137,36 @@ internal static class Orchestrator
             var serverPort = FreePort();
             int? apiPort = null;
             Process server;
-            if (target == "notify")
+            if (target.StartsWith("notify", StringComparison.Ordinal))
             {
                 var redisPort = FreePort();
                 processes.Add(Start("redis-server", work.FullName, [], "--port", $"{redisPort}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", work.FullName));
                 var redisConnection = $"127.0.0.1:{redisPort},abortConnect=false";
                 var sqlite = Path.Combine(work.FullName, "notify.db");
                 var dll = Path.Combine(root, "Notify.Realtime", "bin", configuration, "net10.0", "Notify.Realtime.dll");
-                server = Start("dotnet", Path.GetDirectoryName(dll)!, new()
+                var environment = new Dictionary<string, string>
                 {
                     ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{serverPort}",
                     ["ConnectionStrings__redis"] = redisConnection,
                     ["Store__SqlitePath"] = sqlite,
                     ["Auth__SigningKey"] = SigningKey,
+                    // Heartbeats every 10 s on both transports, as the peers do.
                     ["Realtime__HeartbeatInterval"] = "00:00:10",
+                    ["Sse__HeartbeatIntervalSeconds"] = "10",
                     // The benchmark measures how many connections one instance holds: no instance cap below that.
                     ["Realtime__MaxConnections"] = "1000000",
                     ["Logging__LogLevel__Default"] = "Warning",
-                }, dll);
+                };
+                if (target == "notify-pipeline")
+                {
+                    environment["Realtime__DirectUpgrade"] = "false";
+                }
+                foreach (var (key, value) in serverEnvironment)
+                {
+                    environment[key] = value;
+                    result.Notes.Add($"server environment {key}={value}");
+                }
+                server = Start("dotnet", Path.GetDirectoryName(dll)!, environment, dll);
                 processes.Add(server);
                 await WaitAliveAsync(serverPort);
                 redis = await ConnectionMultiplexer.ConnectAsync(redisConnection);
@@ -238,7 +255,7 @@ internal static class Orchestrator
 
             using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = new Uri($"http://127.0.0.1:{serverPort}") };
             // Notify.Realtime takes a broadcast from Redis (where the Api publishes it); the peers from an HTTP POST.
-            Func<long, Task> broadcast = target == "notify"
+            Func<long, Task> broadcast = target.StartsWith("notify", StringComparison.Ordinal)
                 ? ts => redis!.GetSubscriber().PublishAsync(RedisChannel.Literal(new RedisChannels().For(BusTopic.Broadcast)),
                     Encoding.UTF8.GetBytes($"{{\"type\":\"message\",\"data\":{{\"channel\":\"broadcast\",\"id\":\"0-0\",\"payload\":{{\"bench_t\":{ts}}},\"created_at\":\"{DateTimeOffset.UtcNow:O}\"}}}}"))
                 : async ts => (await http.PostAsync("/broadcast", new StringContent($"{{\"bench_t\":{ts}}}"))).EnsureSuccessStatusCode();
@@ -289,7 +306,7 @@ internal static class Orchestrator
             var ids = new NotificationIds(TimeProvider.System);
             using var api = apiPort is null ? null : new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 128 }) { BaseAddress = new Uri($"http://127.0.0.1:{apiPort}") };
             api?.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
-            result.Notes.Add(target == "notify"
+            result.Notes.Add(target.StartsWith("notify", StringComparison.Ordinal)
                 ? api is null ? "personal: created in the store and published on Redis in the load process (the Api's steps, without its HTTP hop)" : "personal: REST POST /api/notifications on a real Api → store → Redis → WebSocket"
                 : "personal: POST /notify/{user} → Clients.User(user) (no store)");
             var held = 0;
@@ -319,7 +336,7 @@ internal static class Orchestrator
             await AllAsync(workers, "drop");
             await Task.Delay(1000);
             var (stormSent, stormErrors, _) = await SendPersonalAsync(rate: 5_000, seconds: 0, users, target, http, api, store, bus, ids, oncePerUser: true);
-            var stormTimeout = target == "notify" ? 60 : 10;
+            var stormTimeout = target.StartsWith("notify", StringComparison.Ordinal) ? 60 : 10;
             var storm = await AllAsync(workers, $"reconnect 1 {stormTimeout}");
             var reconnected = storm.Sum(r => long.Parse(r[1], CultureInfo.InvariantCulture));
             var reconnectMs = storm.Max(r => long.Parse(r[3], CultureInfo.InvariantCulture));

@@ -3,10 +3,14 @@
 // clients (this program's load processes, each below the open-file limit) for every server.
 //
 //   dotnet run -c Release --project bench/Notify.Bench.Realtime -- [--connections 19000] [--fanout 10000]
-//       [--rounds 3] [--hold 25] [--broadcasts 50] [--senders 8] [--targets notify,signalr,floor[,floor-upgrade]]
+//       [--rounds 3] [--hold 25] [--broadcasts 50] [--senders 8]
+//       [--targets notify,signalr,floor[,floor-upgrade,notify-pipeline,notify-sse]] [--server-env KEY=VALUE;KEY=VALUE]
 //       [--full [--rates 500,1000,2000,4000] [--seconds 10] [--api-dll path]] [--idle-only] [--out bench/results/realtime.md]
 //
 // --full adds the personal-notification rates and the reconnect storm (Notify and SignalR).
+// notify-pipeline is Notify.Realtime with Realtime:DirectUpgrade=false; notify-sse holds the same clients as
+// SSE streams (/api/sse/notifications) instead of WebSockets. --server-env adds environment variables to the
+// Notify.Realtime server (e.g. GC settings).
 // Worker mode (started by the orchestrator): dotnet Notify.Bench.Realtime.dll worker ...
 using Notify.Bench.Realtime;
 
