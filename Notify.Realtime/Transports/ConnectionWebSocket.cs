@@ -46,6 +46,9 @@ internal sealed class ConnectionWebSocket(ConnectionContext connection, UpgradeR
 
     void IWebSocketUpgrade.Abort() => connection.Abort(new ConnectionAbortedException("The WebSocket stream was aborted."));
 
+    /// <summary>The socket's abort disposes this stream, which cancels the pending pipe read.</summary>
+    public bool AbortEndsReceive => true;
+
     public override bool CanRead => true;
     public override bool CanWrite => true;
     public override bool CanSeek => false;

@@ -22,4 +22,10 @@ internal interface IWebSocketUpgrade
 
     /// <summary>Tears the connection down without a handshake (after the socket's own abort).</summary>
     void Abort();
+
+    /// <summary>
+    /// Whether the socket's abort ends a receive in progress by itself, so an idle connection's zero-byte
+    /// receive needs no cancellation token (a cancellable receive registers a callback, per connection).
+    /// </summary>
+    bool AbortEndsReceive { get; }
 }

@@ -52,6 +52,8 @@ internal sealed class WebSocketTransport(
         public void Abort()
         {
         }
+
+        public bool AbortEndsReceive => false;
     }
 
     private sealed class WebSocketStream(IWebSocketUpgrade upgrade, RealtimeOptions options, TimeProvider time) : IStreamTransport
@@ -159,17 +161,19 @@ internal sealed class WebSocketTransport(
 
         /// <summary>
         /// Reads client messages until the client closes. An idle connection holds no buffer: it waits with a
-        /// zero-byte read. A message beyond <c>Realtime:MaxMessageBytes</c> is read to its end and dropped.
+        /// zero-byte read, without a cancellation token when the upgrade's abort ends it anyway. A message
+        /// beyond <c>Realtime:MaxMessageBytes</c> is read to its end and dropped.
         /// </summary>
         public async Task ReadAsync(ClientConnection connection, ClientFrameDispatcher frames, CancellationToken abort)
         {
             var socket = Socket;
             var max = options.MaxMessageBytes;
+            var idle = upgrade.AbortEndsReceive ? CancellationToken.None : abort;
             try
             {
                 while (true)
                 {
-                    var first = await socket.ReceiveAsync(Memory<byte>.Empty, abort);
+                    var first = await socket.ReceiveAsync(Memory<byte>.Empty, idle);
                     if (first.MessageType == WebSocketMessageType.Close)
                     {
                         return;
