@@ -36,7 +36,7 @@ internal static class Orchestrator
         var output = Path.GetFullPath(Text(args, "--out") ?? Path.Combine(root, "bench", "results", "realtime.md"));
         var apiDll = Text(args, "--api-dll");
         var idleOnly = args.Contains("--idle-only");
-        // Extra environment of the Notify.Realtime server (e.g. GC settings), KEY=VALUE;KEY=VALUE.
+        // Extra environment of every server (e.g. GC settings), KEY=VALUE;KEY=VALUE.
         var serverEnvironment = (Text(args, "--server-env") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries)
             .Select(pair => pair.Split('=', 2)).ToDictionary(pair => pair[0], pair => pair[1]);
 
@@ -203,6 +203,11 @@ internal static class Orchestrator
                 if (target == "floor-upgrade")
                 {
                     environment["FLOOR_UPGRADE"] = "connection";
+                }
+                foreach (var (key, value) in serverEnvironment)
+                {
+                    environment[key] = value;
+                    result.Notes.Add($"server environment {key}={value}");
                 }
                 server = Start("dotnet", Path.GetDirectoryName(dll)!, environment, dll);
                 processes.Add(server);

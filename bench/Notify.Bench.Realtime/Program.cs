@@ -9,8 +9,8 @@
 //
 // --full adds the personal-notification rates and the reconnect storm (Notify and SignalR).
 // notify-pipeline is Notify.Realtime with Realtime:DirectUpgrade=false; notify-sse holds the same clients as
-// SSE streams (/api/sse/notifications) instead of WebSockets. --server-env adds environment variables to the
-// Notify.Realtime server (e.g. GC settings).
+// SSE streams (/api/sse/notifications) instead of WebSockets. --server-env adds environment variables to every
+// server under test (e.g. GC settings).
 // Worker mode (started by the orchestrator): dotnet Notify.Bench.Realtime.dll worker ...
 using Notify.Bench.Realtime;
 
