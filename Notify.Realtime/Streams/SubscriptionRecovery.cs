@@ -54,29 +54,23 @@ internal sealed class SubscriptionRecovery(
     /// <summary>When, after a promotion's catch-up, a second one runs.</summary>
     private static readonly TimeSpan SecondCatchUp = TimeSpan.FromSeconds(2);
 
+    // A subscription connection came back (or a promotion replaced it): catch every topic up.
     private readonly Channel<bool> _restored = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    // A subscription connection failed: watch for its node's slots moving to a replica.
+    private readonly Channel<bool> _failed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
     // The servers whose subscription connection failed and has not come back.
     private readonly ConcurrentDictionary<EndPoint, bool> _lost = new();
 
-    private int _watchingShards;
-
-    private CancellationToken _stopping;
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        _stopping = stoppingToken;
         redis.ConnectionFailed += OnConnectionFailed;
         redis.ConnectionRestored += OnConnectionRestored;
         connections.OnConnecting(OnSubscriptionConnecting);
         try
         {
-            while (await _restored.Reader.WaitToReadAsync(stoppingToken))
-            {
-                _restored.Reader.TryRead(out _);
-                await WaitForSubscriptionsAsync(stoppingToken);
-                await CatchUpAllAsync(stoppingToken);
-            }
+            await Task.WhenAll(CatchUpAfterRestoresAsync(stoppingToken), WatchForPromotionsAsync(stoppingToken));
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -86,6 +80,16 @@ internal sealed class SubscriptionRecovery(
             connections.OnConnecting(null);
             redis.ConnectionFailed -= OnConnectionFailed;
             redis.ConnectionRestored -= OnConnectionRestored;
+        }
+    }
+
+    private async Task CatchUpAfterRestoresAsync(CancellationToken stoppingToken)
+    {
+        while (await _restored.Reader.WaitToReadAsync(stoppingToken))
+        {
+            _restored.Reader.TryRead(out _);
+            await WaitForSubscriptionsAsync(stoppingToken);
+            await CatchUpAllAsync(stoppingToken);
         }
     }
 
@@ -99,10 +103,7 @@ internal sealed class SubscriptionRecovery(
                 _lost[endPoint] = true;
             }
             registry.SuspendFeeds();
-            if (Interlocked.Exchange(ref _watchingShards, 1) == 0)
-            {
-                _ = WatchForPromotionAsync();
-            }
+            _failed.Writer.TryWrite(true);
         }
     }
 
@@ -134,61 +135,58 @@ internal sealed class SubscriptionRecovery(
 
     /// <summary>
     /// On a Redis Cluster a primary that died for good never gets its subscription connection back: its
-    /// replica is promoted and owns its slots instead. While a lost node stays away, the client reloads the
-    /// cluster's slot map once a second (which also moves the sharded subscriptions to the slots' current
-    /// owners); when no lost node owns a slot any more, the topics are caught up as after a restore.
+    /// replica is promoted and owns its slots instead. While a lost node stays away, a connected node is asked
+    /// for the slot map once a second; when no lost node owns a slot any more, the client reloads its slot map
+    /// (which moves the sharded subscriptions to the slots' new owners) and the topics are caught up as after
+    /// a restore.
     /// </summary>
-    private async Task WatchForPromotionAsync()
+    private async Task WatchForPromotionsAsync(CancellationToken stoppingToken)
     {
-        try
+        while (await _failed.Reader.WaitToReadAsync(stoppingToken))
         {
+            _failed.Reader.TryRead(out _);
             while (!_lost.IsEmpty)
             {
-                await Task.Delay(ShardCheck, time, _stopping);
-                if (!IsCluster())
-                {
-                    continue;
-                }
+                await Task.Delay(ShardCheck, time, stoppingToken);
                 try
                 {
-                    await redis.ConfigureAsync();
+                    await CatchUpIfPromotedAsync(stoppingToken);
                 }
-                catch (Exception ex) when (ex is RedisException or TimeoutException)
+                catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
                     RealtimeLog.ShardCheckFailed(logger, ex);
-                    continue;
-                }
-                if (!_lost.IsEmpty && LostNodesOwnNoSlots())
-                {
-                    await WaitForShardedSubscriptionsAsync();
-                    _lost.Clear();
-                    RealtimeLog.ShardPromoted(logger);
-                    _restored.Writer.TryWrite(true);
-                    // A publication that reached a new owner just before this instance's subscription did is
-                    // found by a second catch-up (late, not lost; what was passed on already is skipped).
-                    await Task.Delay(SecondCatchUp, time, _stopping);
-                    _restored.Writer.TryWrite(true);
                 }
             }
         }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+    }
+
+    /// <summary>
+    /// When the lost nodes own no slot any more, reloads the client's slot map (which moves the sharded
+    /// subscriptions to the slots' new owners) and catches every topic up (twice). The cheap question goes first:
+    /// a reload also tries the lost nodes again and takes up to seconds.
+    /// </summary>
+    private async Task CatchUpIfPromotedAsync(CancellationToken stoppingToken)
+    {
+        if (redis.IsCluster() != true || _lost.IsEmpty || !await LostNodesOwnNoSlotsAsync())
         {
+            return;
         }
-        finally
-        {
-            Volatile.Write(ref _watchingShards, 0);
-            if (!_lost.IsEmpty && !_stopping.IsCancellationRequested && Interlocked.Exchange(ref _watchingShards, 1) == 0)
-            {
-                _ = WatchForPromotionAsync();
-            }
-        }
+        await redis.ConfigureAsync();
+        await WaitForShardedSubscriptionsAsync(stoppingToken);
+        _lost.Clear();
+        RealtimeLog.ShardPromoted(logger);
+        _restored.Writer.TryWrite(true);
+        // A publication that reached a new owner just before this instance's subscription did is found by a
+        // second catch-up (late, not lost; what was passed on already is skipped).
+        await Task.Delay(SecondCatchUp, time, stoppingToken);
+        _restored.Writer.TryWrite(true);
     }
 
     /// <summary>
     /// Waits (at most <see cref="SettleLimit"/>) until every sharded subscription this instance holds (the
     /// user buckets', its channel topics') sits on a connected node that was not lost.
     /// </summary>
-    private async Task WaitForShardedSubscriptionsAsync()
+    private async Task WaitForShardedSubscriptionsAsync(CancellationToken stoppingToken)
     {
         var subscriber = redis.GetSubscriber();
         var names = channels.EveryUserBucket()
@@ -199,20 +197,45 @@ internal sealed class SubscriptionRecovery(
         while (time.GetUtcNow() < deadline
                && !names.All(name => subscriber.SubscribedEndpoint(name) is { } at && !_lost.ContainsKey(at) && redis.GetServer(at).IsConnected))
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(100), time, _stopping);
+            await Task.Delay(TimeSpan.FromMilliseconds(100), time, stoppingToken);
         }
     }
 
-    private bool IsCluster() => redis.GetServers().Any(server => server.IsConnected && server.ServerType == ServerType.Cluster);
-
-    /// <summary>Whether the client's current slot map (read from a connected node) gives no slot to any lost node.</summary>
-    private bool LostNodesOwnNoSlots()
+    /// <summary>
+    /// Whether the cluster's slot map, asked of a connected node that was not lost (<c>CLUSTER NODES</c>, not the
+    /// client's cached copy), gives no slot to any lost node.
+    /// </summary>
+    private async Task<bool> LostNodesOwnNoSlotsAsync()
     {
         foreach (var server in redis.GetServers())
         {
-            if (server.IsConnected && !_lost.ContainsKey(server.EndPoint) && server.ClusterConfiguration is { } nodes)
+            if (server.IsConnected && !_lost.ContainsKey(server.EndPoint))
             {
-                return _lost.Keys.All(lost => nodes[lost] is not { } node || node.Slots.Count == 0);
+                var nodes = (string?)await server.ExecuteAsync("CLUSTER", "NODES") ?? "";
+                return _lost.Keys.All(lost => !OwnsSlots(nodes, lost));
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Whether <c>CLUSTER NODES</c> output gives <paramref name="node"/> any slot: its line (address
+    /// <c>ip:port@busport</c>) has slot ranges after its eight fixed fields.
+    /// </summary>
+    internal static bool OwnsSlots(string clusterNodes, EndPoint node)
+    {
+        var address = node switch
+        {
+            IPEndPoint ip => ip.ToString(),
+            DnsEndPoint dns => $"{dns.Host}:{dns.Port}",
+            _ => node.ToString() ?? "",
+        };
+        foreach (var line in clusterNodes.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var fields = line.Split(' ');
+            if (fields.Length > 8 && fields[1].Split('@')[0] == address)
+            {
+                return true;
             }
         }
         return false;
