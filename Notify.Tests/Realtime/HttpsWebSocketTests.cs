@@ -34,16 +34,27 @@ public sealed class HttpsRealtimeFixture : IAsyncLifetime
             using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
             await File.WriteAllBytesAsync(_certificatePath, certificate.Export(X509ContentType.Pfx, Password));
         }
-        var httpPort = RedisServer.FreePort();
-        HttpsPort = RedisServer.FreePort();
-        var environment = new Dictionary<string, string?>(TestEnvironment.For(_redis, _sqlitePath))
+        // Both ports are chosen here; one taken before the service bound it means another pair (at most five times).
+        for (var attempt = 1; ; attempt++)
         {
-            ["Auth__ClockSkew"] = "00:00:00",
-            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{httpPort};https://127.0.0.1:{HttpsPort}",
-            ["Kestrel__Certificates__Default__Path"] = _certificatePath,
-            ["Kestrel__Certificates__Default__Password"] = Password,
-        };
-        Service = await ServiceProcess.StartAsync("Notify.Realtime", environment, port: httpPort);
+            var httpPort = RedisServer.FreePort();
+            HttpsPort = RedisServer.FreePort();
+            var environment = new Dictionary<string, string?>(TestEnvironment.For(_redis, _sqlitePath))
+            {
+                ["Auth__ClockSkew"] = "00:00:00",
+                ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{httpPort};https://127.0.0.1:{HttpsPort}",
+                ["Kestrel__Certificates__Default__Path"] = _certificatePath,
+                ["Kestrel__Certificates__Default__Password"] = Password,
+            };
+            try
+            {
+                Service = await ServiceProcess.StartAsync("Notify.Realtime", environment, port: httpPort);
+                return;
+            }
+            catch (InvalidOperationException ex) when (attempt < 5 && ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()
