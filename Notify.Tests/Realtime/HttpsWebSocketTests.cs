@@ -42,7 +42,8 @@ public sealed class HttpsRealtimeFixture : IAsyncLifetime
             var environment = new Dictionary<string, string?>(TestEnvironment.For(_redis, _sqlitePath))
             {
                 ["Auth__ClockSkew"] = "00:00:00",
-                ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{httpPort};https://127.0.0.1:{HttpsPort}",
+                // HTTPS first: Kestrel binds in this order, so /alive answers on the plain port only once both are bound.
+                ["ASPNETCORE_URLS"] = $"https://127.0.0.1:{HttpsPort};http://127.0.0.1:{httpPort}",
                 ["Kestrel__Certificates__Default__Path"] = _certificatePath,
                 ["Kestrel__Certificates__Default__Password"] = Password,
             };
