@@ -75,12 +75,12 @@ internal static class Orchestrator
             // Where each burst's wall-clock time went: a server that used less than the machine's cores while its
             // threads waited on the run queue was held back by other processes, not by its own work.
             report.AppendLine("Each broadcast burst, in the order run: the server's CPU, the cores it used on average (CPU ÷ wall), the time its threads were ready but waited for a core (run queue, /proc/pid/task/*/schedstat), its thread count, and the same for the load clients:").AppendLine();
-            report.AppendLine("| server | round | deliveries/s | burst s | server CPU s | server cores used | server run-queue wait s | server threads before → after | load clients CPU s / run-queue wait s | load average after |");
-            report.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+            report.AppendLine("| server | round | deliveries/s | burst s | server CPU s | server cores used | server run-queue wait s | server threads before → after | server GCs gen0 / gen1 / gen2, pause (peers) | load clients CPU s / run-queue wait s | load average after |");
+            report.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
             foreach (var run in byTarget.Values.SelectMany(r => r).OrderBy(r => r.Round))
             {
                 report.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {run.Name} | {run.Round} | {run.DeliveriesPerSecond:N0} | {run.BurstSeconds:F2} | {run.ServerCpu:F2} | {run.ServerCpu / Math.Max(run.BurstSeconds, 1e-9):F2} | {run.ServerWait:F2} | {run.ThreadsBefore} → {run.ThreadsAfter} | {run.ClientCpu:F2} / {run.ClientWait:F2} | {run.Load} |");
+                    $"| {run.Name} | {run.Round} | {run.DeliveriesPerSecond:N0} | {run.BurstSeconds:F2} | {run.ServerCpu:F2} | {run.ServerCpu / Math.Max(run.BurstSeconds, 1e-9):F2} | {run.ServerWait:F2} | {run.ThreadsBefore} → {run.ThreadsAfter} | {run.Gc} | {run.ClientCpu:F2} / {run.ClientWait:F2} | {run.Load} |");
             }
             report.AppendLine();
         }
@@ -320,6 +320,7 @@ internal static class Orchestrator
             result.ThreadsBefore = ServerProbe.Threads(server.Id);
             var serverProbe = ServerProbe.Start([server.Id]);
             var clientProbe = ServerProbe.Start(workers.Select(w => w.Process.Id));
+            var gcBefore = await GcAsync(http);
             var serverCpu = CpuSeconds([server]);
             var clientCpu = CpuSeconds(workers.Select(w => w.Process));
             var burst = Stopwatch.StartNew();
@@ -333,6 +334,9 @@ internal static class Orchestrator
             result.ServerWait = serverProbe.Read().RunQueueWait;
             result.ClientWait = clientProbe.Read().RunQueueWait;
             result.ThreadsAfter = ServerProbe.Threads(server.Id);
+            result.Gc = await GcAsync(http) is { } gcAfter && gcBefore is not null
+                ? $"{gcAfter[0] - gcBefore[0]:F0} / {gcAfter[1] - gcBefore[1]:F0} / {gcAfter[2] - gcBefore[2]:F0}, {gcAfter[3] - gcBefore[3]:F0} ms"
+                : "—";
             await ServerProbe.StopAsync(perfStat);
             await ServerProbe.StopAsync(perf);
             await ServerProbe.StopAsync(counters);
@@ -409,6 +413,15 @@ internal static class Orchestrator
             try { work.Delete(recursive: true); } catch (IOException) { }
         }
         return result;
+    }
+
+    /// <summary>The peers' GC so far (gen0, gen1, gen2 collections, total pause ms); null for a server without <c>/gc</c>.</summary>
+    private static async Task<double[]?> GcAsync(HttpClient http)
+    {
+        using var response = await http.GetAsync("/gc");
+        return response.IsSuccessStatusCode
+            ? (await response.Content.ReadAsStringAsync()).Split(' ').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray()
+            : null;
     }
 
     /// <summary>Sends <paramref name="count"/> broadcasts from <paramref name="senders"/> concurrent senders.</summary>
@@ -690,6 +703,7 @@ internal static class Orchestrator
         public double ClientWait { get; set; }
         public int ThreadsBefore { get; set; }
         public int ThreadsAfter { get; set; }
+        public string Gc { get; set; } = "—";
     }
 
     /// <summary>
