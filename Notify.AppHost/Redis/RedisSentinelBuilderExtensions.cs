@@ -1,6 +1,7 @@
 using System.Globalization;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Aspire.Hosting;
 
@@ -42,14 +43,14 @@ public static class RedisSentinelBuilderExtensions
             }
         }
 
-        // Healthy once a client following the sentinel protocol reaches the primary: what the services need.
+        // Healthy once a failover would work (every Sentinel knows the replicas and the other Sentinels) and a
+        // client following the sentinel protocol reaches the primary: what the services need.
         string? connectionString = null;
         builder.Eventing.Subscribe<ConnectionStringAvailableEvent>(set, async (_, ct) =>
             connectionString = await set.ConnectionStringExpression.GetValueAsync(ct).ConfigureAwait(false));
         var healthCheckKey = $"{name}_check";
-        builder.Services.AddHealthChecks().AddRedis(
-            _ => connectionString ?? throw new InvalidOperationException($"The connection string of '{name}' is not available yet."),
-            name: healthCheckKey);
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheckKey,
+            _ => new RedisSentinelSetHealthCheck(() => connectionString, replicas.Count, sentinels.Count), failureStatus: null, tags: null));
         var resource = builder.CreateResourceBuilder(set).WithHealthCheck(healthCheckKey);
         foreach (var sentinel in sentinels.Skip(1))
         {

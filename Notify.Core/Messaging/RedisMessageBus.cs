@@ -203,19 +203,9 @@ public sealed class RedisMessageBus(
 
     private bool IsCluster()
     {
-        if (_cluster is { } known)
-        {
-            return known;
-        }
-        foreach (var server in redis.GetServers())
-        {
-            if (server.IsConnected)
-            {
-                _cluster = server.ServerType == ServerType.Cluster;
-                return _cluster.Value;
-            }
-        }
-        return false;
+        // Remembered once known; while nothing is connected yet, asked again next time.
+        _cluster ??= redis.IsCluster();
+        return _cluster ?? false;
     }
 
     /// <summary>

@@ -54,29 +54,23 @@ internal sealed class SubscriptionRecovery(
     /// <summary>When, after a promotion's catch-up, a second one runs.</summary>
     private static readonly TimeSpan SecondCatchUp = TimeSpan.FromSeconds(2);
 
+    // A subscription connection came back (or a promotion replaced it): catch every topic up.
     private readonly Channel<bool> _restored = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    // A subscription connection failed: watch for its node's slots moving to a replica.
+    private readonly Channel<bool> _failed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
     // The servers whose subscription connection failed and has not come back.
     private readonly ConcurrentDictionary<EndPoint, bool> _lost = new();
 
-    private int _watchingShards;
-
-    private CancellationToken _stopping;
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        _stopping = stoppingToken;
         redis.ConnectionFailed += OnConnectionFailed;
         redis.ConnectionRestored += OnConnectionRestored;
         connections.OnConnecting(OnSubscriptionConnecting);
         try
         {
-            while (await _restored.Reader.WaitToReadAsync(stoppingToken))
-            {
-                _restored.Reader.TryRead(out _);
-                await WaitForSubscriptionsAsync(stoppingToken);
-                await CatchUpAllAsync(stoppingToken);
-            }
+            await Task.WhenAll(CatchUpAfterRestoresAsync(stoppingToken), WatchForPromotionsAsync(stoppingToken));
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -86,6 +80,16 @@ internal sealed class SubscriptionRecovery(
             connections.OnConnecting(null);
             redis.ConnectionFailed -= OnConnectionFailed;
             redis.ConnectionRestored -= OnConnectionRestored;
+        }
+    }
+
+    private async Task CatchUpAfterRestoresAsync(CancellationToken stoppingToken)
+    {
+        while (await _restored.Reader.WaitToReadAsync(stoppingToken))
+        {
+            _restored.Reader.TryRead(out _);
+            await WaitForSubscriptionsAsync(stoppingToken);
+            await CatchUpAllAsync(stoppingToken);
         }
     }
 
@@ -99,10 +103,7 @@ internal sealed class SubscriptionRecovery(
                 _lost[endPoint] = true;
             }
             registry.SuspendFeeds();
-            if (Interlocked.Exchange(ref _watchingShards, 1) == 0)
-            {
-                _ = WatchForPromotionAsync();
-            }
+            _failed.Writer.TryWrite(true);
         }
     }
 
@@ -138,57 +139,53 @@ internal sealed class SubscriptionRecovery(
     /// cluster's slot map once a second (which also moves the sharded subscriptions to the slots' current
     /// owners); when no lost node owns a slot any more, the topics are caught up as after a restore.
     /// </summary>
-    private async Task WatchForPromotionAsync()
+    private async Task WatchForPromotionsAsync(CancellationToken stoppingToken)
     {
-        try
+        while (await _failed.Reader.WaitToReadAsync(stoppingToken))
         {
+            _failed.Reader.TryRead(out _);
             while (!_lost.IsEmpty)
             {
-                await Task.Delay(ShardCheck, time, _stopping);
-                if (!IsCluster())
-                {
-                    continue;
-                }
+                await Task.Delay(ShardCheck, time, stoppingToken);
                 try
                 {
-                    await redis.ConfigureAsync();
+                    await CatchUpIfPromotedAsync(stoppingToken);
                 }
-                catch (Exception ex) when (ex is RedisException or TimeoutException)
+                catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
                     RealtimeLog.ShardCheckFailed(logger, ex);
-                    continue;
-                }
-                if (!_lost.IsEmpty && LostNodesOwnNoSlots())
-                {
-                    await WaitForShardedSubscriptionsAsync();
-                    _lost.Clear();
-                    RealtimeLog.ShardPromoted(logger);
-                    _restored.Writer.TryWrite(true);
-                    // A publication that reached a new owner just before this instance's subscription did is
-                    // found by a second catch-up (late, not lost; what was passed on already is skipped).
-                    await Task.Delay(SecondCatchUp, time, _stopping);
-                    _restored.Writer.TryWrite(true);
                 }
             }
         }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+    }
+
+    /// <summary>Reloads a cluster's slot map; when the lost nodes own no slot any more, catches every topic up (twice).</summary>
+    private async Task CatchUpIfPromotedAsync(CancellationToken stoppingToken)
+    {
+        if (redis.IsCluster() != true)
         {
+            return;
         }
-        finally
+        await redis.ConfigureAsync();
+        if (_lost.IsEmpty || !LostNodesOwnNoSlots())
         {
-            Volatile.Write(ref _watchingShards, 0);
-            if (!_lost.IsEmpty && !_stopping.IsCancellationRequested && Interlocked.Exchange(ref _watchingShards, 1) == 0)
-            {
-                _ = WatchForPromotionAsync();
-            }
+            return;
         }
+        await WaitForShardedSubscriptionsAsync(stoppingToken);
+        _lost.Clear();
+        RealtimeLog.ShardPromoted(logger);
+        _restored.Writer.TryWrite(true);
+        // A publication that reached a new owner just before this instance's subscription did is found by a
+        // second catch-up (late, not lost; what was passed on already is skipped).
+        await Task.Delay(SecondCatchUp, time, stoppingToken);
+        _restored.Writer.TryWrite(true);
     }
 
     /// <summary>
     /// Waits (at most <see cref="SettleLimit"/>) until every sharded subscription this instance holds (the
     /// user buckets', its channel topics') sits on a connected node that was not lost.
     /// </summary>
-    private async Task WaitForShardedSubscriptionsAsync()
+    private async Task WaitForShardedSubscriptionsAsync(CancellationToken stoppingToken)
     {
         var subscriber = redis.GetSubscriber();
         var names = channels.EveryUserBucket()
@@ -199,11 +196,9 @@ internal sealed class SubscriptionRecovery(
         while (time.GetUtcNow() < deadline
                && !names.All(name => subscriber.SubscribedEndpoint(name) is { } at && !_lost.ContainsKey(at) && redis.GetServer(at).IsConnected))
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(100), time, _stopping);
+            await Task.Delay(TimeSpan.FromMilliseconds(100), time, stoppingToken);
         }
     }
-
-    private bool IsCluster() => redis.GetServers().Any(server => server.IsConnected && server.ServerType == ServerType.Cluster);
 
     /// <summary>Whether the client's current slot map (read from a connected node) gives no slot to any lost node.</summary>
     private bool LostNodesOwnNoSlots()

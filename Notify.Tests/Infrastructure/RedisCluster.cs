@@ -146,16 +146,29 @@ public class RedisCluster : IRedisEndpoint, IAsyncLifetime
     /// <summary>Polls <paramref name="condition"/> on one node until it holds, for at most 60 s.</summary>
     protected static async Task WaitAsync(int port, Func<IServer, Task<bool>> condition, string what)
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var (held, last) = await PollAsync(port, condition, TimeSpan.FromSeconds(60), process: null);
+        if (!held)
+        {
+            throw new TimeoutException($"Redis node 127.0.0.1:{port} did not {what} within 60 s.", last);
+        }
+    }
+
+    /// <summary>
+    /// Polls <paramref name="condition"/> on one node until it holds (true), <paramref name="limit"/> passes or
+    /// the node's <paramref name="process"/> exits (false, with the last connection error).
+    /// </summary>
+    private static async Task<(bool Held, Exception? Last)> PollAsync(int port, Func<IServer, Task<bool>> condition, TimeSpan limit, Process? process)
+    {
+        using var cts = new CancellationTokenSource(limit);
         Exception? last = null;
-        while (!cts.IsCancellationRequested)
+        while (!cts.IsCancellationRequested && process is not { HasExited: true })
         {
             try
             {
                 await using var mux = await ConnectNodeAsync(port);
                 if (mux.IsConnected && await condition(mux.GetServer(mux.GetEndPoints()[0])))
                 {
-                    return;
+                    return (true, null);
                 }
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
@@ -164,7 +177,7 @@ public class RedisCluster : IRedisEndpoint, IAsyncLifetime
             }
             try { await Task.Delay(100, cts.Token); } catch (OperationCanceledException) { }
         }
-        throw new TimeoutException($"Redis node 127.0.0.1:{port} did not {what} within 60 s.", last);
+        return (false, last);
     }
 
     /// <summary>The text of <c>CLUSTER INFO</c> on one node.</summary>
@@ -187,21 +200,9 @@ public class RedisCluster : IRedisEndpoint, IAsyncLifetime
             }
             while (port == busPort || taken.Contains(port) || taken.Contains(busPort));
             var process = StartNode(port, busPort);
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            while (!process.HasExited && !cts.IsCancellationRequested)
+            if ((await PollAsync(port, async node => await node.PingAsync() >= TimeSpan.Zero, TimeSpan.FromSeconds(30), process)).Held)
             {
-                try
-                {
-                    await using var mux = await ConnectNodeAsync(port);
-                    if (mux.IsConnected && await mux.GetServer(mux.GetEndPoints()[0]).PingAsync() >= TimeSpan.Zero)
-                    {
-                        return (port, busPort, process);
-                    }
-                }
-                catch (Exception ex) when (ex is RedisException or TimeoutException)
-                {
-                }
-                try { await Task.Delay(100, cts.Token); } catch (OperationCanceledException) { }
+                return (port, busPort, process);
             }
             if (!process.HasExited)
             {
