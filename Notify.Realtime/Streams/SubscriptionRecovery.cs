@@ -135,9 +135,10 @@ internal sealed class SubscriptionRecovery(
 
     /// <summary>
     /// On a Redis Cluster a primary that died for good never gets its subscription connection back: its
-    /// replica is promoted and owns its slots instead. While a lost node stays away, the client reloads the
-    /// cluster's slot map once a second (which also moves the sharded subscriptions to the slots' current
-    /// owners); when no lost node owns a slot any more, the topics are caught up as after a restore.
+    /// replica is promoted and owns its slots instead. While a lost node stays away, a connected node is asked
+    /// for the slot map once a second; when no lost node owns a slot any more, the client reloads its slot map
+    /// (which moves the sharded subscriptions to the slots' new owners) and the topics are caught up as after
+    /// a restore.
     /// </summary>
     private async Task WatchForPromotionsAsync(CancellationToken stoppingToken)
     {
@@ -159,18 +160,18 @@ internal sealed class SubscriptionRecovery(
         }
     }
 
-    /// <summary>Reloads a cluster's slot map; when the lost nodes own no slot any more, catches every topic up (twice).</summary>
+    /// <summary>
+    /// When the lost nodes own no slot any more, reloads the client's slot map (which moves the sharded
+    /// subscriptions to the slots' new owners) and catches every topic up (twice). The cheap question goes first:
+    /// a reload also tries the lost nodes again and takes up to seconds.
+    /// </summary>
     private async Task CatchUpIfPromotedAsync(CancellationToken stoppingToken)
     {
-        if (redis.IsCluster() != true)
+        if (redis.IsCluster() != true || _lost.IsEmpty || !await LostNodesOwnNoSlotsAsync())
         {
             return;
         }
         await redis.ConfigureAsync();
-        if (_lost.IsEmpty || !LostNodesOwnNoSlots())
-        {
-            return;
-        }
         await WaitForShardedSubscriptionsAsync(stoppingToken);
         _lost.Clear();
         RealtimeLog.ShardPromoted(logger);
@@ -200,14 +201,41 @@ internal sealed class SubscriptionRecovery(
         }
     }
 
-    /// <summary>Whether the client's current slot map (read from a connected node) gives no slot to any lost node.</summary>
-    private bool LostNodesOwnNoSlots()
+    /// <summary>
+    /// Whether the cluster's slot map, asked of a connected node that was not lost (<c>CLUSTER NODES</c>, not the
+    /// client's cached copy), gives no slot to any lost node.
+    /// </summary>
+    private async Task<bool> LostNodesOwnNoSlotsAsync()
     {
         foreach (var server in redis.GetServers())
         {
-            if (server.IsConnected && !_lost.ContainsKey(server.EndPoint) && server.ClusterConfiguration is { } nodes)
+            if (server.IsConnected && !_lost.ContainsKey(server.EndPoint))
             {
-                return _lost.Keys.All(lost => nodes[lost] is not { } node || node.Slots.Count == 0);
+                var nodes = (string?)await server.ExecuteAsync("CLUSTER", "NODES") ?? "";
+                return _lost.Keys.All(lost => !OwnsSlots(nodes, lost));
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Whether <c>CLUSTER NODES</c> output gives <paramref name="node"/> any slot: its line (address
+    /// <c>ip:port@busport</c>) has slot ranges after its eight fixed fields.
+    /// </summary>
+    internal static bool OwnsSlots(string clusterNodes, EndPoint node)
+    {
+        var address = node switch
+        {
+            IPEndPoint ip => ip.ToString(),
+            DnsEndPoint dns => $"{dns.Host}:{dns.Port}",
+            _ => node.ToString() ?? "",
+        };
+        foreach (var line in clusterNodes.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var fields = line.Split(' ');
+            if (fields.Length > 8 && fields[1].Split('@')[0] == address)
+            {
+                return true;
             }
         }
         return false;

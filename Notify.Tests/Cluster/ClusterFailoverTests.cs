@@ -1,9 +1,12 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Notify.Core.Messaging;
 using Notify.Tests.Infrastructure;
 using Notify.Tests.Realtime;
+using StackExchange.Redis;
 
 namespace Notify.Tests.Cluster;
 
@@ -27,9 +30,14 @@ public sealed class ClusterFailoverTests(ClusterDeployment deployment) : IClassF
 
         await using var redis = await deployment.Redis.ConnectAsync();
         var name = new RedisChannels().For(BusTopic.User(user));
-        var owner = (IPEndPoint)redis.GetServer(redis.GetEndPoints()[0]).ClusterConfiguration!.GetBySlot(redis.HashSlot(name))!.EndPoint!;
+        var slot = redis.HashSlot(name);
+        var owner = (IPEndPoint)redis.GetServer(redis.GetEndPoints()[0]).ClusterConfiguration!.GetBySlot(slot)!.EndPoint!;
+        var killedAt = Stopwatch.GetTimestamp();
         await deployment.Redis.KillNodeAsync(owner.Port);
+        var promoted = WaitForNewOwnerAsync(slot, owner.Port);
 
+        // Read while the creates run, so each arrival is timed when it comes.
+        var arrivals = ReceiveNotificationsAsync(client, 3, killedAt);
         var ids = new List<string>();
         for (var i = 0; i < 3; i++)
         {
@@ -37,24 +45,25 @@ public sealed class ClusterFailoverTests(ClusterDeployment deployment) : IClassF
             Assert.Equal(HttpStatusCode.Created, response.StatusCode);
             ids.Add((await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetString()!);
         }
+        var acknowledgedAfter = Stopwatch.GetElapsedTime(killedAt);
 
-        var received = new List<string>();
-        while (received.Count < ids.Count)
+        List<(string Id, TimeSpan After)> received;
+        try
         {
-            Received frame;
-            try
-            {
-                frame = await client.NextOfTypeAsync("notification", Patience);
-            }
-            catch (OperationCanceledException)
-            {
-                Assert.Fail($"{received.Count} of {ids.Count} notifications arrived.\nRealtime A:\n{deployment.A.RecentLog}\nApi:\n{deployment.Api.RecentLog}");
-                throw;
-            }
-            Assert.False(frame.IsClose, "the stream was closed");
-            received.Add(frame.Data.GetProperty("id").GetString()!);
+            received = await arrivals;
         }
-        Assert.Equal(ids, received);
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"not every notification arrived.\nRealtime A:\n{deployment.A.RecentLog}\nApi:\n{deployment.Api.RecentLog}");
+            throw;
+        }
+        Assert.Equal(ids, received.Select(r => r.Id));
+        var firstAfter = received[0].After;
+        var allAfter = received[^1].After;
+        var promotedAfter = Stopwatch.GetElapsedTime(killedAt, await promoted);
+        // Read by bench/cluster/failover.sh.
+        TestContext.Current.TestOutputHelper?.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"failover: deliveries resumed {firstAfter.TotalMilliseconds:F0} ms after the primary was killed; its replica owned the slot after {promotedAfter.TotalMilliseconds:F0} ms; the three creates were acknowledged after {acknowledgedAfter.TotalMilliseconds:F0} ms and had all arrived after {allAfter.TotalMilliseconds:F0} ms"));
 
         // After the failover a new notification goes out live.
         using (var after = await deployment.Http.PostAsJsonAsync("/api/notifications", new { user_id = user, type = "failover", title = "after" }, Ct))
@@ -63,5 +72,42 @@ public sealed class ClusterFailoverTests(ClusterDeployment deployment) : IClassF
             var id = (await after.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetString();
             Assert.Equal(id, (await client.NextOfTypeAsync("notification", Patience)).Data.GetProperty("id").GetString());
         }
+    }
+
+    /// <summary>The ids of the next <paramref name="count"/> notification frames, each with its arrival after <paramref name="since"/>.</summary>
+    private static async Task<List<(string Id, TimeSpan After)>> ReceiveNotificationsAsync(WsClient client, int count, long since)
+    {
+        var received = new List<(string, TimeSpan)>();
+        while (received.Count < count)
+        {
+            var frame = await client.NextOfTypeAsync("notification", Patience);
+            Assert.False(frame.IsClose, "the stream was closed");
+            received.Add((frame.Data.GetProperty("id").GetString()!, Stopwatch.GetElapsedTime(since)));
+        }
+        return received;
+    }
+
+    /// <summary>When (a <see cref="Stopwatch"/> timestamp) a surviving node first names another owner of <paramref name="slot"/>.</summary>
+    private async Task<long> WaitForNewOwnerAsync(int slot, int killedPort)
+    {
+        var survivor = deployment.Redis.Ports.First(p => p != killedPort);
+        await using var node = await RedisCluster.ConnectNodeAsync(survivor);
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < Patience)
+        {
+            try
+            {
+                var nodes = await node.GetServer(node.GetEndPoints()[0]).ClusterNodesAsync();
+                if (nodes?.GetBySlot(slot)?.EndPoint is IPEndPoint { } at && at.Port != killedPort)
+                {
+                    return Stopwatch.GetTimestamp();
+                }
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+            }
+            await Task.Delay(50, Ct);
+        }
+        throw new TimeoutException($"no node named a new owner of slot {slot} within {Patience}");
     }
 }

@@ -54,6 +54,23 @@ public sealed partial class ServiceProcess : IAsyncDisposable
     /// </summary>
     public static async Task<ServiceProcess> StartAsync(string project, IReadOnlyDictionary<string, string?> environment, TimeSpan? timeout = null, int? port = null)
     {
+        // A port that was free when chosen can be taken before the service binds it (any socket on the machine,
+        // an outgoing connection's ephemeral port among them): the service then exits, and is started again on
+        // another port (at most five times). A port the caller chose is never changed.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(project, environment, timeout, port);
+            }
+            catch (InvalidOperationException ex) when (port is null && attempt < 5 && ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+            }
+        }
+    }
+
+    private static async Task<ServiceProcess> StartOnceAsync(string project, IReadOnlyDictionary<string, string?> environment, TimeSpan? timeout, int? port)
+    {
         var dll = Path.Combine(RepositoryRoot, project, "bin", BuildConfiguration, "net10.0", project + ".dll");
         if (!File.Exists(dll))
         {

@@ -8,17 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs="${1:-5}"
-if [ $# -ge 2 ]; then
-  log="$2"
-else
-  log="$(mktemp)"
-  trap 'rm -f "$log"' EXIT
-  for i in $(seq 1 "$runs"); do
-    echo "run $i of $runs"
-    dotnet test Notify.Tests -c Release --no-build --filter "FullyQualifiedName~SentinelFaultTests" \
-      --logger "console;verbosity=detailed" 2>&1 | grep -E "^ failover:|Passed Notify|Failed Notify" | tee -a "$log" || true
-  done
-fi
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+bench/repeat-test.sh SentinelFaultTests "^ failover:" "$log" "$runs" "${2:-}"
 python3 - "$log" "$runs" <<'PY'
 import re, statistics, sys, datetime, platform, os
 text = open(sys.argv[1]).read()
