@@ -13,7 +13,8 @@ namespace Notify.Core.Messaging;
 /// the Worker) stores a notification unpublished, then calls <see cref="PublishAsync"/>: it publishes on
 /// the user's topic and marks the row published (in batches, in the background). When Redis is down the
 /// publish is not attempted, and when it fails the row simply stays unpublished; either way the caller's
-/// request succeeds, because the notification is stored. The rows left waiting are published in id order
+/// request succeeds, because the notification is stored. (On a Redis Cluster "down" includes the user's shard:
+/// its primary not connected.) The rows left waiting are published in id order
 /// as soon as Redis is back (the connection restored, or every <see cref="OutboxOptions.RetryInterval"/>),
 /// by one process at a time (a Redis lock). A row stored by a writer that died before publishing is found
 /// by the sweep (<see cref="OutboxOptions.SweepInterval"/>) and published too.
@@ -68,7 +69,7 @@ public sealed class NotificationOutbox(
     public async Task PublishAsync(Notification notification)
     {
         ArgumentNullException.ThrowIfNull(notification);
-        var connected = redis.IsConnected;
+        var connected = redis.IsConnected && CanReach(BusTopic.User(notification.UserId));
         Task? drained = null;
         var first = false;
         lock (_sync)
@@ -117,7 +118,7 @@ public sealed class NotificationOutbox(
     /// </summary>
     public async Task<bool> TryPublishAsync(BusTopic topic, ReadOnlyMemory<byte> frame)
     {
-        if (!redis.IsConnected)
+        if (!redis.IsConnected || !CanReach(topic))
         {
             return false;
         }
@@ -132,6 +133,14 @@ public sealed class NotificationOutbox(
             return false;
         }
     }
+
+    /// <summary>
+    /// Whether the Redis server that carries <paramref name="topic"/>'s channel is connected (on a cluster, the
+    /// primary of the channel's slot; a topic on classic pub/sub goes through any node). A publish to a server
+    /// that is not would wait for the client's timeout (5 s) before failing; the outbox leaves the notification
+    /// waiting at once instead.
+    /// </summary>
+    private bool CanReach(BusTopic topic) => !RedisChannels.IsSharded(topic) || redis.SlotOwnerConnected(channels.For(topic));
 
     /// <summary>Records a notification left for the next drain (under <see cref="_sync"/>); returns that drain's completion.</summary>
     private Task Defer()
@@ -350,7 +359,13 @@ public sealed class NotificationOutbox(
                     var rows = select(waiting);
                     foreach (var notification in rows)
                     {
-                        await bus.PublishAsync(BusTopic.User(notification.UserId), Frames.Serialize("notification", notification), stoppingToken);
+                        var topic = BusTopic.User(notification.UserId);
+                        if (!CanReach(topic))
+                        {
+                            // Fail now rather than after the client's timeout: the rows wait for the next drain.
+                            throw new MessageBusUnavailableException($"The Redis server of {channels.For(topic)} is not connected.");
+                        }
+                        await bus.PublishAsync(topic, Frames.Serialize("notification", notification), stoppingToken);
                     }
                     await store.MarkPublishedAsync([.. rows.Select(n => new NotificationKey(n.UserId, n.Id))], stoppingToken);
                     published += rows.Count;

@@ -110,11 +110,12 @@ internal sealed class ClientConnection
     public void Deliver(BusTopic topic, SharedFrame frame, DateTimeOffset now)
     {
         LastActivity = now;
-        if (Preferences?.Drops(topic, frame) == true)
+        if (Preferences?.Drops(topic, frame, now) == true)
         {
             return;
         }
-        var outbound = new OutboundFrame(frame, Kind is StreamKind.Task or StreamKind.Batch && frame.Info.IsTerminal);
+        // Only a task or batch stream's terminal frame needs its own instance; every other receiver shares the frame.
+        var outbound = new OutboundFrame(Kind is StreamKind.Task or StreamKind.Batch && frame.Info.IsTerminal ? frame.Ending() : frame);
         lock (_gate)
         {
             if (_pending is not null && (_gatedTopic is null || _gatedTopic == topic))
@@ -192,7 +193,7 @@ internal sealed class ClientConnection
     public void Enqueue(ReadOnlyMemory<byte> frame) => Enqueue(new SharedFrame(frame));
 
     /// <summary>Queues a frame the server made itself (an answer, a heartbeat shared by all connections); overflow is a slow consumer too.</summary>
-    public void Enqueue(SharedFrame frame) => Push(new OutboundFrame(frame, EndsStream: false));
+    public void Enqueue(SharedFrame frame) => Push(new OutboundFrame(frame));
 
     private void Push(OutboundFrame frame)
     {
@@ -207,7 +208,7 @@ internal sealed class ClientConnection
     /// <paramref name="endsStream"/> marks a task or batch snapshot's terminal frame.
     /// </summary>
     public ValueTask EnqueueReplayAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken, bool endsStream = false) =>
-        _queue.Writer.WriteAsync(new OutboundFrame(new SharedFrame(frame), endsStream), cancellationToken);
+        _queue.Writer.WriteAsync(new OutboundFrame(new SharedFrame(frame) { EndsStream = endsStream }), cancellationToken);
 
     /// <summary>
     /// Starts buffering live frames of <paramref name="topic"/> (every topic when null) until
@@ -262,10 +263,15 @@ internal sealed class ClientConnection
     }
 }
 
-/// <summary>A frame waiting to be written; <see cref="EndsStream"/> closes a task or batch stream with 1000 once it is written.</summary>
-internal readonly record struct OutboundFrame(SharedFrame Frame, bool EndsStream)
+/// <summary>
+/// A frame waiting to be written; <see cref="EndsStream"/> closes a task or batch stream with 1000 once it is
+/// written. One reference in size, so a connection's queue holds 8 bytes per waiting frame.
+/// </summary>
+internal readonly record struct OutboundFrame(SharedFrame Frame)
 {
     public ReadOnlyMemory<byte> Bytes => Frame.Bytes;
+
+    public bool EndsStream => Frame.EndsStream;
 }
 
 /// <summary>What an echo filter is for: the inbox replay (<c>default</c>), a channel's replay, or an inbox change (<c>mark_read</c>, <c>mark_seen</c>, <c>archive</c>, <c>unarchive</c>).</summary>

@@ -40,7 +40,11 @@ internal sealed class ConnectionRegistry(
     /// <summary>Bumped on every change, so presence can tell whether its snapshot is current.</summary>
     public int Version => Volatile.Read(ref _version);
 
-    public ICollection<ClientConnection> Connections => _connections.Values;
+    /// <summary>
+    /// The connections, read as they are while enumerated: no copy and no lock (the heartbeat sweep walks them
+    /// four times a second; <c>Values</c> would take every lock and copy them all each time).
+    /// </summary>
+    public IEnumerable<ClientConnection> Connections => _connections.Select(static pair => pair.Value);
 
     public int Count => _connections.Count;
 
@@ -333,13 +337,16 @@ internal sealed class ConnectionRegistry(
     /// <summary>Hands a frame to every receiver of <paramref name="topic"/> on this instance (a live or replayed one).</summary>
     public void FanOut(BusTopic topic, ReadOnlyMemory<byte> frame)
     {
-        if (!_topics.TryGetValue(topic, out var receivers))
+        if (_topics.TryGetValue(topic, out var receivers))
         {
-            return;
+            // One instance for every receiver: its envelope is read once, by the first receiver that needs it.
+            FanOut(topic, receivers, new SharedFrame(frame));
         }
+    }
+
+    private void FanOut(BusTopic topic, TopicReceivers receivers, SharedFrame shared)
+    {
         var now = time.GetUtcNow();
-        // One instance for every receiver: its envelope is read once, by the first receiver that needs it.
-        var shared = new SharedFrame(frame);
         // An admin-channel message whose payload is a system message (a task failure, an admin's
         // announcement) also reaches admin streams as the protocol's system_message frame, built once here.
         var system = topic == AdminTopic && ServerFrames.SystemMessageFor(shared) is { } message ? new SharedFrame(message) : null;
@@ -402,9 +409,15 @@ internal sealed class ConnectionRegistry(
 
     private void OnMessage(BusTopic topic, ReadOnlyMemory<byte> frame)
     {
-        if (_topics.TryGetValue(topic, out var receivers) && receivers.Feed.Admit(frame, time.GetUtcNow()))
+        if (!_topics.TryGetValue(topic, out var receivers))
         {
-            FanOut(topic, frame);
+            return;
+        }
+        // The feed reads the envelope (its id); the receivers get the same instance, so nobody reads it again.
+        var shared = new SharedFrame(frame);
+        if (receivers.Feed.Admit(shared, time.GetUtcNow()))
+        {
+            FanOut(topic, receivers, shared);
         }
     }
 

@@ -73,15 +73,16 @@ internal sealed class TopicFeed(BusTopicKind kind, TimeSpan window, int capacity
 
     /// <summary>
     /// A live frame from the bus: true to fan it out now; false when it is held for later or was
-    /// passed on already.
+    /// passed on already. Its envelope is read through <paramref name="frame"/>, so the fan-out that
+    /// follows does not read it again.
     /// </summary>
-    public bool Admit(ReadOnlyMemory<byte> frame, DateTimeOffset now)
+    public bool Admit(SharedFrame frame, DateTimeOffset now)
     {
         lock (_gate)
         {
             if (_held is not null)
             {
-                Hold(frame);
+                Hold(frame.Bytes);
                 return false;
             }
             Forget(now);
@@ -151,7 +152,7 @@ internal sealed class TopicFeed(BusTopicKind kind, TimeSpan window, int capacity
             }
             foreach (var frame in held)
             {
-                if (PassOn(frame, now, held: true))
+                if (PassOn(new SharedFrame(frame), now, held: true))
                 {
                     fanOut(frame);
                 }
@@ -179,13 +180,13 @@ internal sealed class TopicFeed(BusTopicKind kind, TimeSpan window, int capacity
     /// entries up to the resume point had gone out. (A live entry below a resume point that only the
     /// topic's start set was published as the subscription began: it goes out.)
     /// </summary>
-    private bool PassOn(ReadOnlyMemory<byte> frame, DateTimeOffset now, bool held = false)
+    private bool PassOn(SharedFrame frame, DateTimeOffset now, bool held = false)
     {
         if (kind is BusTopicKind.Task or BusTopicKind.Batch)
         {
             return true;
         }
-        var info = FrameInfo.Read(frame.Span);
+        var info = frame.Info;
         if (info.Id is null)
         {
             return true;

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Notify.Core.Messaging;
 using Notify.Core.Preferences;
 using Notify.Realtime.Connections;
@@ -11,18 +10,22 @@ namespace Notify.Realtime.Preferences;
 /// <c>in_app</c>, or whose channel has an explicit <c>channel:&lt;name&gt;</c> entry set to <c>off</c>, is
 /// dropped for this connection, live and in replay. The user's part is reloaded when a <c>preferences</c>
 /// frame (the user changed them) passes on the user's topic; the defaults come from
-/// <see cref="PreferenceFilters"/>. Connections whose preferences turn nothing off pay one flag check per frame.
+/// <see cref="PreferenceFilters"/>. Connections whose preferences turn nothing off pay one flag check per frame;
+/// the others look at the frame's channel and payload type, read once per frame on the instance (<see cref="SharedFrame.Info"/>).
 /// </summary>
 internal sealed class MessagePreferenceFilter(PreferenceFilters owner, string userId, NotificationPreferences user)
 {
-    private volatile NotificationPreferences _user = user;
+    private volatile OffPreferences _user = new(user);
     private int _reloadRequests;
 
     /// <summary>The entry prefix that names a channel (<c>channel:news</c>) rather than a type.</summary>
     public const string ChannelPrefix = "channel:";
 
-    /// <summary>Whether a live frame, arriving on <paramref name="topic"/>, is not for this user.</summary>
-    public bool Drops(BusTopic topic, SharedFrame frame)
+    /// <summary>
+    /// Whether a live frame, arriving on <paramref name="topic"/> at <paramref name="now"/> (the fan-out's time,
+    /// read once for all its receivers), is not for this user.
+    /// </summary>
+    public bool Drops(BusTopic topic, SharedFrame frame, DateTimeOffset now)
     {
         if (topic.Kind == BusTopicKind.User)
         {
@@ -32,77 +35,34 @@ internal sealed class MessagePreferenceFilter(PreferenceFilters owner, string us
             }
             return false;
         }
-        return Drops(topic, frame.Bytes.Span);
+        return IsMessageTopic(topic) && TurnsSomethingOff(owner.DefaultsAt(now), out var user, out var defaults) && IsOff(user, defaults, frame.Info);
     }
 
-    /// <summary>Whether a broadcast or channel frame (live or from history) on <paramref name="topic"/> is not for this user.</summary>
-    public bool Drops(BusTopic topic, ReadOnlySpan<byte> frame)
+    /// <summary>Whether a broadcast or channel frame from history on <paramref name="topic"/> is not for this user.</summary>
+    public bool Drops(BusTopic topic, ReadOnlySpan<byte> frame) =>
+        IsMessageTopic(topic) && TurnsSomethingOff(owner.Defaults, out var user, out var defaults) && IsOff(user, defaults, FrameInfo.Read(frame));
+
+    private static bool IsMessageTopic(BusTopic topic) => topic.Kind is BusTopicKind.Broadcast or BusTopicKind.Channel;
+
+    private bool TurnsSomethingOff(OffPreferences currentDefaults, out OffPreferences user, out OffPreferences defaults)
     {
-        if (topic.Kind is not (BusTopicKind.Broadcast or BusTopicKind.Channel))
-        {
-            return false;
-        }
-        var user = _user;
-        var defaults = owner.Defaults;
-        if (!HasOff(user) && !HasOff(defaults))
-        {
-            return false;
-        }
-        return Read(frame) is var (channel, type) && IsOff(user, defaults, channel, type);
+        user = _user;
+        defaults = currentDefaults;
+        return user.HasOff || defaults.HasOff;
     }
 
-    /// <summary>Whether <paramref name="type"/> on <paramref name="channel"/> is off for the user.</summary>
-    internal static bool IsOff(NotificationPreferences user, NotificationPreferences defaults, string channel, string? type)
+    private static bool IsOff(OffPreferences user, OffPreferences defaults, FrameInfo frame) =>
+        frame is { Type: "message", Channel: { } channel } && IsOff(user, defaults, channel, frame.PayloadType);
+
+    /// <summary>Whether <paramref name="type"/> on <paramref name="channel"/> is off for the user (allocates nothing).</summary>
+    internal static bool IsOff(OffPreferences user, OffPreferences defaults, string channel, string? type)
     {
-        var channelKey = ChannelPrefix + channel;
-        var forChannel = Explicit(user, channelKey) ?? Explicit(defaults, channelKey);
-        if (forChannel == DeliveryMode.Off)
+        if ((user.ForChannel(channel) ?? defaults.ForChannel(channel)) == DeliveryMode.Off)
         {
             return true;
         }
-        // Off never depends on quiet hours, so the time does not matter here.
         return type is not null
-            && PreferenceResolver.Resolve(user, defaults, type, PreferenceChannels.InApp, DateTimeOffset.UnixEpoch) == DeliveryMode.Off;
-    }
-
-    private static DeliveryMode? Explicit(NotificationPreferences preferences, string key) =>
-        preferences.Types.TryGetValue(key, out var channels) && channels.TryGetValue(PreferenceChannels.InApp, out var mode) ? mode : null;
-
-    private static bool HasOff(NotificationPreferences preferences)
-    {
-        foreach (var channels in preferences.Types.Values)
-        {
-            if (channels.TryGetValue(PreferenceChannels.InApp, out var mode) && mode == DeliveryMode.Off)
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /// <summary>The channel and the payload's <c>type</c> of a <c>message</c> frame; null for any other frame.</summary>
-    private static (string Channel, string? Type)? Read(ReadOnlySpan<byte> frame)
-    {
-        try
-        {
-            var reader = new Utf8JsonReader(frame);
-            using var document = JsonDocument.ParseValue(ref reader);
-            var root = document.RootElement;
-            if (!root.TryGetProperty("type", out var frameType) || !frameType.ValueEquals("message")
-                || !root.TryGetProperty("data", out var data) || !data.TryGetProperty("channel", out var channel) || channel.ValueKind != JsonValueKind.String)
-            {
-                return null;
-            }
-            var type = data.TryGetProperty("payload", out var payload) && payload.ValueKind == JsonValueKind.Object
-                       && payload.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String
-                ? t.GetString()
-                : null;
-            return (channel.GetString()!, type);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
+            && PreferenceResolver.Resolve(user.Preferences, defaults.Preferences, type, PreferenceChannels.InApp, DateTimeOffset.UnixEpoch) == DeliveryMode.Off;
     }
 
     // Preferences frames that arrive while a reload runs make it run once more, so the last change wins.
@@ -122,9 +82,48 @@ internal sealed class MessagePreferenceFilter(PreferenceFilters owner, string us
             requests = Volatile.Read(ref _reloadRequests);
             if (await owner.TryLoadUserAsync(userId) is { } loaded)
             {
-                _user = loaded;
+                _user = new OffPreferences(loaded);
             }
         }
         while (Interlocked.CompareExchange(ref _reloadRequests, 0, requests) != requests);
     }
+}
+
+/// <summary>
+/// Preferences as the fan-out reads them, worked out once when they are loaded: whether any entry turns
+/// <c>in_app</c> off (asked of every connection for every broadcast frame), the explicit <c>channel:&lt;name&gt;</c>
+/// entries by channel name (so a frame's channel needs no key built per connection), and no quiet hours (off never
+/// depends on them, and they would cost a time-zone conversion per frame).
+/// </summary>
+internal sealed class OffPreferences
+{
+    private readonly Dictionary<string, DeliveryMode> _channels = new(StringComparer.Ordinal);
+
+    public OffPreferences(NotificationPreferences preferences)
+    {
+        Preferences = preferences with { QuietHours = null };
+        foreach (var (key, modes) in preferences.Types)
+        {
+            if (!modes.TryGetValue(PreferenceChannels.InApp, out var mode))
+            {
+                continue;
+            }
+            HasOff |= mode == DeliveryMode.Off;
+            if (key.StartsWith(MessagePreferenceFilter.ChannelPrefix, StringComparison.Ordinal))
+            {
+                _channels[key[MessagePreferenceFilter.ChannelPrefix.Length..]] = mode;
+            }
+        }
+    }
+
+    public static OffPreferences Empty { get; } = new(NotificationPreferences.Empty);
+
+    /// <summary>The preferences without their quiet hours.</summary>
+    public NotificationPreferences Preferences { get; }
+
+    /// <summary>Whether some type or channel is <c>off</c> for <c>in_app</c>.</summary>
+    public bool HasOff { get; }
+
+    /// <summary>The <c>in_app</c> mode of the explicit <c>channel:&lt;name&gt;</c> entry for <paramref name="channel"/>; null without one.</summary>
+    public DeliveryMode? ForChannel(string channel) => _channels.TryGetValue(channel, out var mode) ? mode : null;
 }

@@ -13,22 +13,25 @@ internal sealed partial class PreferenceFilters(IPreferencesStore store, TimePro
     /// <summary>How old the cached defaults may get before a frame that needs them starts a reload.</summary>
     public static readonly TimeSpan DefaultsRefresh = TimeSpan.FromSeconds(30);
 
-    private volatile NotificationPreferences? _defaults;
+    private volatile OffPreferences? _defaults;
     private long _defaultsLoadedAt;
     private int _defaultsLoading;
 
     /// <summary>The admin's defaults as last loaded (empty before the first load).</summary>
-    public NotificationPreferences Defaults
+    public OffPreferences Defaults => DefaultsAt(time.GetUtcNow());
+
+    /// <summary>
+    /// <see cref="Defaults"/> as seen at <paramref name="now"/>, a time the caller has read already: a fan-out asks
+    /// for every receiver and reads the clock once.
+    /// </summary>
+    public OffPreferences DefaultsAt(DateTimeOffset now)
     {
-        get
+        if (now.UtcTicks - Interlocked.Read(ref _defaultsLoadedAt) > DefaultsRefresh.Ticks
+            && Interlocked.Exchange(ref _defaultsLoading, 1) == 0)
         {
-            if (time.GetUtcNow().UtcTicks - Interlocked.Read(ref _defaultsLoadedAt) > DefaultsRefresh.Ticks
-                && Interlocked.Exchange(ref _defaultsLoading, 1) == 0)
-            {
-                _ = RefreshDefaultsAsync();
-            }
-            return _defaults ?? NotificationPreferences.Empty;
+            _ = RefreshDefaultsAsync();
         }
+        return _defaults ?? OffPreferences.Empty;
     }
 
     /// <summary>Attaches a filter with the user's current preferences to a notification stream.</summary>
@@ -59,7 +62,7 @@ internal sealed partial class PreferenceFilters(IPreferencesStore store, TimePro
     private async Task LoadDefaultsAsync(CancellationToken cancellationToken)
     {
         var loaded = await store.GetAsync(IPreferencesStore.DefaultsOwner, cancellationToken);
-        _defaults = loaded.Preferences;
+        _defaults = new OffPreferences(loaded.Preferences);
         Interlocked.Exchange(ref _defaultsLoadedAt, time.GetUtcNow().UtcTicks);
     }
 

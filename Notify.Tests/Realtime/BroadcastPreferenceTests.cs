@@ -121,7 +121,7 @@ public sealed class BroadcastPreferenceTests(RealtimeClusterFixture cluster) : I
     [InlineData("billing", "news", "promo", false)]
     [InlineData("promo", "news", null, false)]
     public void IsOff_UserEntry_MatchesTypeOrChannel(string offKey, string channel, string? type, bool expected) =>
-        Assert.Equal(expected, MessagePreferenceFilter.IsOff(Off(offKey), NotificationPreferences.Empty, channel, type));
+        Assert.Equal(expected, MessagePreferenceFilter.IsOff(new OffPreferences(Off(offKey)), OffPreferences.Empty, channel, type));
 
     [Fact]
     public void IsOff_DefaultOffAndUserLive_UserWins()
@@ -133,8 +133,45 @@ public sealed class BroadcastPreferenceTests(RealtimeClusterFixture cluster) : I
                 ["promo"] = new Dictionary<string, DeliveryMode> { [PreferenceChannels.InApp] = DeliveryMode.Live },
             },
         };
-        Assert.False(MessagePreferenceFilter.IsOff(user, Off("promo"), "broadcast", "promo"));
-        Assert.True(MessagePreferenceFilter.IsOff(NotificationPreferences.Empty, Off("promo"), "broadcast", "promo"));
+        Assert.False(MessagePreferenceFilter.IsOff(new OffPreferences(user), new OffPreferences(Off("promo")), "broadcast", "promo"));
+        Assert.True(MessagePreferenceFilter.IsOff(OffPreferences.Empty, new OffPreferences(Off("promo")), "broadcast", "promo"));
+    }
+
+    [Fact]
+    public void IsOff_ChannelLiveForUserAndOffInDefaults_UserWins()
+    {
+        var user = new NotificationPreferences
+        {
+            Types = new Dictionary<string, IReadOnlyDictionary<string, DeliveryMode>>
+            {
+                ["channel:news"] = new Dictionary<string, DeliveryMode> { [PreferenceChannels.InApp] = DeliveryMode.Live },
+            },
+        };
+        var defaults = new OffPreferences(Off("channel:news"));
+
+        Assert.False(MessagePreferenceFilter.IsOff(new OffPreferences(user), defaults, "news", "story"));
+        Assert.True(MessagePreferenceFilter.IsOff(OffPreferences.Empty, defaults, "news", "story"));
+        Assert.False(MessagePreferenceFilter.IsOff(OffPreferences.Empty, defaults, "channel:news", "story"));
+    }
+
+    [Fact]
+    public void OffPreferences_QuietHoursAndInboxOnly_TurnNothingOff()
+    {
+        var quiet = new NotificationPreferences
+        {
+            Types = new Dictionary<string, IReadOnlyDictionary<string, DeliveryMode>>
+            {
+                ["*"] = new Dictionary<string, DeliveryMode> { [PreferenceChannels.InApp] = DeliveryMode.Inbox },
+                ["promo"] = new Dictionary<string, DeliveryMode> { [PreferenceChannels.Push] = DeliveryMode.Off },
+            },
+            QuietHours = new QuietHours("00:00", "23:59", "UTC"),
+        };
+        var filter = new OffPreferences(quiet);
+
+        Assert.False(filter.HasOff);
+        Assert.Null(filter.Preferences.QuietHours);
+        Assert.False(MessagePreferenceFilter.IsOff(filter, OffPreferences.Empty, "broadcast", "promo"));
+        Assert.True(new OffPreferences(Off("promo")).HasOff);
     }
 
     private static async Task<System.Text.Json.JsonElement> NextMessageAsync(WsClient client, string marker)

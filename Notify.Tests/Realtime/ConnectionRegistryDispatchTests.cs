@@ -1,10 +1,13 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
+using Notify.Core.Json;
 using Notify.Core.Messaging;
+using Notify.Core.Preferences;
 using Notify.Core.Storage;
 using Notify.Core.Storage.Sqlite;
 using Notify.Realtime.Connections;
 using Notify.Realtime.Options;
+using Notify.Realtime.Preferences;
 using Notify.Tests.Infrastructure;
 using Notify.Tests.Messaging;
 
@@ -173,20 +176,67 @@ public sealed class ConnectionRegistryDispatchTests(RedisServer redis) : IClassF
             await registry.SubscribeAsync(connections[c], BusTopic.Broadcast, Ct);
         }
         var frame = JsonSerializer.SerializeToUtf8Bytes(new { type = "notification", data = new { n = 1 } });
-        // The first fan-out takes the receivers' snapshot and grows each queue's buffer; a drained queue keeps it.
-        registry.FanOut(BusTopic.Broadcast, frame);
+
+        var allocated = AllocatedByFanOut(registry, connections, frame, frame);
+
+        Assert.True(allocated < Receivers, $"{allocated} bytes allocated handing one frame to {Receivers} connections");
+        Assert.All(connections, c => Assert.True(c.Outbound.TryRead(out var queued) && queued.Bytes.Span.SequenceEqual(frame)));
+    }
+
+    [Fact]
+    public async Task FanOut_ToConnectionsWithPreferenceFilters_DropsTheOffTypeAndAllocatesNothingPerConnection()
+    {
+        var registry = await RegistryAsync();
+        var preferencesStore = new SqlitePreferencesStore(_database!);
+        await preferencesStore.InitializeAsync(Ct);
+        var preferences = new PreferenceFilters(preferencesStore, TimeProvider.System, NullLogger<PreferenceFilters>.Instance);
+        var off = new NotificationPreferences
+        {
+            Types = new Dictionary<string, IReadOnlyDictionary<string, DeliveryMode>>
+            {
+                ["promo"] = new Dictionary<string, DeliveryMode> { [PreferenceChannels.InApp] = DeliveryMode.Off },
+            },
+        };
+        const int Receivers = ConnectionRegistry.ParallelFanOut - 24;
+        var connections = new ClientConnection[Receivers];
+        for (var c = 0; c < Receivers; c++)
+        {
+            // Every other user turned "promo" off: those filters look into the frame, the others only check a flag.
+            connections[c] = Connection($"pref-{c}", capacity: 8);
+            if (c % 2 == 0)
+            {
+                Assert.NotNull(await preferencesStore.TryPutAsync(connections[c].UserId, off, 0, TimeProvider.System.GetUtcNow(), Ct));
+            }
+            await preferences.AttachAsync(connections[c], Ct);
+            await registry.SubscribeAsync(connections[c], BusTopic.Broadcast, Ct);
+        }
+        var news = Frames.Serialize("message", new { channel = "broadcast", id = "0-1", payload = new { type = "news" } });
+        var promo = Frames.Serialize("message", new { channel = "broadcast", id = "0-2", payload = new { type = "promo" } });
+
+        var allocated = AllocatedByFanOut(registry, connections, news, promo);
+
+        Assert.True(allocated < Receivers, $"{allocated} bytes allocated handing one frame to {Receivers} connections with preference filters");
+        for (var c = 0; c < Receivers; c++)
+        {
+            Assert.Equal(c % 2 != 0, connections[c].Outbound.TryRead(out _));
+        }
+    }
+
+    /// <summary>
+    /// Bytes this thread allocates handing <paramref name="frame"/> to <paramref name="connections"/> (below the
+    /// parallel threshold, so all of the fan-out), after a fan-out of <paramref name="first"/> took the receivers'
+    /// snapshot and grew each queue's buffer (a drained queue keeps it).
+    /// </summary>
+    private static long AllocatedByFanOut(ConnectionRegistry registry, ClientConnection[] connections, byte[] first, byte[] frame)
+    {
+        registry.FanOut(BusTopic.Broadcast, first);
         foreach (var connection in connections)
         {
             Assert.True(connection.Outbound.TryRead(out _));
         }
-
-        // Below the parallel threshold the whole fan-out runs on this thread, so this thread's count is all of it.
         var before = GC.GetAllocatedBytesForCurrentThread();
         registry.FanOut(BusTopic.Broadcast, frame);
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-
-        Assert.True(allocated < Receivers, $"{allocated} bytes allocated handing one frame to {Receivers} connections");
-        Assert.All(connections, c => Assert.True(c.Outbound.TryRead(out var queued) && queued.Bytes.Span.SequenceEqual(frame)));
+        return GC.GetAllocatedBytesForCurrentThread() - before;
     }
 
     public async ValueTask DisposeAsync()

@@ -30,15 +30,18 @@ internal static class Orchestrator
         var rates = (Text(args, "--rates") ?? "500,1000,2000,4000").Split(',').Select(int.Parse).ToArray();
         var targets = (Text(args, "--targets") ?? "notify,signalr,floor").Split(',');
         var rounds = Int(args, "--rounds", 3);
-        var plan = new Plan(Int(args, "--hold", 25), Int(args, "--broadcasts", 50), Int(args, "--senders", 8), args.Contains("--full"));
+        var plan = new Plan(Int(args, "--hold", 25), Int(args, "--broadcasts", 50), Int(args, "--senders", 8), args.Contains("--full"), Int(args, "--warmup", 0));
         var root = FindRoot();
         var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
         var output = Path.GetFullPath(Text(args, "--out") ?? Path.Combine(root, "bench", "results", "realtime.md"));
         var apiDll = Text(args, "--api-dll");
         var idleOnly = args.Contains("--idle-only");
-        // Extra environment of every server (e.g. GC settings), KEY=VALUE;KEY=VALUE.
-        var serverEnvironment = (Text(args, "--server-env") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries)
-            .Select(pair => pair.Split('=', 2)).ToDictionary(pair => pair[0], pair => pair[1]);
+        var probes = new Probes(Text(args, "--perf"), Text(args, "--counters"), Text(args, "--baseline-dll"))
+        {
+            // Extra environment of every server (e.g. GC settings), KEY=VALUE;KEY=VALUE.
+            Environment = (Text(args, "--server-env") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries)
+                .Select(pair => pair.Split('=', 2)).ToDictionary(pair => pair[0], pair => pair[1]),
+        };
 
         var report = new StringBuilder();
         report.AppendLine("# Realtime benchmark").AppendLine();
@@ -54,8 +57,9 @@ internal static class Orchestrator
             foreach (var target in targets.Skip(round % targets.Length).Concat(targets.Take(round % targets.Length)))
             {
                 Console.WriteLine($"=== round {round + 1}: {target} (load {LoadAverage()})");
-                var one = await RunTargetAsync(target, root, configuration, connections, fanout, rates, seconds, apiDll, idleOnly, plan, serverEnvironment);
+                var one = await RunTargetAsync(target, root, configuration, connections, fanout, rates, seconds, apiDll, idleOnly, plan, probes with { Round = round + 1 });
                 one.Load = LoadAverage();
+                one.Round = round + 1;
                 byTarget[target].Add(one);
             }
         }
@@ -71,6 +75,20 @@ internal static class Orchestrator
                 $"| {runs[0].Name} | {Spread(runs.Select(r => r.RssPerConnection), "F1")} KiB | {Spread(runs.Select(r => r.DeliveriesPerSecond), "N0")} | {string.Join(", ", runs.Select(r => (r.DeliveriesPerSecond / 1000).ToString("F0", CultureInfo.InvariantCulture) + "k"))} | {Spread(runs.Select(r => r.DeliveriesPerCpuSecond), "N0")} | {string.Join(", ", runs.Select(r => $"{r.ServerCpu:F1} / {r.ClientCpu:F1}"))} |");
         }
         report.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"Load average after each run: {string.Join("; ", targets.Select(t => t + ": " + string.Join(", ", byTarget[t].Select(r => r.Load))))}.").AppendLine();
+        if (!idleOnly)
+        {
+            // Where each burst's wall-clock time went: a server that used less than the machine's cores while its
+            // threads waited on the run queue was held back by other processes, not by its own work.
+            report.AppendLine("Each broadcast burst, in the order run: the server's CPU, the cores it used on average (CPU ÷ wall), the time its threads were ready but waited for a core (run queue, /proc/pid/task/*/schedstat), its thread count, and the same for the load clients:").AppendLine();
+            report.AppendLine("| server | round | deliveries/s | burst s | server CPU s | server cores used | server run-queue wait s | server threads before → after | server GCs gen0 / gen1 / gen2, pause (peers) | load clients CPU s / run-queue wait s | load average after |");
+            report.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
+            foreach (var run in byTarget.Values.SelectMany(r => r).OrderBy(r => r.Round))
+            {
+                report.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {run.Name} | {run.Round} | {run.DeliveriesPerSecond:N0} | {run.BurstSeconds:F2} | {run.ServerCpu:F2} | {run.ServerCpu / Math.Max(run.BurstSeconds, 1e-9):F2} | {run.ServerWait:F2} | {run.ThreadsBefore} → {run.ThreadsAfter} | {run.Gc} | {run.ClientCpu:F2} / {run.ClientWait:F2} | {run.Load} |");
+            }
+            report.AppendLine();
+        }
         report.AppendLine("Details of the last round:").AppendLine();
         var results = targets.Select(t => byTarget[t][^1]).ToList();
 
@@ -116,17 +134,43 @@ internal static class Orchestrator
         }
     });
 
-    private static async Task<TargetResult> RunTargetAsync(string target, string root, string configuration, int connections, int fanout, int[] rates, int seconds, string? apiDll, bool idleOnly, Plan plan, Dictionary<string, string> serverEnvironment)
+    private static async Task<TargetResult> RunTargetAsync(string named, string root, string configuration, int connections, int fanout, int[] rates, int seconds, string? apiDll, bool idleOnly, Plan plan, Probes probes)
     {
+        // A "-wks" or "-svr" suffix runs the server with workstation or server GC instead of its own setting.
+        var gc = named.EndsWith("-wks", StringComparison.Ordinal) ? "0" : named.EndsWith("-svr", StringComparison.Ordinal) ? "1" : null;
+        var target = gc is null ? named : named[..^4];
+        // "notify-baseline": Notify.Realtime built elsewhere (--baseline-dll), e.g. before a change, driven exactly like "notify".
+        var baselineBuild = target == "notify-baseline";
+        if (baselineBuild)
+        {
+            target = "notify";
+        }
         var result = new TargetResult(target switch
         {
+            "notify" when baselineBuild => "Notify.Realtime (baseline build)",
             "notify" => "Notify.Realtime",
             "notify-pipeline" => "Notify.Realtime, upgraded through the request pipeline (Realtime:DirectUpgrade=false)",
             "notify-sse" => "Notify.Realtime over SSE",
             "signalr" => "SignalR hub (JSON, Clients.All.SendAsync, IUserIdProvider)",
             "floor-upgrade" => "floor, upgraded by a Kestrel connection middleware (no HttpContext)",
             _ => "bare Kestrel WebSocket, one bounded Channel per connection (floor)",
-        });
+        } + (gc switch { "0" => ", workstation GC", "1" => ", server GC", _ => "" }));
+        var serverEnvironment = new Dictionary<string, string>(probes.Environment);
+        foreach (var (key, value) in probes.Environment)
+        {
+            result.Notes.Add($"server environment {key}={value}");
+        }
+        if (gc is not null)
+        {
+            serverEnvironment["DOTNET_gcServer"] = gc;
+        }
+        if (probes.PerfDirectory is not null)
+        {
+            // JIT-compiled code gets names in perf's report (/tmp/perf-<pid>.map); perf reads the map only for
+            // code that is not double-mapped.
+            serverEnvironment["DOTNET_PerfMapEnabled"] = "1";
+            serverEnvironment["DOTNET_EnableWriteXorExecute"] = "0";
+        }
         var work = Directory.CreateTempSubdirectory("notify-bench-rt-");
         var processes = new List<Process>();
         var workers = new List<Worker>();
@@ -143,8 +187,10 @@ internal static class Orchestrator
                 processes.Add(Start("redis-server", work.FullName, [], "--port", $"{redisPort}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", work.FullName));
                 var redisConnection = $"127.0.0.1:{redisPort},abortConnect=false";
                 var sqlite = Path.Combine(work.FullName, "notify.db");
-                var dll = Path.Combine(root, "Notify.Realtime", "bin", configuration, "net10.0", "Notify.Realtime.dll");
-                var environment = new Dictionary<string, string>
+                var dll = baselineBuild
+                    ? Path.GetFullPath(probes.BaselineDll ?? throw new ArgumentException("notify-baseline needs --baseline-dll"))
+                    : Path.Combine(root, "Notify.Realtime", "bin", configuration, "net10.0", "Notify.Realtime.dll");
+                var environment = new Dictionary<string, string>(serverEnvironment)
                 {
                     ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{serverPort}",
                     ["ConnectionStrings__redis"] = redisConnection,
@@ -160,11 +206,6 @@ internal static class Orchestrator
                 if (target == "notify-pipeline")
                 {
                     environment["Realtime__DirectUpgrade"] = "false";
-                }
-                foreach (var (key, value) in serverEnvironment)
-                {
-                    environment[key] = value;
-                    result.Notes.Add($"server environment {key}={value}");
                 }
                 server = Start("dotnet", Path.GetDirectoryName(dll)!, environment, dll);
                 processes.Add(server);
@@ -199,15 +240,10 @@ internal static class Orchestrator
             {
                 var peer = target == "signalr" ? "Notify.Bench.SignalRPeer" : "Notify.Bench.FloorPeer";
                 var dll = Path.Combine(root, "bench", "peers", peer, "bin", configuration, "net10.0", peer + ".dll");
-                var environment = new Dictionary<string, string> { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{serverPort}" };
+                var environment = new Dictionary<string, string>(serverEnvironment) { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{serverPort}" };
                 if (target == "floor-upgrade")
                 {
                     environment["FLOOR_UPGRADE"] = "connection";
-                }
-                foreach (var (key, value) in serverEnvironment)
-                {
-                    environment[key] = value;
-                    result.Notes.Add($"server environment {key}={value}");
                 }
                 server = Start("dotnet", Path.GetDirectoryName(dll)!, environment, dll);
                 processes.Add(server);
@@ -276,23 +312,52 @@ internal static class Orchestrator
             result.Rows[$"fan-out to {population:N0}, one broadcast at a time: p50 / p99 / max"] = Percentiles(latencies);
 
             // Fan-out throughput: the broadcasts from concurrent senders, timed from the first send to the last delivery.
+            // An optional unmeasured burst first, so the runtime's tiered JIT has compiled the burst's code before it is timed.
+            if (plan.WarmupBroadcasts > 0)
+            {
+                await AllAsync(workers, "reset");
+                await BurstAsync(broadcast, plan.WarmupBroadcasts, plan.Senders);
+                await WaitCountAsync(workers, (long)population * plan.WarmupBroadcasts, TimeSpan.FromSeconds(120), messages: true);
+                await Task.Delay(1000);
+            }
             await AllAsync(workers, "reset");
+            var file = $"{named}-round{probes.Round}";
+            var perf = probes.PerfDirectory is { } perfDirectory ? ServerProbe.StartPerf(server.Id, Path.Combine(perfDirectory, file + ".perf.data")) : null;
+            var counters = probes.CountersDirectory is { } countersDirectory ? ServerProbe.StartCounters(server.Id, Path.Combine(countersDirectory, file + ".counters.csv")) : null;
+            if (perf is not null || counters is not null)
+            {
+                // Let the recorders attach before the burst starts.
+                await Task.Delay(2000);
+            }
+            // Counting only (no samples): attached within a moment, so it covers little more than the burst.
+            var perfStat = probes.CountersDirectory is { } statDirectory ? ServerProbe.StartPerfStat(server.Id, Path.Combine(statDirectory, file + ".perf-stat.csv")) : null;
+            if (perfStat is not null)
+            {
+                await Task.Delay(300);
+            }
+            result.ThreadsBefore = ServerProbe.Threads(server.Id);
+            var serverProbe = ServerProbe.Start([server.Id]);
+            var clientProbe = ServerProbe.Start(workers.Select(w => w.Process.Id));
+            var gcBefore = await GcAsync(http);
             var serverCpu = CpuSeconds([server]);
             var clientCpu = CpuSeconds(workers.Select(w => w.Process));
             var burst = Stopwatch.StartNew();
-            var left = plan.Broadcasts;
-            await Task.WhenAll(Enumerable.Range(0, plan.Senders).Select(async _ =>
-            {
-                while (Interlocked.Decrement(ref left) >= 0)
-                {
-                    await broadcast(Stopwatch.GetTimestamp());
-                }
-            }));
+            await BurstAsync(broadcast, plan.Broadcasts, plan.Senders);
             var expected = (long)population * plan.Broadcasts;
             var delivered = await WaitCountAsync(workers, expected, TimeSpan.FromSeconds(120), messages: true);
             var burstTime = burst.Elapsed;
             result.ServerCpu = CpuSeconds([server]) - serverCpu;
             result.ClientCpu = CpuSeconds(workers.Select(w => w.Process)) - clientCpu;
+            result.BurstSeconds = burstTime.TotalSeconds;
+            result.ServerWait = serverProbe.Read().RunQueueWait;
+            result.ClientWait = clientProbe.Read().RunQueueWait;
+            result.ThreadsAfter = ServerProbe.Threads(server.Id);
+            result.Gc = await GcAsync(http) is { } gcAfter && gcBefore is not null
+                ? $"{gcAfter[0] - gcBefore[0]:F0} / {gcAfter[1] - gcBefore[1]:F0} / {gcAfter[2] - gcBefore[2]:F0}, {gcAfter[3] - gcBefore[3]:F0} ms"
+                : "—";
+            await ServerProbe.StopAsync(perfStat);
+            await ServerProbe.StopAsync(perf);
+            await ServerProbe.StopAsync(counters);
             latencies = await LatenciesAsync(workers, work.FullName);
             result.DeliveriesPerSecond = delivered / burstTime.TotalSeconds;
             result.DeliveriesPerCpuSecond = result.ServerCpu > 0 ? delivered / result.ServerCpu : 0;
@@ -366,6 +431,28 @@ internal static class Orchestrator
             try { work.Delete(recursive: true); } catch (IOException) { }
         }
         return result;
+    }
+
+    /// <summary>The peers' GC so far (gen0, gen1, gen2 collections, total pause ms); null for a server without <c>/gc</c>.</summary>
+    private static async Task<double[]?> GcAsync(HttpClient http)
+    {
+        using var response = await http.GetAsync("/gc");
+        return response.IsSuccessStatusCode
+            ? (await response.Content.ReadAsStringAsync()).Split(' ').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray()
+            : null;
+    }
+
+    /// <summary>Sends <paramref name="count"/> broadcasts from <paramref name="senders"/> concurrent senders.</summary>
+    private static Task BurstAsync(Func<long, Task> broadcast, int count, int senders)
+    {
+        var left = count;
+        return Task.WhenAll(Enumerable.Range(0, senders).Select(async _ =>
+        {
+            while (Interlocked.Decrement(ref left) >= 0)
+            {
+                await broadcast(Stopwatch.GetTimestamp());
+            }
+        }));
     }
 
     private static async Task<(long Sent, long Errors, TimeSpan Elapsed)> SendPersonalAsync(
@@ -628,10 +715,29 @@ internal static class Orchestrator
         public double ServerCpu { get; set; }
         public double ClientCpu { get; set; }
         public string Load { get; set; } = "";
+        public int Round { get; set; }
+        public double BurstSeconds { get; set; }
+        public double ServerWait { get; set; }
+        public double ClientWait { get; set; }
+        public int ThreadsBefore { get; set; }
+        public int ThreadsAfter { get; set; }
+        public string Gc { get; set; } = "—";
+    }
+
+    /// <summary>
+    /// Optional recorders of each broadcast burst (a perf profile and the runtime's counters of the server, one
+    /// file per round), and the Notify.Realtime build the "notify-baseline" target runs.
+    /// </summary>
+    private sealed record Probes(string? PerfDirectory, string? CountersDirectory, string? BaselineDll)
+    {
+        public int Round { get; init; }
+
+        /// <summary>Extra environment variables of every server under test (<c>--server-env</c>).</summary>
+        public Dictionary<string, string> Environment { get; init; } = [];
     }
 
     /// <summary>What each run does: idle hold, broadcasts and their senders, and whether the personal and reconnect scenarios run too.</summary>
-    private sealed record Plan(int HoldSeconds, int Broadcasts, int Senders, bool Full);
+    private sealed record Plan(int HoldSeconds, int Broadcasts, int Senders, bool Full, int WarmupBroadcasts);
 
     private sealed class StaticOptions<T>(T value) : IOptionsMonitor<T>
     {

@@ -30,6 +30,8 @@ using var heartbeats = new Timer(_ => Offer(heartbeat), null, TimeSpan.FromSecon
 
 app.UseWebSockets();
 app.MapGet("/alive", () => "ok");
+// The benchmark reads the GC's work before and after each broadcast burst: collections per generation, total pause.
+app.MapGet("/gc", () => FormattableString.Invariant($"{GC.CollectionCount(0)} {GC.CollectionCount(1)} {GC.CollectionCount(2)} {GC.GetTotalPauseDuration().TotalMilliseconds:F1}"));
 app.Map("/ws", async (HttpContext context) =>
 {
     if (!context.WebSockets.IsWebSocketRequest)

@@ -12,6 +12,8 @@ builder.Services.AddSingleton<IUserIdProvider, QueryUserIdProvider>();
 var app = builder.Build();
 app.MapHub<NotifyHub>("/hub");
 app.MapGet("/alive", () => "ok");
+// The benchmark reads the GC's work before and after each broadcast burst: collections per generation, total pause.
+app.MapGet("/gc", () => FormattableString.Invariant($"{GC.CollectionCount(0)} {GC.CollectionCount(1)} {GC.CollectionCount(2)} {GC.GetTotalPauseDuration().TotalMilliseconds:F1}"));
 app.MapPost("/broadcast", async (HttpRequest request, IHubContext<NotifyHub> hub, CancellationToken cancellationToken) =>
 {
     var body = await new StreamReader(request.Body).ReadToEndAsync(cancellationToken);
