@@ -7,10 +7,11 @@ using Notify.Realtime.Options;
 namespace Notify.Realtime.Connections;
 
 /// <summary>
-/// The connections of this instance and the fan-out to them. A topic's Redis subscription is taken
-/// when its first local receiver arrives and released with its last, so an instance only receives
-/// what its own connections need; one bus message is handed as the same bytes to every receiver.
-/// Never sees an <c>HttpContext</c>: transports register connections and drain their queues. Each topic's
+/// The connections of this instance and the fan-out to them. User topics share one subscription to every
+/// user bucket (a frame for a user with no local receiver is dropped); any other topic's Redis subscription
+/// is taken when its first local receiver arrives and released with its last. One bus message is handed as
+/// the same bytes to every receiver. Never sees an <c>HttpContext</c>: the connection session registers
+/// connections, and their transports drain the queues. Each topic's
 /// <see cref="TopicFeed"/> remembers what was fanned out, so a stretch the subscription missed can be
 /// caught up (see <c>SubscriptionRecovery</c>).
 /// </summary>
