@@ -22,16 +22,53 @@ public static class RedisTopology
     }
 
     /// <summary>
+    /// The connected primary that holds <paramref name="key"/>: on a Redis Cluster the owner of its slot (in the
+    /// client's slot map), elsewhere the primary the client writes to; null when the client knows none that is
+    /// connected.
+    /// </summary>
+    public static IServer? PrimaryFor(this IConnectionMultiplexer redis, RedisKey key)
+    {
+        foreach (var server in redis.GetServers())
+        {
+            if (!server.IsConnected)
+            {
+                continue;
+            }
+            if (server.ServerType != ServerType.Cluster)
+            {
+                if (!server.IsReplica)
+                {
+                    return server;
+                }
+                continue;
+            }
+            if (server.ClusterConfiguration?.GetBySlot(redis.HashSlot(key)) is not { EndPoint: { } owner })
+            {
+                return null;
+            }
+            try
+            {
+                return redis.GetServer(owner) is { IsConnected: true } primary ? primary : null;
+            }
+            catch (ArgumentException)
+            {
+                // A node the slot map names but the client has not added yet.
+                return null;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
     /// On a Redis Cluster, whether the primary that owns <paramref name="name"/>'s slot (in the client's slot map)
     /// is connected; elsewhere true. (The client's own <c>IsConnected(key)</c> answers for any node it would
     /// fall back to, not for the owner.)
     /// </summary>
     public static bool SlotOwnerConnected(this IConnectionMultiplexer redis, string name)
     {
-        var slot = redis.HashSlot(name);
         foreach (var server in redis.GetServers())
         {
-            if (server.IsConnected && server.ServerType == ServerType.Cluster && server.ClusterConfiguration?.GetBySlot(slot) is { EndPoint: { } owner })
+            if (server.IsConnected && server.ServerType == ServerType.Cluster && server.ClusterConfiguration?.GetBySlot(redis.HashSlot(name)) is { EndPoint: { } owner })
             {
                 try
                 {

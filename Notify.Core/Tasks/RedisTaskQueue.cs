@@ -1,3 +1,4 @@
+using System.Net;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -94,6 +95,51 @@ public sealed class RedisTaskQueue(
         {
             throw new QueueFullException($"The queue already holds {o.MaxQueuedTotal} tasks (Queue:MaxQueuedTotal).");
         }
+        await ReplicatedAsync(Route(o.KeyPrefix)[0]);
+    }
+
+    /// <summary>Longest an enqueue waits for a replica to confirm it.</summary>
+    private static readonly TimeSpan ReplicaWait = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a primary's replica count is trusted before it is asked again.</summary>
+    private static readonly TimeSpan ReplicaCountAge = TimeSpan.FromSeconds(1);
+
+    private volatile ReplicaCount? _replicas;
+
+    private sealed record ReplicaCount(EndPoint Primary, int Replicas, long At);
+
+    /// <summary>
+    /// A task lives only in Redis, and replication is asynchronous: a task the primary accepted in its last moments
+    /// would be lost with it in a failover. So when the queue's primary has replicas, an enqueue is acknowledged
+    /// only once one of them holds it (<c>WAIT 1</c>, on the connection that wrote it); when none confirms within
+    /// <see cref="ReplicaWait"/> the enqueue fails (the task may still run: it was not acknowledged, not lost).
+    /// </summary>
+    private async Task ReplicatedAsync(RedisKey route)
+    {
+        if (redis.PrimaryFor(route) is not { } primary || await ReplicaCountAsync(primary) == 0)
+        {
+            return;
+        }
+        var confirmed = (long)await primary.ExecuteAsync("WAIT", 1, (long)ReplicaWait.TotalMilliseconds);
+        if (confirmed < 1)
+        {
+            throw new RedisTimeoutException($"No replica of {primary.EndPoint} confirmed the enqueue within {ReplicaWait.TotalSeconds:F0} s.", CommandStatus.Sent);
+        }
+    }
+
+    /// <summary>How many replicas <paramref name="primary"/> reports (<c>ROLE</c>), remembered for <see cref="ReplicaCountAge"/>.</summary>
+    private async Task<int> ReplicaCountAsync(IServer primary)
+    {
+        var known = _replicas;
+        var now = time.GetTimestamp();
+        if (known is not null && known.Primary.Equals(primary.EndPoint) && time.GetElapsedTime(known.At, now) < ReplicaCountAge)
+        {
+            return known.Replicas;
+        }
+        var role = (RedisResult[]?)await primary.ExecuteAsync("ROLE");
+        var replicas = role is { Length: >= 3 } && (string?)role[0] == "master" ? ((RedisResult[]?)role[2])?.Length ?? 0 : 0;
+        _replicas = new ReplicaCount(primary.EndPoint, replicas, now);
+        return replicas;
     }
 
     public Task<TaskRecord?> GetAsync(string taskId, CancellationToken cancellationToken) =>
