@@ -41,15 +41,15 @@ dotnet build Notify.sln -c Release -warnaserror -nologo -clp:ErrorsOnly
 results="TestResults/test-sh"
 rm -rf "$results"
 status=0
+test_log="$(mktemp)"
 dotnet test Notify.sln -c Release --no-build -nologo \
   --logger "trx" --results-directory "$results" \
-  --blame-hang-timeout 10m --blame-hang-dump-type none || status=$?
+  --blame-hang-timeout 10m --blame-hang-dump-type none 2>&1 | tee "$test_log" || status=$?
 
 # The SDK's node:test totals ("ℹ pass N", "ℹ fail N") count with the .NET ones.
 passed=$(sed -n 's/^ℹ pass \([0-9]*\)$/\1/p' "$js_log" | tail -n 1); passed=${passed:-0}
 failed=$(sed -n 's/^ℹ fail \([0-9]*\)$/\1/p' "$js_log" | tail -n 1); failed=${failed:-0}
 skipped=$(sed -n 's/^ℹ skipped \([0-9]*\)$/\1/p' "$js_log" | tail -n 1); skipped=${skipped:-0}
-rm -f "$js_log"
 if [ "$js_status" -ne 0 ]; then
   status=$js_status
   [ "$failed" -gt 0 ] || failed=1
@@ -67,5 +67,16 @@ done
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   echo "the test run failed (exit code $status) without a failed test in its results: a crash or hang of the test host"
 fi
+# Repeat each failed test's report (name, message, start of the stack and output) at the end, where a
+# reader of only the last lines of a long run still sees it.
+if [ "$failed" -gt 0 ]; then
+  echo "--- failed tests ---"
+  grep -E '^  Failed [A-Za-z]' "$test_log" | head -20 || true
+  awk '/^  Failed [A-Za-z]/ { shown++; lines = 0; on = (shown <= 2) }
+       /^  (Passed|Skipped) [A-Za-z]/ || /^\[xUnit\.net/ || /^(Failed|Passed)! / { on = 0 }
+       on && lines++ < 40 { print }' "$test_log"
+  grep -E '^ *not ok' "$js_log" | head -20 || true
+fi
+rm -f "$test_log" "$js_log"
 echo "$passed passed, $failed failed, $skipped skipped"
 exit "$status"
