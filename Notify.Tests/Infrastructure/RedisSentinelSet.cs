@@ -11,7 +11,7 @@ namespace Notify.Tests.Infrastructure;
 /// is replaced within seconds. Every process is tied to the test process (<see cref="ProcessLauncher"/>)
 /// and killed on dispose, also when starting failed half-way.
 /// </summary>
-public sealed class RedisSentinelSet : IAsyncDisposable
+public sealed class RedisSentinelSet : IRedisEndpoint, IAsyncDisposable
 {
     public const string ServiceName = "notify-primary";
 
@@ -42,6 +42,33 @@ public sealed class RedisSentinelSet : IAsyncDisposable
     /// <summary>The same Sentinels with another service name (one they do not monitor, for the bad-configuration test).</summary>
     public string ConnectionStringFor(string serviceName) =>
         string.Join(',', SentinelPorts.Select(p => $"127.0.0.1:{p}")) + $",serviceName={serviceName},password={Password},abortConnect=false";
+
+    public Task<ConnectionMultiplexer> ConnectAsync() => ConnectionMultiplexer.ConnectAsync(ConnectionString);
+
+    /// <summary>
+    /// Freezes every replica (SIGSTOP) until the result is disposed (SIGCONT): the primary still lists them, but
+    /// none acknowledges a write, as when they lag behind or their link is about to fail.
+    /// </summary>
+    public IDisposable PauseReplicas()
+    {
+        var replicas = _data.Where(d => d.Port != PrimaryPort && !d.Process.HasExited).Select(d => d.Process.Id).ToArray();
+        foreach (var pid in replicas)
+        {
+            ProcessLauncher.Signal(pid, 19); // SIGSTOP
+        }
+        return new Resume(replicas);
+    }
+
+    private sealed class Resume(int[] pids) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var pid in pids)
+            {
+                ProcessLauncher.Signal(pid, 18); // SIGCONT
+            }
+        }
+    }
 
     /// <summary>Starts the primary, two replicas and three Sentinels and waits until every Sentinel sees the whole set.</summary>
     public static async Task<RedisSentinelSet> StartAsync(TimeSpan? downAfter = null)
