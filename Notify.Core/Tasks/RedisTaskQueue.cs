@@ -507,8 +507,9 @@ public sealed class RedisTaskQueue(
         var cancel = RedisChannel.Literal($"{Prefix}:cancel");
         Action<RedisChannel, RedisValue> wakeHandler = (_, _) => onWork();
         Action<RedisChannel, RedisValue> cancelHandler = (_, v) => onCancel((string)v!);
-        await subscriber.SubscribeAsync(wake, wakeHandler);
-        await subscriber.SubscribeAsync(cancel, cancelHandler);
+        // On the primary, where the scripts publish: a replica's subscriptions lag, and miss what a resync skips.
+        await subscriber.SubscribeAsync(wake, wakeHandler, CommandFlags.DemandMaster);
+        await subscriber.SubscribeAsync(cancel, cancelHandler, CommandFlags.DemandMaster);
         return new Subscription(subscriber, [(wake, wakeHandler), (cancel, cancelHandler)]);
     }
 
