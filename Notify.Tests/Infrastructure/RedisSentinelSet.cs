@@ -88,17 +88,42 @@ public sealed class RedisSentinelSet : IRedisEndpoint, IAsyncDisposable
             {
                 set.StartSentinel();
             }
-            foreach (var (port, process) in set._sentinels)
+            var dataPorts = set._data.Select(d => d.Port.ToString(CultureInfo.InvariantCulture)).ToHashSet(StringComparer.Ordinal);
+            while (true)
             {
-                // Sentinels find each other and the replicas through the primary: wait until each knows the whole set.
-                await set.WaitUntilAsync(port, process, "sentinel sees the set", async db =>
+                var named = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var (port, process) in set._sentinels)
                 {
-                    var master = Fields((RedisResult[])(await db.ExecuteAsync("SENTINEL", "MASTER", ServiceName))!);
-                    return master["port"] == set.PrimaryPort.ToString(CultureInfo.InvariantCulture)
-                        && master["num-slaves"] == "2" && master["num-other-sentinels"] == "2" && master["flags"] == "master";
-                }, deadline.Token);
+                    // Sentinels find each other and the replicas through the primary: wait until each knows the whole
+                    // set. On a loaded machine they may fail over once while starting (down-after is short): then the
+                    // set is ready with the promoted primary, once every Sentinel names the same one.
+                    var seen = "nothing";
+                    try
+                    {
+                        await set.WaitUntilAsync(port, process, "sentinel sees the set", async db =>
+                        {
+                            var master = Fields((RedisResult[])(await db.ExecuteAsync("SENTINEL", "MASTER", ServiceName))!);
+                            seen = string.Join(' ', new[] { "port", "flags", "num-slaves", "num-other-sentinels" }.Select(k => $"{k}={master.GetValueOrDefault(k)}"));
+                            if (dataPorts.Contains(master["port"]) && master["num-slaves"] == "2" && master["num-other-sentinels"] == "2" && master["flags"] == "master")
+                            {
+                                named.Add(master["port"]);
+                                return true;
+                            }
+                            return false;
+                        }, deadline.Token);
+                    }
+                    catch (TimeoutException ex)
+                    {
+                        throw new TimeoutException($"{ex.Message} (it last reported {seen}); Sentinel logs:\n{string.Join('\n', set._log.TakeLast(40))}", ex);
+                    }
+                }
+                if (named.Count == 1)
+                {
+                    set.PrimaryPort = int.Parse(named.Single(), CultureInfo.InvariantCulture);
+                    return set;
+                }
+                await Task.Delay(100, deadline.Token);
             }
-            return set;
         }
         catch
         {
