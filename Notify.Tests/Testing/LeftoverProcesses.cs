@@ -10,7 +10,9 @@ namespace Notify.Tests.Testing;
 /// what it runs, Chromium) inherits a marker in its environment, and when the last test has finished any process
 /// still carrying it is killed and named on the error output, so a test that leaks one is seen without leaving the
 /// machine busy. Each test still stops what it starts; this only catches what slipped through (an orphan whose
-/// parent died first).
+/// parent died first), such as a service DCP ran for an AppHost. (redis-server overwrites its environment with its
+/// process title, so it is not found this way; <see cref="Infrastructure.ProcessLauncher"/> ties it to the test
+/// process instead.)
 /// </summary>
 public sealed class LeftoverProcesses : IDisposable
 {
