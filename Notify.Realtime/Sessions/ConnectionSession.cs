@@ -10,10 +10,10 @@ namespace Notify.Realtime.Sessions;
 /// The lifetime of every stream, whatever its transport: an instance slot before anything else (503 when
 /// the instance is full), accept, authenticate and authorize, the user's slot, register, run, close with
 /// the reason's code, and give everything back in the admission's one <c>finally</c>, whatever failed.
-/// While it runs, the transport's writer starts first, then the stream opens (replay or snapshot), then
-/// the client reader and the progress watcher run beside it. A fault in any part closes the connection
-/// (1011) instead of escaping; when one part ends the others get <c>Realtime:CloseTimeout</c>, then the
-/// transport is aborted. It returns only once every part has stopped, so the release sees a quiet connection.
+/// While it runs, queued frames are written by write runs of the transport (started on demand), the stream
+/// opens (replay or snapshot), then the client reader and the progress watcher run beside it. A fault in any
+/// part closes the connection (1011) instead of escaping; once it closes, the last write run and the close
+/// frame, then the reader each get <c>Realtime:CloseTimeout</c>, then the transport is aborted. It returns only once every part has stopped, so the release sees a quiet connection.
 /// </summary>
 internal sealed class ConnectionSession(
     ConnectionRegistry registry,
@@ -107,11 +107,15 @@ internal sealed class ConnectionSession(
         return null;
     }
 
-    /// <summary>Runs a registered connection to its end.</summary>
+    /// <summary>
+    /// Runs a registered connection to its end. While it is open, the connection's write runs (the transport
+    /// as its <see cref="IFrameWriter"/>) start only when a frame is queued, so an idle connection holds this
+    /// method and the reader, nothing else.
+    /// </summary>
     private async Task RunOpenedAsync(IStreamTransport transport, StreamRequest request, ClientConnection connection)
     {
         using var abort = new CancellationTokenSource();
-        var writer = GuardAsync(connection, transport.WriteAsync, abort.Token);
+        connection.StartWriting(transport);
         var reader = Task.CompletedTask;
         var watcher = Task.CompletedTask;
         try
@@ -120,14 +124,14 @@ internal sealed class ConnectionSession(
             {
                 await progress.OpenAsync(connection, request.ResourceId!, connection.Closing);
                 var poll = connection.Kind == StreamKind.Task ? settings.TaskPollTimeout : settings.BatchPollInterval;
-                watcher = GuardAsync(connection, (c, _) => progress.WatchAsync(c, request.ResourceId!, poll), abort.Token);
+                watcher = WatchAsync(connection, request.ResourceId!, poll);
             }
             else
             {
                 await replay.OpenAsync(connection, request.LastId, connection.Closing);
             }
-            reader = GuardAsync(connection, (c, token) => transport.ReadAsync(c, frames, token), abort.Token);
-            await Task.WhenAny(writer, reader, WhenClosing(connection));
+            reader = ReadAsync(transport, connection, abort.Token);
+            await connection.WhenClosing();
         }
         catch (OperationCanceledException) when (connection.Closing.IsCancellationRequested)
         {
@@ -141,7 +145,7 @@ internal sealed class ConnectionSession(
         {
             connection.Close(CloseReason.ClientClosed);
             var closeTimeout = options.CurrentValue.CloseTimeout;
-            foreach (var part in (Task[])[writer, reader])
+            foreach (var part in (Task[])[EndAsync(transport, connection, abort.Token), reader])
             {
                 if (await Task.WhenAny(part, Task.Delay(closeTimeout, time)) != part)
                 {
@@ -151,17 +155,31 @@ internal sealed class ConnectionSession(
                 await part;
             }
             await watcher;
+            if (connection.WriteFault is { } fault)
+            {
+                RealtimeLog.ConnectionFailed(logger, fault, connection.Id);
+            }
             var reason = connection.CloseReason!;
             RealtimeLog.Closed(logger, connection.Id, connection.UserId, reason.Code, reason.Name);
         }
     }
 
-    /// <summary>Runs one part of the connection; a fault closes the connection with 1011 and is logged, never rethrown.</summary>
-    private async Task GuardAsync(ClientConnection connection, Func<ClientConnection, CancellationToken, Task> part, CancellationToken abort)
+    /// <summary>Waits for the last write run, then ends the stream (the close frame); never throws.</summary>
+    private static async Task EndAsync(IStreamTransport transport, ClientConnection connection, CancellationToken abort)
+    {
+        await connection.WhenWritten();
+        await transport.CloseAsync(connection, abort);
+    }
+
+    /// <summary>
+    /// The client reader: when it ends (the client went away, or closed) the connection closes; a fault
+    /// closes it with 1011 and is logged, never rethrown.
+    /// </summary>
+    private async Task ReadAsync(IStreamTransport transport, ClientConnection connection, CancellationToken abort)
     {
         try
         {
-            await part(connection, abort);
+            await transport.ReadAsync(connection, frames, abort);
         }
         catch (OperationCanceledException) when (connection.Closing.IsCancellationRequested || abort.IsCancellationRequested)
         {
@@ -171,18 +189,26 @@ internal sealed class ConnectionSession(
             RealtimeLog.ConnectionFailed(logger, ex, connection.Id);
             connection.Close(CloseReason.InternalError);
         }
+        finally
+        {
+            connection.Close(CloseReason.ClientClosed);
+        }
     }
 
-    /// <summary>A task that completes when the connection starts closing (never faults).</summary>
-    internal static Task WhenClosing(ClientConnection connection)
+    /// <summary>The progress watcher of a task or batch stream; a fault closes the connection with 1011 and is logged, never rethrown.</summary>
+    private async Task WatchAsync(ClientConnection connection, string resourceId, TimeSpan poll)
     {
-        var token = connection.Closing;
-        if (token.IsCancellationRequested)
+        try
         {
-            return Task.CompletedTask;
+            await progress.WatchAsync(connection, resourceId, poll);
         }
-        var completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        token.Register(static state => ((TaskCompletionSource)state!).TrySetResult(), completion);
-        return completion.Task;
+        catch (OperationCanceledException) when (connection.Closing.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            RealtimeLog.ConnectionFailed(logger, ex, connection.Id);
+            connection.Close(CloseReason.InternalError);
+        }
     }
 }

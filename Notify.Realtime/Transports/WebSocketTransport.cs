@@ -118,33 +118,23 @@ internal sealed class WebSocketTransport(
         }
 
         /// <summary>
-        /// Drains the queue until the connection closes, then sends the close frame. Waits and sends take no
-        /// cancellation token, so a delivery allocates nothing per connection (a cancellable wait or send
-        /// registers a callback each time): closing completes the queue, which ends the wait, and a send that
-        /// hangs past <c>Realtime:CloseTimeout</c> ends when the session aborts the socket.
+        /// One queued frame, as a text message. Sends take no cancellation token, so a delivery allocates
+        /// nothing per connection (a cancellable send registers a callback each time): a send that hangs past
+        /// <c>Realtime:CloseTimeout</c> after the close ends when the session aborts the socket.
         /// </summary>
-        public async Task WriteAsync(ClientConnection connection, CancellationToken abort)
+        public ValueTask WriteAsync(OutboundFrame frame) =>
+            Socket.SendAsync(frame.Bytes, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+
+        /// <summary>Nothing to flush: every send is written to the connection.</summary>
+        public ValueTask FlushAsync() => ValueTask.CompletedTask;
+
+        public bool IsClientGone(Exception exception) =>
+            exception is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException;
+
+        /// <summary>Sends the close frame with the close reason's code (1000 when the client closed first).</summary>
+        public async Task CloseAsync(ClientConnection connection, CancellationToken abort)
         {
             var socket = Socket;
-            var reader = connection.Outbound;
-            try
-            {
-                while (!connection.Closing.IsCancellationRequested && await reader.WaitToReadAsync(CancellationToken.None))
-                {
-                    while (!connection.Closing.IsCancellationRequested && reader.TryRead(out var outbound))
-                    {
-                        await socket.SendAsync(outbound.Bytes, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
-                        if (outbound.EndsStream)
-                        {
-                            connection.Close(CloseReason.Normal);
-                        }
-                    }
-                }
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
-            {
-            }
-
             var reason = connection.CloseReason ?? CloseReason.ClientClosed;
             if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived && !abort.IsCancellationRequested)
             {
