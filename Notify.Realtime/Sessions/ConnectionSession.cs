@@ -26,8 +26,14 @@ internal sealed class ConnectionSession(
     TimeProvider time,
     ILogger<ConnectionSession> logger)
 {
+    /// <summary>
+    /// Runs a stream on <paramref name="transport"/> to its end, and disposes the transport then. One method from
+    /// admission to the close (not one per phase): an idle connection holds this method's state and the reader's,
+    /// nothing else of the session.
+    /// </summary>
     public async Task RunAsync(IStreamTransport transport, StreamRequest request)
     {
+        using var owned = transport;
         await using var admission = registry.TryAdmit();
         if (admission is null)
         {
@@ -35,10 +41,11 @@ internal sealed class ConnectionSession(
             await transport.RefuseAsync(Refusal.InstanceFull);
             return;
         }
+        ClientConnection? connection;
         try
         {
             await transport.AcceptAsync();
-            var connection = await AdmitAsync(transport, request, admission);
+            connection = await AdmitAsync(transport, request, admission);
             request.ForgetToken();
             if (connection is null || !await transport.OpenAsync(connection, request.Aborted))
             {
@@ -46,16 +53,68 @@ internal sealed class ConnectionSession(
             }
             admission.Register(connection);
             RealtimeLog.Opened(logger, connection.Id, connection.UserId, request.Kind.ToString(), transport.Name);
-            await RunOpenedAsync(transport, request, connection);
         }
         catch (OperationCanceledException) when (request.Aborted.IsCancellationRequested)
         {
+            return;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // Setting the stream up failed before it ran (e.g. Redis unreachable while looking up the task).
             RealtimeLog.ConnectionFailed(logger, ex, "(not opened)");
             await transport.RefuseAsync(Refusal.SetupFailed);
+            return;
+        }
+
+        // Open: queued frames are written by write runs of the transport (started on demand), so an idle
+        // connection holds no writer.
+        using var abort = new CancellationTokenSource();
+        connection.StartWriting(transport);
+        var reader = Task.CompletedTask;
+        var watcher = Task.CompletedTask;
+        try
+        {
+            if (connection.Kind is StreamKind.Task or StreamKind.Batch)
+            {
+                await progress.OpenAsync(connection, request.ResourceId!, connection.Closing);
+                var poll = connection.Kind == StreamKind.Task ? settings.TaskPollTimeout : settings.BatchPollInterval;
+                watcher = WatchAsync(connection, request.ResourceId!, poll);
+            }
+            else
+            {
+                await replay.OpenAsync(connection, request.LastId, connection.Closing);
+            }
+            reader = ReadAsync(transport, connection, abort.Token);
+            await connection.WhenClosing();
+        }
+        catch (OperationCanceledException) when (connection.Closing.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            RealtimeLog.ConnectionFailed(logger, ex, connection.Id);
+            connection.Close(CloseReason.InternalError);
+        }
+        finally
+        {
+            connection.Close(CloseReason.ClientClosed);
+            var closeTimeout = options.CurrentValue.CloseTimeout;
+            foreach (var part in (Task[])[EndAsync(transport, connection, abort.Token), reader])
+            {
+                if (await Task.WhenAny(part, Task.Delay(closeTimeout, time)) != part)
+                {
+                    await abort.CancelAsync();
+                    transport.Abort();
+                }
+                await part;
+            }
+            await watcher;
+            if (connection.WriteFault is { } fault)
+            {
+                RealtimeLog.ConnectionFailed(logger, fault, connection.Id);
+            }
+            var reason = connection.CloseReason!;
+            RealtimeLog.Closed(logger, connection.Id, connection.UserId, reason.Code, reason.Name);
         }
     }
 
@@ -105,63 +164,6 @@ internal sealed class ConnectionSession(
         RealtimeLog.Rejected(logger, transport.Name, refusal, detail);
         await transport.RefuseAsync(refusal);
         return null;
-    }
-
-    /// <summary>
-    /// Runs a registered connection to its end. While it is open, the connection's write runs (the transport
-    /// as its <see cref="IFrameWriter"/>) start only when a frame is queued, so an idle connection holds this
-    /// method and the reader, nothing else.
-    /// </summary>
-    private async Task RunOpenedAsync(IStreamTransport transport, StreamRequest request, ClientConnection connection)
-    {
-        using var abort = new CancellationTokenSource();
-        connection.StartWriting(transport);
-        var reader = Task.CompletedTask;
-        var watcher = Task.CompletedTask;
-        try
-        {
-            if (connection.Kind is StreamKind.Task or StreamKind.Batch)
-            {
-                await progress.OpenAsync(connection, request.ResourceId!, connection.Closing);
-                var poll = connection.Kind == StreamKind.Task ? settings.TaskPollTimeout : settings.BatchPollInterval;
-                watcher = WatchAsync(connection, request.ResourceId!, poll);
-            }
-            else
-            {
-                await replay.OpenAsync(connection, request.LastId, connection.Closing);
-            }
-            reader = ReadAsync(transport, connection, abort.Token);
-            await connection.WhenClosing();
-        }
-        catch (OperationCanceledException) when (connection.Closing.IsCancellationRequested)
-        {
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            RealtimeLog.ConnectionFailed(logger, ex, connection.Id);
-            connection.Close(CloseReason.InternalError);
-        }
-        finally
-        {
-            connection.Close(CloseReason.ClientClosed);
-            var closeTimeout = options.CurrentValue.CloseTimeout;
-            foreach (var part in (Task[])[EndAsync(transport, connection, abort.Token), reader])
-            {
-                if (await Task.WhenAny(part, Task.Delay(closeTimeout, time)) != part)
-                {
-                    await abort.CancelAsync();
-                    transport.Abort();
-                }
-                await part;
-            }
-            await watcher;
-            if (connection.WriteFault is { } fault)
-            {
-                RealtimeLog.ConnectionFailed(logger, fault, connection.Id);
-            }
-            var reason = connection.CloseReason!;
-            RealtimeLog.Closed(logger, connection.Id, connection.UserId, reason.Code, reason.Name);
-        }
     }
 
     /// <summary>Waits for the last write run, then ends the stream (the close frame); never throws.</summary>

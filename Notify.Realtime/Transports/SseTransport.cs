@@ -17,11 +17,9 @@ namespace Notify.Realtime.Transports;
 /// </summary>
 internal sealed class SseTransport(ConnectionSession session, IOptionsMonitor<SseOptions> sseOptions)
 {
-    public async Task RunAsync(HttpContext context, StreamKind kind, string? resourceId)
-    {
-        using var stream = new EventStream(context, kind, resourceId, sseOptions.CurrentValue.RetryMilliseconds);
-        await session.RunAsync(stream, HttpStreamRequest.Read(context, kind, resourceId));
-    }
+    /// <summary>Runs an SSE stream until it ends (the session disposes the stream).</summary>
+    public Task RunAsync(HttpContext context, StreamKind kind, string? resourceId) =>
+        session.RunAsync(new EventStream(context, kind, resourceId, sseOptions.CurrentValue.RetryMilliseconds), HttpStreamRequest.Read(context, kind, resourceId));
 
     private sealed class EventStream(HttpContext context, StreamKind kind, string? resourceId, int retryMilliseconds) : IStreamTransport
     {

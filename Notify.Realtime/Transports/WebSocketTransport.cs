@@ -32,12 +32,9 @@ internal sealed class WebSocketTransport(
         await RunAsync(new PipelineUpgrade(context, _acceptContext), HttpStreamRequest.Read(context, kind, resourceId));
     }
 
-    /// <summary>A stream that <paramref name="upgrade"/> answers; runs until it ends.</summary>
-    public async Task RunAsync(IWebSocketUpgrade upgrade, StreamRequest request)
-    {
-        using var stream = new WebSocketStream(upgrade, options.CurrentValue, time);
-        await session.RunAsync(stream, request);
-    }
+    /// <summary>A stream that <paramref name="upgrade"/> answers; runs until it ends (the session disposes the stream).</summary>
+    public Task RunAsync(IWebSocketUpgrade upgrade, StreamRequest request) =>
+        session.RunAsync(new WebSocketStream(upgrade, options.CurrentValue, time), request);
 
     /// <summary>The upgrade of the request pipeline: ASP.NET Core's WebSocket middleware answers.</summary>
     private sealed class PipelineUpgrade(HttpContext context, WebSocketAcceptContext acceptContext) : IWebSocketUpgrade
