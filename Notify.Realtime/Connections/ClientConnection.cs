@@ -86,7 +86,8 @@ internal sealed class ClientConnection : IThreadPoolWorkItem
     public Preferences.MessagePreferenceFilter? Preferences { get; set; }
 
     /// <summary>Channel topics this connection subscribed to (guarded by the registry).</summary>
-    public HashSet<BusTopic> Topics { get; } = [];
+    /// <remarks>A list, not a set: it holds a few topics (at most <c>Realtime:MaxSubscriptionsPerConnection</c> and the stream's own), and an idle connection keeps it.</remarks>
+    public List<BusTopic> Topics { get; } = new(2);
 
     /// <summary>What the client's frames have used of their limits; made when the first one arrives.</summary>
     public ClientFrameBudget? ClientFrames { get; set; }
@@ -103,8 +104,17 @@ internal sealed class ClientConnection : IThreadPoolWorkItem
         }
     }
 
-    /// <summary>Why the write run failed, when it failed other than by the client going away (the connection closed with 1011).</summary>
-    public Exception? WriteFault { get; private set; }
+    /// <summary>The first fault of a part of the connection (a write run, the reader), which closed it with 1011; the session logs it.</summary>
+    public Exception? Fault => Volatile.Read(ref _fault);
+
+    private Exception? _fault;
+
+    /// <summary>A part of the connection failed other than by the client going away: closes it with 1011, keeping the first fault for the log.</summary>
+    public void Fail(Exception exception)
+    {
+        Interlocked.CompareExchange(ref _fault, exception, null);
+        Close(CloseReason.InternalError);
+    }
 
     /// <summary>Echo filters in force (at most one per key; see <see cref="ReleaseGate"/>).</summary>
     internal int EchoFilterCount
@@ -410,11 +420,14 @@ internal sealed class ClientConnection : IThreadPoolWorkItem
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            if (!writer.IsClientGone(ex))
+            if (writer.IsClientGone(ex))
             {
-                WriteFault = ex;
+                Close(CloseReason.ClientClosed);
             }
-            Close(writer.IsClientGone(ex) ? CloseReason.ClientClosed : CloseReason.InternalError);
+            else
+            {
+                Fail(ex);
+            }
             TryEndWriting();
         }
     }

@@ -215,10 +215,11 @@ internal sealed class ConnectionRegistry(
     {
         lock (connection.Topics)
         {
-            if (!connection.Topics.Add(topic))
+            if (connection.Topics.Contains(topic))
             {
                 return false;
             }
+            connection.Topics.Add(topic);
         }
         var gate = LockFor(topic);
         await gate.WaitAsync(cancellationToken);

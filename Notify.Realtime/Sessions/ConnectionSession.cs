@@ -84,7 +84,7 @@ internal sealed class ConnectionSession(
             {
                 await replay.OpenAsync(connection, request.LastId, connection.Closing);
             }
-            reader = ReadAsync(transport, connection, abort.Token);
+            reader = transport.ReadAsync(connection, frames, abort.Token);
             await connection.WhenClosing();
         }
         catch (OperationCanceledException) when (connection.Closing.IsCancellationRequested)
@@ -92,8 +92,7 @@ internal sealed class ConnectionSession(
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            RealtimeLog.ConnectionFailed(logger, ex, connection.Id);
-            connection.Close(CloseReason.InternalError);
+            connection.Fail(ex);
         }
         finally
         {
@@ -109,7 +108,7 @@ internal sealed class ConnectionSession(
                 await part;
             }
             await watcher;
-            if (connection.WriteFault is { } fault)
+            if (connection.Fault is { } fault)
             {
                 RealtimeLog.ConnectionFailed(logger, fault, connection.Id);
             }
@@ -171,30 +170,6 @@ internal sealed class ConnectionSession(
     {
         await connection.WhenWritten();
         await transport.CloseAsync(connection, abort);
-    }
-
-    /// <summary>
-    /// The client reader: when it ends (the client went away, or closed) the connection closes; a fault
-    /// closes it with 1011 and is logged, never rethrown.
-    /// </summary>
-    private async Task ReadAsync(IStreamTransport transport, ClientConnection connection, CancellationToken abort)
-    {
-        try
-        {
-            await transport.ReadAsync(connection, frames, abort);
-        }
-        catch (OperationCanceledException) when (connection.Closing.IsCancellationRequested || abort.IsCancellationRequested)
-        {
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            RealtimeLog.ConnectionFailed(logger, ex, connection.Id);
-            connection.Close(CloseReason.InternalError);
-        }
-        finally
-        {
-            connection.Close(CloseReason.ClientClosed);
-        }
     }
 
     /// <summary>The progress watcher of a task or batch stream; a fault closes the connection with 1011 and is logged, never rethrown.</summary>

@@ -39,7 +39,8 @@ internal interface IStreamTransport : IFrameWriter, IDisposable
 
     /// <summary>
     /// Reads what the client sends and hands each message to <paramref name="frames"/>; returns when the
-    /// client goes away or the connection closes.
+    /// client goes away or the connection closes, and closes the connection then. Never throws: a fault other
+    /// than the client going away goes to <see cref="ClientConnection.Fail"/> (1011, logged by the session).
     /// </summary>
     Task ReadAsync(ClientConnection connection, ClientFrameDispatcher frames, CancellationToken abort);
 

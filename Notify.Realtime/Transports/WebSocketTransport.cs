@@ -147,7 +147,7 @@ internal sealed class WebSocketTransport(
         }
 
         /// <summary>
-        /// Reads client messages until the client closes. An idle connection holds no buffer: it waits with a
+        /// Reads client messages until the client closes (then closes the connection). An idle connection holds no buffer: it waits with a
         /// zero-byte read, without a cancellation token when the upgrade's abort ends it anyway. A message
         /// beyond <c>Realtime:MaxMessageBytes</c> is read to its end and dropped.
         /// </summary>
@@ -212,6 +212,14 @@ internal sealed class WebSocketTransport(
             }
             catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
             {
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                connection.Fail(ex);
+            }
+            finally
+            {
+                connection.Close(CloseReason.ClientClosed);
             }
         }
 

@@ -223,7 +223,7 @@ public sealed class ClientConnectionTests
         await connection.WhenClosing().WaitAsync(Wait, Ct);
         await connection.WhenWritten().WaitAsync(Wait, Ct);
         Assert.Equal(clientGone ? CloseReason.ClientClosed : CloseReason.InternalError, connection.CloseReason);
-        Assert.Equal(clientGone, connection.WriteFault is null);
+        Assert.Equal(clientGone, connection.Fault is null);
         connection.Enqueue(Numbered(1));
         Assert.Equal(0, connection.QueuedCount);
     }

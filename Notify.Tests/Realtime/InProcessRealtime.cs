@@ -197,10 +197,10 @@ internal sealed class MemoryTransport(bool isSse = false) : IStreamTransport
 
     public async Task ReadAsync(ClientConnection connection, ClientFrameDispatcher frames, CancellationToken abort)
     {
-        Fail(MemoryTransportPart.Read);
         using var closing = CancellationTokenSource.CreateLinkedTokenSource(abort, connection.Closing);
         try
         {
+            Fail(MemoryTransportPart.Read);
             await foreach (var message in _fromClient.Reader.ReadAllAsync(closing.Token))
             {
                 await frames.DispatchAsync(connection, message, abort);
@@ -208,6 +208,14 @@ internal sealed class MemoryTransport(bool isSse = false) : IStreamTransport
         }
         catch (OperationCanceledException) when (closing.IsCancellationRequested)
         {
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            connection.Fail(ex);
+        }
+        finally
+        {
+            connection.Close(CloseReason.ClientClosed);
         }
     }
 
