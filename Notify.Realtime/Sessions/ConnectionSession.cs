@@ -12,8 +12,10 @@ namespace Notify.Realtime.Sessions;
 /// the reason's code, and give everything back in the admission's one <c>finally</c>, whatever failed.
 /// While it runs, queued frames are written by write runs of the transport (started on demand), the stream
 /// opens (replay or snapshot), then the client reader and the progress watcher run beside it. A fault in any
-/// part closes the connection (1011) instead of escaping; once it closes, the last write run and the close
-/// frame, then the reader each get <c>Realtime:CloseTimeout</c>, then the transport is aborted. It returns only once every part has stopped, so the release sees a quiet connection.
+/// part closes the connection (1011, <see cref="ClientConnection.Fail"/>) instead of escaping, and is logged
+/// once at the close; once it closes, the last write run and the close frame, then the reader each get
+/// <c>Realtime:CloseTimeout</c>, then the transport is aborted. It returns only once every part has stopped,
+/// so the release sees a quiet connection.
 /// </summary>
 internal sealed class ConnectionSession(
     ConnectionRegistry registry,
@@ -172,7 +174,7 @@ internal sealed class ConnectionSession(
         await transport.CloseAsync(connection, abort);
     }
 
-    /// <summary>The progress watcher of a task or batch stream; a fault closes the connection with 1011 and is logged, never rethrown.</summary>
+    /// <summary>The progress watcher of a task or batch stream; a fault closes the connection with 1011 (logged at the close), never rethrown.</summary>
     private async Task WatchAsync(ClientConnection connection, string resourceId, TimeSpan poll)
     {
         try
@@ -184,8 +186,7 @@ internal sealed class ConnectionSession(
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            RealtimeLog.ConnectionFailed(logger, ex, connection.Id);
-            connection.Close(CloseReason.InternalError);
+            connection.Fail(ex);
         }
     }
 }
