@@ -15,8 +15,6 @@ internal static partial class ApiLog
     [LoggerMessage(5, LogLevel.Information, "Broadcast {PublicationId} published to {Channel}")]
     public static partial void Broadcast(ILogger logger, string publicationId, string channel);
 
-    [LoggerMessage(9, LogLevel.Error, "Broadcast to {Channel} failed: the message bus is unreachable")]
-    public static partial void BroadcastFailed(ILogger logger, Exception exception, string channel);
 
     [LoggerMessage(6, LogLevel.Debug, "Rate limit hit by {Partition} on {Path}")]
     public static partial void RateLimited(ILogger logger, string partition, string path);
@@ -35,4 +33,7 @@ internal static partial class ApiLog
 
     [LoggerMessage(12, LogLevel.Information, "Default preferences changed by {UserId}")]
     public static partial void DefaultPreferencesChanged(ILogger logger, string userId);
+
+    [LoggerMessage(13, LogLevel.Warning, "{Path} answered 503: {Dependency} unavailable")]
+    public static partial void DependencyUnavailable(ILogger logger, Exception exception, string path, string dependency);
 }

@@ -50,6 +50,7 @@ internal static class Extensions
         // framework's own default spelling.
         services.AddProblemDetails(o => o.CustomizeProblemDetails = UseSnakeCaseTraceId);
         services.AddExceptionHandler<BadRequestExceptionHandler>();
+        services.AddExceptionHandler<UnavailableExceptionHandler>();
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.AddApiAuthentication();
         services.AddCreateRateLimits();

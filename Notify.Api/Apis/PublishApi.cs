@@ -95,7 +95,7 @@ internal static class PublishApi
         return await CreateCoreAsync(draft, idempotencyKey, caller, response, notifications, cancellationToken);
     }
 
-    public static async Task<Results<Accepted<BroadcastResponse>, ValidationProblem, ProblemHttpResult>> BroadcastAsync(
+    public static async Task<Results<Accepted<BroadcastResponse>, ValidationProblem>> BroadcastAsync(
         BroadcastRequest request, IMessageBus bus, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var errors = NotificationValidator.Validate(request);
@@ -108,20 +108,10 @@ internal static class PublishApi
         var (topic, channelName) = request.Channel is { } channel
             ? (BusTopic.Channel(channel), channel)
             : (BusTopic.Broadcast, BroadcastChannelName);
-        var logger = loggers.CreateLogger(typeof(PublishApi));
-        ChannelPublication publication;
-        try
-        {
-            publication = await bus.PublishToChannelAsync(topic, channelName, payload, cancellationToken);
-        }
-        catch (MessageBusUnavailableException ex)
-        {
-            // A broadcast lives only in Redis: without it nothing was kept, and the caller should retry.
-            ApiLog.BroadcastFailed(logger, ex, channelName);
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service Unavailable",
-                detail: "The message bus is unreachable; nothing was published.");
-        }
-        ApiLog.Broadcast(logger, publication.Id, channelName);
+        // A broadcast lives only in Redis: when it cannot be published nothing was kept, and
+        // UnavailableExceptionHandler answers 503 with Retry-After so that the caller sends it again.
+        var publication = await bus.PublishToChannelAsync(topic, channelName, payload, cancellationToken);
+        ApiLog.Broadcast(loggers.CreateLogger(typeof(PublishApi)), publication.Id, channelName);
         return TypedResults.Accepted((string?)null, new BroadcastResponse(publication.Id, channelName, publication.CreatedAt));
     }
 

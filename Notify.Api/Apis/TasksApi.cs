@@ -38,7 +38,8 @@ internal static class TasksApi
                 .AddAuthenticationSchemes(JwtBearerDefaults.AuthenticationScheme)
                 .RequireAuthenticatedUser()
                 .RequireClaim(NotifyRoles.UserIdClaim))
-            .ProducesProblem(StatusCodes.Status401Unauthorized);
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         users.MapPost("/tasks", CreateTaskAsync)
             .WithName("CreateTask")

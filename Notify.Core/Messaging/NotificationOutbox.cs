@@ -47,10 +47,10 @@ public sealed class NotificationOutbox(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly string _lockOwner = Guid.NewGuid().ToString("N");
     private readonly Lock _sync = new();
-    // This process left notifications for a drain that has not covered them yet (guarded by _sync).
-    private bool _backlog;
-    // Notifications left for a drain since the current drain run started (guarded by _sync).
-    private int _deferredDuringRun;
+    // Users whose notifications this process left for a drain that has not covered them yet (guarded by _sync).
+    private HashSet<string> _waiting = new(StringComparer.Ordinal);
+    // Users whose notifications were left for a drain since the current drain run started (guarded by _sync).
+    private readonly HashSet<string> _deferredDuringRun = new(StringComparer.Ordinal);
     // Completes when the next drain run that starts has finished (guarded by _sync).
     private TaskCompletionSource _nextRun = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -60,11 +60,12 @@ public sealed class NotificationOutbox(
     /// end even when the caller's request is cancelled, since the notification is already stored.
     /// </summary>
     /// <remarks>
-    /// While this process has notifications waiting (Redis was down, a publish failed), a new one is not
-    /// published directly either, or it would overtake them: it waits for the next drain, which publishes
-    /// everything waiting in id order (at most five <see cref="OutboxOptions.RetryInterval"/>s; while Redis
-    /// is down it does not wait at all). Direct publishing resumes after a drain that no new notification
-    /// had to wait for.
+    /// While this process has notifications of the same user waiting (Redis was down, a publish failed, the
+    /// user's shard is failing over), a new one is not published directly either, or it would overtake them:
+    /// it waits for the next drain, which publishes everything waiting in id order (at most five
+    /// <see cref="OutboxOptions.RetryInterval"/>s; while its Redis server is unreachable it does not wait at
+    /// all). Other users' notifications go out directly meanwhile. Direct publishing resumes for a user after
+    /// a drain that covered all of that user's notifications.
     /// </remarks>
     public async Task PublishAsync(Notification notification)
     {
@@ -74,10 +75,10 @@ public sealed class NotificationOutbox(
         var first = false;
         lock (_sync)
         {
-            if (_backlog || !connected)
+            if (!connected || _waiting.Contains(notification.UserId))
             {
-                first = !_backlog;
-                drained = Defer();
+                first = _waiting.Count == 0;
+                drained = Defer(notification.UserId);
             }
         }
         if (drained is not null)
@@ -103,7 +104,7 @@ public sealed class NotificationOutbox(
             OutboxLog.PublishFailed(logger, ex, notification.Id, notification.UserId);
             lock (_sync)
             {
-                Defer();
+                Defer(notification.UserId);
             }
             RequestDrain();
             return;
@@ -142,11 +143,11 @@ public sealed class NotificationOutbox(
     /// </summary>
     private bool CanReach(BusTopic topic) => !RedisChannels.IsSharded(topic) || redis.SlotOwnerConnected(channels.For(topic));
 
-    /// <summary>Records a notification left for the next drain (under <see cref="_sync"/>); returns that drain's completion.</summary>
-    private Task Defer()
+    /// <summary>Records a notification of <paramref name="userId"/> left for the next drain (under <see cref="_sync"/>); returns that drain's completion.</summary>
+    private Task Defer(string userId)
     {
-        _backlog = true;
-        _deferredDuringRun++;
+        _waiting.Add(userId);
+        _deferredDuringRun.Add(userId);
         return _nextRun.Task;
     }
 
@@ -264,19 +265,28 @@ public sealed class NotificationOutbox(
         {
             run = _nextRun;
             _nextRun = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _deferredDuringRun = 0;
+            _deferredDuringRun.Clear();
         }
         // While Redis is down there is nothing to try: the restored connection asks for a drain.
-        if (redis.IsConnected && await TryDrainAsync(rows => rows, stoppingToken))
+        if (redis.IsConnected && await TryDrainAsync(rows => rows, stoppingToken) is { } blocked)
         {
             bool again;
             lock (_sync)
             {
-                again = _deferredDuringRun > 0;
-                _backlog = again;
+                again = _deferredDuringRun.Count > 0;
+                // Still waiting: users deferred while this run read (their rows may be newer than its read),
+                // and users whose shard could not be reached (their rows stay, and keep their order).
+                _waiting = new HashSet<string>(_deferredDuringRun, StringComparer.Ordinal);
+                _waiting.UnionWith(blocked);
             }
             run.TrySetResult();
-            if (again)
+            if (blocked.Count > 0)
+            {
+                OutboxLog.ShardsUnreachable(logger, blocked.Count, options.CurrentValue.RetryInterval);
+                await Task.Delay(options.CurrentValue.RetryInterval, time, stoppingToken);
+                RequestDrain();
+            }
+            else if (again)
             {
                 RequestDrain();
             }
@@ -321,7 +331,7 @@ public sealed class NotificationOutbox(
         {
             var waiting = await store.ListUnpublishedAsync(options.CurrentValue.BatchSize, stoppingToken);
             var abandoned = waiting.Where(n => previous.Contains(n.Id)).ToList();
-            if (abandoned.Count > 0 && await TryDrainAsync(_ => abandoned, stoppingToken, once: true))
+            if (abandoned.Count > 0 && await TryDrainAsync(_ => abandoned, stoppingToken, once: true) is not null)
             {
                 OutboxLog.Abandoned(logger, abandoned.Count);
                 return [.. waiting.Where(n => !previous.Contains(n.Id)).Select(n => n.Id)];
@@ -338,9 +348,11 @@ public sealed class NotificationOutbox(
     /// <summary>
     /// Under the outbox lock, publishes (in id order) and marks the rows <paramref name="select"/> picks
     /// from each batch of waiting rows, until none is left (or after one batch when <paramref name="once"/>).
-    /// False when another process holds the lock or publishing failed: try again later.
+    /// Returns the users whose rows had to be left because the Redis Cluster shard of their topic could not be
+    /// reached (their later rows are left too, so each user's notifications keep their order; everyone else's
+    /// go out); null when another process holds the lock or publishing failed: try again later.
     /// </summary>
-    private async Task<bool> TryDrainAsync(Func<IReadOnlyList<Notification>, IReadOnlyList<Notification>> select, CancellationToken stoppingToken, bool once = false)
+    private async Task<IReadOnlySet<string>?> TryDrainAsync(Func<IReadOnlyList<Notification>, IReadOnlyList<Notification>> select, CancellationToken stoppingToken, bool once = false)
     {
         var db = redis.GetDatabase();
         try
@@ -350,6 +362,8 @@ public sealed class NotificationOutbox(
                 return false;
             }
             var published = 0;
+            var blocked = new HashSet<string>(StringComparer.Ordinal);
+            var cluster = redis.IsCluster() == true;
             try
             {
                 var size = options.CurrentValue.BatchSize;
@@ -357,19 +371,39 @@ public sealed class NotificationOutbox(
                 {
                     var waiting = await store.ListUnpublishedAsync(size, stoppingToken);
                     var rows = select(waiting);
+                    var done = new List<NotificationKey>(rows.Count);
                     foreach (var notification in rows)
                     {
+                        if (blocked.Contains(notification.UserId))
+                        {
+                            continue;
+                        }
                         var topic = BusTopic.User(notification.UserId);
                         if (!CanReach(topic))
                         {
-                            // Fail now rather than after the client's timeout: the rows wait for the next drain.
-                            throw new MessageBusUnavailableException($"The Redis server of {channels.For(topic)} is not connected.");
+                            // Leave it now rather than after the client's timeout: it waits for the next drain.
+                            blocked.Add(notification.UserId);
+                            continue;
                         }
-                        await bus.PublishAsync(topic, Frames.Serialize("notification", notification), stoppingToken);
+                        try
+                        {
+                            await bus.PublishAsync(topic, Frames.Serialize("notification", notification), stoppingToken);
+                        }
+                        catch (MessageBusUnavailableException) when (cluster)
+                        {
+                            // One shard failing: the other shards' users need not wait for it.
+                            blocked.Add(notification.UserId);
+                            continue;
+                        }
+                        done.Add(new NotificationKey(notification.UserId, notification.Id));
                     }
-                    await store.MarkPublishedAsync([.. rows.Select(n => new NotificationKey(n.UserId, n.Id))], stoppingToken);
-                    published += rows.Count;
-                    if (once || waiting.Count < size)
+                    if (done.Count > 0)
+                    {
+                        await store.MarkPublishedAsync(done, stoppingToken);
+                    }
+                    published += done.Count;
+                    // Rows left in this batch would be read again: the rest waits for the next drain.
+                    if (once || waiting.Count < size || blocked.Count > 0)
                     {
                         break;
                     }
@@ -384,13 +418,13 @@ public sealed class NotificationOutbox(
             {
                 OutboxLog.Drained(logger, published);
             }
-            return true;
+            return blocked;
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
         {
             // Redis or the store failed: what was published stays marked unpublished and goes out again.
             OutboxLog.DrainFailed(logger, ex, options.CurrentValue.RetryInterval);
-            return false;
+            return null;
         }
     }
 }

@@ -28,4 +28,7 @@ internal static partial class OutboxLog
 
     [LoggerMessage(8, LogLevel.Warning, "Publishing new notifications paused ({Reason}): they wait in the outbox until it is drained")]
     public static partial void Holding(ILogger logger, string reason);
+
+    [LoggerMessage(9, LogLevel.Warning, "Notifications of {Users} users wait in the outbox: the Redis Cluster shard of their topic is unreachable; retrying in {Delay}")]
+    public static partial void ShardsUnreachable(ILogger logger, int users, TimeSpan delay);
 }

@@ -53,6 +53,16 @@ public sealed class RedisMessageBus(
     // Known once a connection to a server exists: whether that server is a cluster node.
     private bool? _cluster;
 
+    /// <summary>
+    /// Every publication, subscription and history read goes to a primary, never to a replica: Redis accepts
+    /// PUBLISH on a replica but delivers it only to that replica's own subscribers, so while the primary is
+    /// away (a failover) a publication that fell back to a replica would be acknowledged and reach nobody;
+    /// a subscription or a history read on a replica can lag behind what the primary acknowledged. Without a
+    /// primary the operation fails and the caller's recovery takes over (the outbox publishes again, the
+    /// subscription is made again once a primary is known).
+    /// </summary>
+    private const CommandFlags Primary = CommandFlags.DemandMaster;
+
     private static MessageBusUnavailableException Unavailable(Exception inner) => new("The message bus is unavailable: " + inner.Message, inner);
 
     public Task PublishAsync(BusTopic topic, ReadOnlyMemory<byte> frame, CancellationToken cancellationToken) =>
@@ -63,7 +73,7 @@ public sealed class RedisMessageBus(
         cancellationToken.ThrowIfCancellationRequested();
         using var activity = StartPublish(topic);
         var message = Message(topic.Kind == BusTopicKind.User ? topic.Key : null, TraceParent(activity), frame);
-        await redis.GetSubscriber().PublishAsync(ChannelOf(topic), message);
+        await redis.GetSubscriber().PublishAsync(ChannelOf(topic), message, Primary);
     }
 
     public Task<ChannelPublication> PublishToChannelAsync(BusTopic topic, string channelName, JsonElement payload, CancellationToken cancellationToken) =>
@@ -83,7 +93,7 @@ public sealed class RedisMessageBus(
             PublishScript,
             [channels.History(topic), channels.For(topic)],
             [current.HistorySize, prefix, suffix, ttlMs, TraceParent(activity) is { } traceParent ? traceParent + "\n" : "",
-                ChannelOf(topic).IsSharded ? "SPUBLISH" : "PUBLISH"]);
+                ChannelOf(topic).IsSharded ? "SPUBLISH" : "PUBLISH"], Primary);
 
         var id = (string)result!;
         return new ChannelPublication(id, createdAt, Encoding.UTF8.GetBytes(prefix + id + suffix));
@@ -105,8 +115,8 @@ public sealed class RedisMessageBus(
         RedisKey key = channels.History(topic);
 
         // Exclusive start: "(" + since. One entry more than asked tells the caller that the limit cut the replay.
-        var entries = await db.StreamRangeAsync(key, "(" + since, "+", count: limit);
-        var info = await db.ExecuteAsync("XINFO", "STREAM", key).ContinueWith(
+        var entries = await db.StreamRangeAsync(key, "(" + since, "+", count: limit, flags: Primary);
+        var info = await db.ExecuteAsync("XINFO", ["STREAM", key], Primary).ContinueWith(
             t => t.IsCompletedSuccessfully ? t.Result : null, TaskScheduler.Default);
 
         var truncated = false;
@@ -147,7 +157,7 @@ public sealed class RedisMessageBus(
     private async Task<string> GetHistoryEndCoreAsync(BusTopic topic, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var newest = await redis.GetDatabase().StreamRangeAsync(channels.History(topic), "-", "+", count: 1, messageOrder: Order.Descending);
+        var newest = await redis.GetDatabase().StreamRangeAsync(channels.History(topic), "-", "+", count: 1, messageOrder: Order.Descending, flags: Primary);
         return newest.Length > 0 ? (string)newest[0].Id! : "0-0";
     }
 
@@ -159,7 +169,7 @@ public sealed class RedisMessageBus(
         cancellationToken.ThrowIfCancellationRequested();
         // A message queue per subscription (not the concurrent callback API): its handler runs for one
         // message at a time in publish order, so a topic's frames reach connections in the order sent.
-        var queue = await redis.GetSubscriber().SubscribeAsync(ChannelOf(topic));
+        var queue = await redis.GetSubscriber().SubscribeAsync(ChannelOf(topic), Primary);
         queue.OnMessage(message => Deliver(topic, (byte[])message.Message!, handler));
         return new Subscription([queue]);
     }
@@ -182,7 +192,7 @@ public sealed class RedisMessageBus(
         {
             foreach (var bucket in channels.EveryUserBucket())
             {
-                var queue = await subscriber.SubscribeAsync(ChannelNamed(bucket, sharded: true));
+                var queue = await subscriber.SubscribeAsync(ChannelNamed(bucket, sharded: true), Primary);
                 queues.Add(queue);
                 queue.OnMessage(message => Deliver(null, (byte[])message.Message!, handler));
             }

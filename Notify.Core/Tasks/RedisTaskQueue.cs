@@ -95,10 +95,10 @@ public sealed class RedisTaskQueue(
         {
             throw new QueueFullException($"The queue already holds {o.MaxQueuedTotal} tasks (Queue:MaxQueuedTotal).");
         }
-        await ReplicatedAsync(Route(o.KeyPrefix)[0]);
+        await ReplicatedAsync(Route(o.KeyPrefix)[0], "enqueue");
     }
 
-    /// <summary>Longest an enqueue waits for a replica to confirm it.</summary>
+    /// <summary>Longest a write waits for a replica to confirm it.</summary>
     private static readonly TimeSpan ReplicaWait = TimeSpan.FromSeconds(1);
 
     /// <summary>How long a primary's replica count is trusted before it is asked again.</summary>
@@ -109,21 +109,31 @@ public sealed class RedisTaskQueue(
     private sealed record ReplicaCount(EndPoint Primary, int Replicas, long At);
 
     /// <summary>
-    /// A task lives only in Redis, and replication is asynchronous: a task the primary accepted in its last moments
-    /// would be lost with it in a failover. So when the queue's primary has replicas, an enqueue is acknowledged
-    /// only once one of them holds it (<c>WAIT 1</c>, on the connection that wrote it); when none confirms within
-    /// <see cref="ReplicaWait"/> the enqueue fails (the task may still run: it was not acknowledged, not lost).
+    /// A task lives only in Redis, and replication is asynchronous: what the primary accepted in its last moments
+    /// is lost with it in a failover. So when the queue's primary has replicas, a write that must survive one is
+    /// confirmed only once every replica the primary lists holds it (<c>WAIT</c>, on the connection that wrote
+    /// it), and when one does not confirm within <see cref="ReplicaWait"/> the operation fails as if Redis were
+    /// unreachable:
+    /// <list type="bullet">
+    /// <item>an enqueue is not acknowledged (the task may still run: not acknowledged, not lost);</item>
+    /// <item>a dequeue's leases are not handed out, so no task a promoted replica still holds as queued is run
+    /// here while another Worker takes it from there (the leases expire and are recovered);</item>
+    /// <item>a renewal or progress report does not extend what the Worker takes as proven, so a run stops before a
+    /// promoted replica's older expiry lets another Worker start the task.</item>
+    /// </list>
     /// </summary>
-    private async Task ReplicatedAsync(RedisKey route)
+    private async Task ReplicatedAsync(RedisKey route, string operation)
     {
-        if (redis.PrimaryFor(route) is not { } primary || await ReplicaCountAsync(primary) == 0)
+        if (redis.PrimaryFor(route) is not { } primary || await ReplicaCountAsync(primary) is not (> 0 and var replicas))
         {
             return;
         }
-        var confirmed = (long)await primary.ExecuteAsync("WAIT", 1, (long)ReplicaWait.TotalMilliseconds);
-        if (confirmed < 1)
+        // Every replica, not one: Sentinel promotes the replica it last saw furthest ahead, from offsets up to a
+        // second old, so a write only one of two replicas holds can be lost to the promotion of the other.
+        var confirmed = (long)await primary.ExecuteAsync("WAIT", replicas, (long)ReplicaWait.TotalMilliseconds);
+        if (confirmed < replicas)
         {
-            throw new RedisTimeoutException($"No replica of {primary.EndPoint} confirmed the enqueue within {ReplicaWait.TotalSeconds:F0} s.", CommandStatus.Sent);
+            throw new RedisTimeoutException($"{confirmed} of the {replicas} replicas of {primary.EndPoint} confirmed the {operation} within {ReplicaWait.TotalSeconds:F0} s.", CommandStatus.Sent);
         }
     }
 
@@ -248,6 +258,10 @@ public sealed class RedisTaskQueue(
                 Batch = record.BatchId is null ? null : new BatchCounts((int)f[10], (int)f[11], (int)f[12], (int)f[13], (int)f[14], (int)f[15]),
             });
         }
+        if (leases.Count > 0)
+        {
+            await ReplicatedAsync(Route(Prefix)[0], "dequeue");
+        }
         return leases;
     }
 
@@ -268,7 +282,8 @@ public sealed class RedisTaskQueue(
             args.Add(lease.Task.Id);
             args.Add(lease.Token);
         }
-        var raw = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisTaskQueueScripts.Renew, Route((string)args[0]!), values: [.. args]))!;
+        var raw = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisTaskQueueScripts.Renew, Route(Prefix), values: [.. args]))!;
+        await ReplicatedAsync(Route(Prefix)[0], "lease renewal");
         return [.. raw.Select(r => (LeaseStatus)(int)r)];
     }
 
@@ -288,6 +303,7 @@ public sealed class RedisTaskQueue(
             Frames.Serialize(TaskFrames.Progress, progress), channels.For(BusTopic.Task(id)),
             time.GetUtcNow().ToUnixTimeMilliseconds(), (long)visibilityTimeout.TotalMilliseconds,
         ]);
+        await ReplicatedAsync(Route(Prefix)[0], "progress report");
         if (result is 1 or 2)
         {
             lease.LastProgress = progress;
@@ -491,8 +507,9 @@ public sealed class RedisTaskQueue(
         var cancel = RedisChannel.Literal($"{Prefix}:cancel");
         Action<RedisChannel, RedisValue> wakeHandler = (_, _) => onWork();
         Action<RedisChannel, RedisValue> cancelHandler = (_, v) => onCancel((string)v!);
-        await subscriber.SubscribeAsync(wake, wakeHandler);
-        await subscriber.SubscribeAsync(cancel, cancelHandler);
+        // On the primary, where the scripts publish: a replica's subscriptions lag, and miss what a resync skips.
+        await subscriber.SubscribeAsync(wake, wakeHandler, CommandFlags.DemandMaster);
+        await subscriber.SubscribeAsync(cancel, cancelHandler, CommandFlags.DemandMaster);
         return new Subscription(subscriber, [(wake, wakeHandler), (cancel, cancelHandler)]);
     }
 

@@ -48,4 +48,18 @@ public sealed class RedisDownApiTests(RedisDownApiFixture api) : IClassFixture<R
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
+
+    [Fact]
+    public async Task CreateTask_WithRedisDown_Returns503WithRetryAfterAndStoresNothing()
+    {
+        var user = ApiFixture.NewUser();
+        using var response = await api.SendAsync(HttpMethod.Post, "/api/tasks", api.UserToken(user), new { kind = "demo", @params = new { steps = 1 } });
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta);
+        var problem = await ApiFixture.ReadJsonAsync(response);
+        Assert.Contains("task queue", (string?)problem["detail"]);
+        Assert.NotNull((string?)problem["trace_id"]);
+    }
 }

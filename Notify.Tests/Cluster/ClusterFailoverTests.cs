@@ -29,9 +29,18 @@ public sealed class ClusterFailoverTests(ClusterDeployment deployment) : IClassF
         await client.NextOfTypeAsync("connected", Patience);
 
         await using var redis = await deployment.Redis.ConnectAsync();
-        var name = new RedisChannels().For(BusTopic.User(user));
-        var slot = redis.HashSlot(name);
-        var owner = (IPEndPoint)redis.GetServer(redis.GetEndPoints()[0]).ClusterConfiguration!.GetBySlot(slot)!.EndPoint!;
+        var slot = redis.HashSlot(new RedisChannels().For(BusTopic.User(user)));
+        var slots = redis.GetServer(redis.GetEndPoints()[0]).ClusterConfiguration!;
+        var owner = (IPEndPoint)slots.GetBySlot(slot)!.EndPoint!;
+        // A user whose topic lives on another shard, connected to the same instance.
+        string other;
+        do
+        {
+            other = $"cl-fo-other-{Guid.NewGuid():N}"[..24];
+        }
+        while (((IPEndPoint)slots.GetBySlot(redis.HashSlot(new RedisChannels().For(BusTopic.User(other))))!.EndPoint!).Port == owner.Port);
+        await using var otherClient = await WsClient.ConnectAsync(deployment.A, "/api/ws/notifications", TestTokens.For(other));
+        await otherClient.NextOfTypeAsync("connected", Patience);
         var killedAt = Stopwatch.GetTimestamp();
         await deployment.Redis.KillNodeAsync(owner.Port);
         var promoted = WaitForNewOwnerAsync(slot, owner.Port);
@@ -47,6 +56,16 @@ public sealed class ClusterFailoverTests(ClusterDeployment deployment) : IClassF
         }
         var acknowledgedAfter = Stopwatch.GetElapsedTime(killedAt);
 
+        // The other shard's user is not held up by the failing shard: its notification, created after the three,
+        // arrives before any of them (they wait for the failover, which takes seconds).
+        using (var response = await deployment.Http.PostAsJsonAsync("/api/notifications", new { user_id = other, type = "failover", title = "elsewhere" }, Ct))
+        {
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            var id = (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetString();
+            Assert.Equal(id, (await otherClient.NextOfTypeAsync("notification", Patience)).Data.GetProperty("id").GetString());
+        }
+        var otherArrivedAfter = Stopwatch.GetElapsedTime(killedAt);
+
         List<(string Id, TimeSpan After)> received;
         try
         {
@@ -59,6 +78,8 @@ public sealed class ClusterFailoverTests(ClusterDeployment deployment) : IClassF
         }
         Assert.Equal(ids, received.Select(r => r.Id));
         var firstAfter = received[0].After;
+        Assert.True(otherArrivedAfter < firstAfter,
+            $"the other shard's notification arrived after {otherArrivedAfter.TotalMilliseconds:F0} ms, the failing shard's first after {firstAfter.TotalMilliseconds:F0} ms");
         var allAfter = received[^1].After;
         var promotedAfter = Stopwatch.GetElapsedTime(killedAt, await promoted);
         // Read by bench/cluster/failover.sh.

@@ -157,6 +157,9 @@ internal sealed class LiveClient : IAsyncDisposable
 
     public string User => _user;
 
+    /// <summary>The instance the stream was opened on first.</summary>
+    public string FirstInstance => _instances[0].BaseAddress.ToString();
+
     /// <summary>How many times the stream was (re)opened.</summary>
     public int Connects { get; private set; }
 

@@ -108,7 +108,8 @@ public sealed class SentinelFaultTests : IAsyncLifetime
             await client.WaitForAsync(expected, c => c.Notifications(), Deadline);
             var received = client.Notifications();
             var missing = expected.Except(received).ToList();
-            Assert.True(missing.Count == 0, $"{client.User}: {missing.Count} of {expected.Count} acknowledged notifications never arrived ({string.Join(", ", missing.Take(3))})");
+            Assert.True(missing.Count == 0, $"{client.User} (first on {client.FirstInstance}): {missing.Count} of {expected.Count} acknowledged notifications never arrived\n"
+                + Explain(acknowledged[client.User], client, missing, killedAt) + "\n" + RealtimeLogs(realtimeA, realtimeB));
             Assert.True(received.Count == received.Distinct().Count(), $"{client.User}: {received.Count - received.Distinct().Count()} duplicates");
             Assert.Equal(expected, received);
             Assert.Equal(1, client.Connects);
@@ -130,10 +131,9 @@ public sealed class SentinelFaultTests : IAsyncLifetime
         // The Api published everything that waited in its outbox.
         await WaitUntilAsync(async () => await UnpublishedCountAsync() == 0, "the outbox empty");
 
-        // Tasks: every accepted task completes. A run whose dequeue answer, or whose last lease renewal, was
-        // lost with the primary (replication is asynchronous) is started again after its lease expired on the
-        // new primary (attempt 2); a first run still going then finds its lease gone and drops its result.
-        // So each run that lost its lease must be one of the retried tasks, never more of them.
+        // Tasks: every accepted task completes. Dequeues and lease renewals count only once a replica holds
+        // them, so a run cut off by the failover stops itself before its lease can expire on the new primary,
+        // and is started again there (attempt 2). A run that lost its lease must be one of the retried tasks.
         Assert.True(tasks.Count >= 10, $"only {tasks.Count} tasks were accepted");
         using var owner = new HttpClient { BaseAddress = api.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         owner.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestTokens.For(taskUser));
@@ -159,6 +159,28 @@ public sealed class SentinelFaultTests : IAsyncLifetime
             await redis.GetDatabase().HashGetAsync(lastExecution, "LastExecution") is { HasValue: true } last
             && DateTimeOffset.FromUnixTimeMilliseconds((long)last) > killedAtWall, "Hangfire's recurring job ran after the failover");
     }
+
+    /// <summary>Where each missing notification sat among the acknowledged ones: ms from the kill, and what arrived around it.</summary>
+    private static string Explain(List<(string Id, long At)> acknowledged, LiveClient client, List<string> missing, long killedAt)
+    {
+        string Ms(long at) => Stopwatch.GetElapsedTime(killedAt, at).TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)
+            + (at < killedAt ? " (before the kill)" : "");
+        var lines = new List<string>();
+        foreach (var id in missing.Take(3))
+        {
+            var index = acknowledged.FindIndex(a => a.Id == id);
+            lines.Add($"missing #{index} {id}: acknowledged {Ms(acknowledged[index].At)} ms after the kill");
+            for (var i = Math.Max(0, index - 2); i <= Math.Min(acknowledged.Count - 1, index + 2); i++)
+            {
+                var arrived = client.ArrivedAt(acknowledged[i].Id);
+                lines.Add($"  #{i} {acknowledged[i].Id} acknowledged {Ms(acknowledged[i].At)}, arrived {(arrived is { } a ? Ms(a) : "never")}");
+            }
+        }
+        return string.Join('\n', lines);
+    }
+
+    private static string RealtimeLogs(params ServiceProcess[] instances) =>
+        string.Join('\n', instances.Select(i => $"--- {i.Name} {i.BaseAddress} ---\n" + string.Join('\n', i.RecentLog.Split('\n').TakeLast(40))));
 
     private T Own<T>(T disposable) where T : IAsyncDisposable
     {

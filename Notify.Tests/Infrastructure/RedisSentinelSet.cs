@@ -11,7 +11,7 @@ namespace Notify.Tests.Infrastructure;
 /// is replaced within seconds. Every process is tied to the test process (<see cref="ProcessLauncher"/>)
 /// and killed on dispose, also when starting failed half-way.
 /// </summary>
-public sealed class RedisSentinelSet : IAsyncDisposable
+public sealed class RedisSentinelSet : IRedisEndpoint, IAsyncDisposable
 {
     public const string ServiceName = "notify-primary";
 
@@ -43,6 +43,33 @@ public sealed class RedisSentinelSet : IAsyncDisposable
     public string ConnectionStringFor(string serviceName) =>
         string.Join(',', SentinelPorts.Select(p => $"127.0.0.1:{p}")) + $",serviceName={serviceName},password={Password},abortConnect=false";
 
+    public Task<ConnectionMultiplexer> ConnectAsync() => ConnectionMultiplexer.ConnectAsync(ConnectionString);
+
+    /// <summary>
+    /// Freezes every replica (SIGSTOP) until the result is disposed (SIGCONT): the primary still lists them, but
+    /// none acknowledges a write, as when they lag behind or their link is about to fail.
+    /// </summary>
+    public IDisposable PauseReplicas()
+    {
+        var replicas = _data.Where(d => d.Port != PrimaryPort && !d.Process.HasExited).Select(d => d.Process.Id).ToArray();
+        foreach (var pid in replicas)
+        {
+            ProcessLauncher.Signal(pid, 19); // SIGSTOP
+        }
+        return new Resume(replicas);
+    }
+
+    private sealed class Resume(int[] pids) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var pid in pids)
+            {
+                ProcessLauncher.Signal(pid, 18); // SIGCONT
+            }
+        }
+    }
+
     /// <summary>Starts the primary, two replicas and three Sentinels and waits until every Sentinel sees the whole set.</summary>
     public static async Task<RedisSentinelSet> StartAsync(TimeSpan? downAfter = null)
     {
@@ -61,17 +88,42 @@ public sealed class RedisSentinelSet : IAsyncDisposable
             {
                 set.StartSentinel();
             }
-            foreach (var (port, process) in set._sentinels)
+            var dataPorts = set._data.Select(d => d.Port.ToString(CultureInfo.InvariantCulture)).ToHashSet(StringComparer.Ordinal);
+            while (true)
             {
-                // Sentinels find each other and the replicas through the primary: wait until each knows the whole set.
-                await set.WaitUntilAsync(port, process, "sentinel sees the set", async db =>
+                var named = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var (port, process) in set._sentinels)
                 {
-                    var master = Fields((RedisResult[])(await db.ExecuteAsync("SENTINEL", "MASTER", ServiceName))!);
-                    return master["port"] == set.PrimaryPort.ToString(CultureInfo.InvariantCulture)
-                        && master["num-slaves"] == "2" && master["num-other-sentinels"] == "2" && master["flags"] == "master";
-                }, deadline.Token);
+                    // Sentinels find each other and the replicas through the primary: wait until each knows the whole
+                    // set. On a loaded machine they may fail over once while starting (down-after is short): then the
+                    // set is ready with the promoted primary, once every Sentinel names the same one.
+                    var seen = "nothing";
+                    try
+                    {
+                        await set.WaitUntilAsync(port, process, "sentinel sees the set", async db =>
+                        {
+                            var master = Fields((RedisResult[])(await db.ExecuteAsync("SENTINEL", "MASTER", ServiceName))!);
+                            seen = string.Join(' ', new[] { "port", "flags", "num-slaves", "num-other-sentinels" }.Select(k => $"{k}={master.GetValueOrDefault(k)}"));
+                            if (dataPorts.Contains(master["port"]) && master["num-slaves"] == "2" && master["num-other-sentinels"] == "2" && master["flags"] == "master")
+                            {
+                                named.Add(master["port"]);
+                                return true;
+                            }
+                            return false;
+                        }, deadline.Token);
+                    }
+                    catch (TimeoutException ex)
+                    {
+                        throw new TimeoutException($"{ex.Message} (it last reported {seen}); Sentinel logs:\n{string.Join('\n', set._log.TakeLast(40))}", ex);
+                    }
+                }
+                if (named.Count == 1)
+                {
+                    set.PrimaryPort = int.Parse(named.Single(), CultureInfo.InvariantCulture);
+                    return set;
+                }
+                await Task.Delay(100, deadline.Token);
             }
-            return set;
         }
         catch
         {

@@ -49,7 +49,7 @@ internal sealed class PushDispatcher(
                 {
                     wake.Writer.TryWrite(true);
                 }
-            });
+            }, CommandFlags.DemandMaster);
         }
         catch (Exception ex) when (ex is RedisException or RedisTimeoutException or TimeoutException)
         {
