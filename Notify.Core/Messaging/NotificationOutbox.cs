@@ -359,7 +359,7 @@ public sealed class NotificationOutbox(
         {
             if (!await db.LockTakeAsync(channels.OutboxLock, _lockOwner, LockTime))
             {
-                return false;
+                return null;
             }
             var published = 0;
             var blocked = new HashSet<string>(StringComparer.Ordinal);
