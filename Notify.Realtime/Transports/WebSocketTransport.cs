@@ -8,8 +8,9 @@ using Notify.Realtime.Sessions;
 namespace Notify.Realtime.Transports;
 
 /// <summary>
-/// WebSocket transport: the one writer and the client reader of each stream, whichever way it was upgraded
-/// (<see cref="IWebSocketUpgrade"/>: the request pipeline, or the connection itself); its lifetime is the
+/// WebSocket transport: the frame writer (of the connection's write runs) and the client reader of each
+/// stream, whichever way it was upgraded (<see cref="IWebSocketUpgrade"/>: the request pipeline, or the
+/// connection itself); its lifetime is the
 /// <see cref="ConnectionSession"/>'s. A full instance is refused with 503 before the upgrade; every other
 /// refusal closes the accepted socket with its code (4001/4003/4008/1011), so browsers see it.
 /// </summary>
