@@ -10,8 +10,10 @@ cd "$(dirname "$0")/../.."
 runs="${1:-5}"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 bench/repeat-test.sh SentinelFaultTests "^ failover:" "$log" "$runs" "${2:-}"
-python3 - "$log" "$runs" <<'PY'
+load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+python3 - "$log" "$runs" "$load_before" "$load_after" <<'PY'
 import re, statistics, sys, datetime, platform, os
 text = open(sys.argv[1]).read()
 runs = int(sys.argv[2])
@@ -25,7 +27,7 @@ out = [
     "# Sentinel failover timings",
     "",
     f"Measured {datetime.date.today().isoformat()} with `bench/sentinel/failover.sh {runs}` on {os.cpu_count()} cores ({platform.machine()}),",
-    "the machine shared with other builds (load average 35-40 during these runs). Each run: redis-server 7 as a primary, two replicas and three Sentinels",
+    f"load average before {sys.argv[3]}, after {sys.argv[4]} (the machine shared with other work). Each run: redis-server 7 as a primary, two replicas and three Sentinels",
     "(quorum 2, `down-after-milliseconds 1000`, `failover-timeout 4000`) on loopback; two Realtime instances, the Api and",
     "two Workers on the sentinel connection string (StackExchange.Redis defaults, `connectTimeout` 5 s); four users",
     "creating a notification every 25 ms each, watched by eight WebSocket clients, and a demo task every 150 ms.",

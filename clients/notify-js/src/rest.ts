@@ -21,6 +21,11 @@ export class NotifyHttpError extends Error {
     readonly status: number,
     readonly problem: { title?: string; detail?: string; errors?: Record<string, string[]>; [k: string]: unknown } | null,
     readonly url: string,
+    /**
+     * Seconds the server asked the caller to wait before sending the same request again (`Retry-After` on a
+     * 429 rate limit or a 503 while Redis is unreachable); null when it did not say.
+     */
+    readonly retryAfterSeconds: number | null = null,
   ) {
     super(`${status} ${problem?.title ?? "request failed"}${problem?.detail ? `: ${problem.detail}` : ""}`);
     this.name = "NotifyHttpError";
@@ -334,7 +339,9 @@ export class NotifyRest {
         parsed = null;
       }
     }
-    if (!res.ok) throw new NotifyHttpError(res.status, (parsed as NotifyHttpError["problem"]) ?? { title: res.statusText }, url);
+    if (!res.ok) {
+      throw new NotifyHttpError(res.status, (parsed as NotifyHttpError["problem"]) ?? { title: res.statusText }, url, retryAfter(res.headers.get("Retry-After")));
+    }
     return parsed as T;
   }
 }
@@ -351,4 +358,15 @@ function qs(query: object): string {
     parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
   }
   return parts.length ? `?${parts.join("&")}` : "";
+}
+
+/** `Retry-After` as seconds: delta-seconds, or an HTTP date turned into the seconds until it; null when absent or unreadable. */
+export function retryAfter(value: string | null, now: number = Date.now()): number | null {
+  if (value === null || value.trim() === "") return null;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  // An HTTP date names its weekday and month ("Mon, 07 Dec 2026 12:00:30 GMT"); anything else is not one.
+  if (!/[A-Za-z]{3}/.test(trimmed)) return null;
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
 }

@@ -102,7 +102,7 @@ export class FakeTransports {
 }
 
 /** A fetch that answers from a route table and records the calls. */
-type FakeAnswer = { status?: number; body?: unknown };
+type FakeAnswer = { status?: number; body?: unknown; headers?: Record<string, string> };
 
 export function fakeFetch(routes: Record<string, (url: URL, init: RequestInit) => FakeAnswer | Promise<FakeAnswer>>) {
   const calls: { method: string; url: string; href: string; headers: Record<string, string> }[] = [];
@@ -113,8 +113,8 @@ export function fakeFetch(routes: Record<string, (url: URL, init: RequestInit) =
     const key = `${method} ${url.pathname}`;
     const route = routes[key];
     if (!route) return new Response(JSON.stringify({ title: "Not Found" }), { status: 404, headers: { "content-type": "application/problem+json" } });
-    const { status = 200, body } = await route(url, init);
-    return new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+    const { status = 200, body, headers = {} } = await route(url, init);
+    return new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
   }) as typeof fetch;
   return { fetch: f, calls };
 }
