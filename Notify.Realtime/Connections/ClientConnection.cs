@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Notify.Core.Messaging;
 using Notify.Realtime.Sessions;
 
@@ -6,16 +5,34 @@ namespace Notify.Realtime.Connections;
 
 /// <summary>
 /// One live stream, independent of its transport: who it belongs to, the topics it receives, and its
-/// bounded outbound queue that exactly one writer (the transport's send loop) drains. Fan-out only
-/// ever calls <see cref="Deliver"/>, which never blocks: a full queue closes the connection as a slow
-/// consumer instead of slowing anybody else.
+/// bounded outbound queue. Fan-out only ever calls <see cref="Deliver"/>, which never blocks: a full queue
+/// closes the connection as a slow consumer instead of slowing anybody else.
 /// </summary>
-internal sealed class ClientConnection
+/// <remarks>
+/// An idle connection has no writer waiting on its queue: queuing a frame into an empty queue starts one
+/// write run on the thread pool (<see cref="StartWriting"/>'s <see cref="IFrameWriter"/>), which writes the
+/// queued frames in order and ends when the queue is empty. At most one run is under way at a time, so frames
+/// are written in queue order, and the queue is bounded by <c>Realtime:SendQueueCapacity</c> as before.
+/// </remarks>
+internal sealed class ClientConnection : IThreadPoolWorkItem
 {
-    private readonly Channel<OutboundFrame> _queue;
+    /// <summary>Slots of a queue's first array; kept while the connection lives (every heartbeat uses it), a larger one is dropped once drained.</summary>
+    private const int SmallQueue = 4;
+
     private readonly int _capacity;
     private readonly CancellationTokenSource _closing = new();
+    // Guards the queue, the writer state, the replay gate and the echo filters.
     private readonly Lock _gate = new();
+    private OutboundFrame[]? _frames;
+    private int _head;
+    private int _count;
+    private IFrameWriter? _writer;
+    // A write run is queued or under way.
+    private bool _writing;
+    // Made only while a replay waits for room, a close waits for the write run, or the session waits for the close.
+    private TaskCompletionSource? _room;
+    private TaskCompletionSource? _written;
+    private TaskCompletionSource? _closed;
     private List<OutboundFrame>? _pending;
     private BusTopic? _gatedTopic;
     // Filters that outlive a released gate: a frame replay already sent can still arrive live just after
@@ -34,12 +51,6 @@ internal sealed class ClientConnection
         ExpiresAt = expiresAt;
         LastActivity = now;
         _capacity = queueCapacity;
-        _queue = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(queueCapacity)
-        {
-            SingleReader = true,
-            SingleWriter = false,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
     }
 
     public string Id { get; }
@@ -75,13 +86,35 @@ internal sealed class ClientConnection
     public Preferences.MessagePreferenceFilter? Preferences { get; set; }
 
     /// <summary>Channel topics this connection subscribed to (guarded by the registry).</summary>
-    public HashSet<BusTopic> Topics { get; } = [];
+    /// <remarks>A list, not a set: it holds a few topics (at most <c>Realtime:MaxSubscriptionsPerConnection</c> and the stream's own), and an idle connection keeps it.</remarks>
+    public List<BusTopic> Topics { get; } = new(2);
 
     /// <summary>What the client's frames have used of their limits; made when the first one arrives.</summary>
     public ClientFrameBudget? ClientFrames { get; set; }
 
-    /// <summary>The frames to write, in order.</summary>
-    public ChannelReader<OutboundFrame> Outbound => _queue.Reader;
+    /// <summary>Frames queued and not yet taken by a write run.</summary>
+    internal int QueuedCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _count;
+            }
+        }
+    }
+
+    /// <summary>The first fault of a part of the connection (a write run, the reader), which closed it with 1011; the session logs it.</summary>
+    public Exception? Fault => Volatile.Read(ref _fault);
+
+    private Exception? _fault;
+
+    /// <summary>A part of the connection failed other than by the client going away: closes it with 1011, keeping the first fault for the log.</summary>
+    public void Fail(Exception exception)
+    {
+        Interlocked.CompareExchange(ref _fault, exception, null);
+        Close(CloseReason.InternalError);
+    }
 
     /// <summary>Echo filters in force (at most one per key; see <see cref="ReleaseGate"/>).</summary>
     internal int EchoFilterCount
@@ -193,22 +226,211 @@ internal sealed class ClientConnection
     public void Enqueue(ReadOnlyMemory<byte> frame) => Enqueue(new SharedFrame(frame));
 
     /// <summary>Queues a frame the server made itself (an answer, a heartbeat shared by all connections); overflow is a slow consumer too.</summary>
-    public void Enqueue(SharedFrame frame) => Push(new OutboundFrame(frame));
+    public void Enqueue(SharedFrame frame)
+    {
+        lock (_gate)
+        {
+            Push(new OutboundFrame(frame));
+        }
+    }
 
+    /// <summary>Queues <paramref name="frame"/> (under <see cref="_gate"/>); a full queue closes the connection as a slow consumer, a closed one drops it.</summary>
     private void Push(OutboundFrame frame)
     {
-        if (!_queue.Writer.TryWrite(frame) && _closeReason is null)
+        if (_closeReason is not null)
+        {
+            return;
+        }
+        if (_count >= _capacity)
         {
             Close(CloseReason.SlowConsumer);
+            return;
+        }
+        Add(frame);
+    }
+
+    private void Add(OutboundFrame frame)
+    {
+        if (_frames is null || _count == _frames.Length)
+        {
+            var grown = new OutboundFrame[_frames is null ? Math.Min(SmallQueue, _capacity) : Math.Min(_frames.Length * 2, _capacity)];
+            for (var i = 0; i < _count; i++)
+            {
+                grown[i] = _frames![(_head + i) % _frames.Length];
+            }
+            _frames = grown;
+            _head = 0;
+        }
+        _frames[(_head + _count) % _frames.Length] = frame;
+        _count++;
+        if (_writer is not null && !_writing)
+        {
+            _writing = true;
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
         }
     }
 
     /// <summary>
-    /// Queues a replayed frame, waiting for room: replay may be longer than the queue, its writer is draining it.
-    /// <paramref name="endsStream"/> marks a task or batch snapshot's terminal frame.
+    /// Queues a replayed frame, waiting for room: replay may be longer than the queue, the write run is draining it.
+    /// <paramref name="endsStream"/> marks a task or batch snapshot's terminal frame. Throws
+    /// <see cref="OperationCanceledException"/> once the connection is closing.
     /// </summary>
-    public ValueTask EnqueueReplayAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken, bool endsStream = false) =>
-        _queue.Writer.WriteAsync(new OutboundFrame(new SharedFrame(frame) { EndsStream = endsStream }), cancellationToken);
+    public async ValueTask EnqueueReplayAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken, bool endsStream = false)
+    {
+        var outbound = new OutboundFrame(new SharedFrame(frame) { EndsStream = endsStream });
+        while (true)
+        {
+            Task room;
+            lock (_gate)
+            {
+                if (_closeReason is not null)
+                {
+                    throw new OperationCanceledException(_closing.Token);
+                }
+                if (_count < _capacity)
+                {
+                    Add(outbound);
+                    return;
+                }
+                room = (_room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+            await room.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Frames are written by <paramref name="writer"/> from now on, those queued already (the replay) first.
+    /// Called once, when the stream opens.
+    /// </summary>
+    public void StartWriting(IFrameWriter writer)
+    {
+        lock (_gate)
+        {
+            if (_writer is not null)
+            {
+                throw new InvalidOperationException("The connection has a writer already.");
+            }
+            _writer = writer;
+            if (_count > 0 && _closeReason is null)
+            {
+                _writing = true;
+                ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            }
+        }
+    }
+
+    /// <summary>Completes once no write run is under way; after <see cref="Close"/> none starts again.</summary>
+    public Task WhenWritten()
+    {
+        lock (_gate)
+        {
+            return _writing ? (_written ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task : Task.CompletedTask;
+        }
+    }
+
+    /// <summary>Completes when the connection starts closing (never faults).</summary>
+    public Task WhenClosing()
+    {
+        lock (_gate)
+        {
+            return _closeReason is not null ? Task.CompletedTask : (_closed ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
+    }
+
+    /// <summary>Takes the oldest queued frame for the write run; none once the connection is closing (queued frames are dropped).</summary>
+    private bool TryTake(out OutboundFrame frame)
+    {
+        if (_closeReason is null)
+        {
+            return TryTakeQueued(out frame);
+        }
+        frame = default;
+        return false;
+    }
+
+    /// <summary>Takes the oldest queued frame, also after the close (a test reads the queue this way when nothing writes it).</summary>
+    internal bool TryTakeQueued(out OutboundFrame frame)
+    {
+        TaskCompletionSource? room = null;
+        lock (_gate)
+        {
+            if (_count == 0)
+            {
+                frame = default;
+                return false;
+            }
+            frame = _frames![_head];
+            _frames[_head] = default;
+            _head = (_head + 1) % _frames.Length;
+            _count--;
+            if (_room is not null)
+            {
+                room = _room;
+                _room = null;
+            }
+        }
+        room?.TrySetResult();
+        return true;
+    }
+
+    /// <summary>Ends the write run when nothing is left to write (or the connection closed): true when it ended.</summary>
+    private bool TryEndWriting()
+    {
+        TaskCompletionSource? written;
+        lock (_gate)
+        {
+            if (_count > 0 && _closeReason is null)
+            {
+                return false;
+            }
+            if (_frames is { Length: > SmallQueue } && _count == 0)
+            {
+                _frames = null;
+                _head = 0;
+            }
+            _writing = false;
+            written = _written;
+            _written = null;
+        }
+        written?.TrySetResult();
+        return true;
+    }
+
+    void IThreadPoolWorkItem.Execute() => _ = WriteQueuedAsync();
+
+    /// <summary>One write run: the queued frames in order, a flush, and again until the queue is empty.</summary>
+    private async Task WriteQueuedAsync()
+    {
+        var writer = _writer!;
+        try
+        {
+            do
+            {
+                while (TryTake(out var outbound))
+                {
+                    await writer.WriteAsync(outbound);
+                    if (outbound.EndsStream)
+                    {
+                        Close(CloseReason.Normal);
+                    }
+                }
+                await writer.FlushAsync();
+            }
+            while (!TryEndWriting());
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            if (writer.IsClientGone(ex))
+            {
+                Close(CloseReason.ClientClosed);
+            }
+            else
+            {
+                Fail(ex);
+            }
+            TryEndWriting();
+        }
+    }
 
     /// <summary>
     /// Starts buffering live frames of <paramref name="topic"/> (every topic when null) until
@@ -252,15 +474,42 @@ internal sealed class ClientConnection
         }
     }
 
-    /// <summary>Starts closing with <paramref name="reason"/> (the first reason wins). Queued frames are dropped.</summary>
+    /// <summary>Starts closing with <paramref name="reason"/> (the first reason wins). Queued frames are dropped (no write run takes them) and nothing more is queued.</summary>
     public void Close(CloseReason reason)
     {
-        if (Interlocked.CompareExchange(ref _closeReason, reason, null) is null)
+        if (Interlocked.CompareExchange(ref _closeReason, reason, null) is not null)
         {
-            _queue.Writer.TryComplete();
-            _closing.Cancel();
+            return;
         }
+        TaskCompletionSource? room, closed;
+        lock (_gate)
+        {
+            room = _room;
+            closed = _closed;
+            _room = null;
+            _closed = null;
+        }
+        // Cancelled first: whoever wakes from the room or the close sees Closing cancelled.
+        _closing.Cancel();
+        room?.TrySetResult();
+        closed?.TrySetResult();
     }
+}
+
+/// <summary>
+/// Writes a connection's frames (the transport): one write run at a time, in queue order, so an implementation
+/// needs no lock of its own.
+/// </summary>
+internal interface IFrameWriter
+{
+    /// <summary>Writes one frame (may leave it buffered until <see cref="FlushAsync"/>).</summary>
+    ValueTask WriteAsync(OutboundFrame frame);
+
+    /// <summary>Sends what <see cref="WriteAsync"/> buffered; called whenever the queue has been drained.</summary>
+    ValueTask FlushAsync();
+
+    /// <summary>Whether a write failed because the client went away (the connection closes as closed by the client, not with 1011).</summary>
+    bool IsClientGone(Exception exception);
 }
 
 /// <summary>

@@ -215,10 +215,11 @@ internal sealed class ConnectionRegistry(
     {
         lock (connection.Topics)
         {
-            if (!connection.Topics.Add(topic))
+            if (connection.Topics.Contains(topic))
             {
                 return false;
             }
+            connection.Topics.Add(topic);
         }
         var gate = LockFor(topic);
         await gate.WaitAsync(cancellationToken);
@@ -465,9 +466,11 @@ internal sealed class ConnectionRegistry(
 
     private sealed class TopicReceivers(TopicFeed feed)
     {
-        // Most topics (a user's, a task's) have one or two receivers: start with the smallest table and
-        // one lock (writers are serialized by the topic's gate anyway); it grows for the broadcast topic.
-        private readonly ConcurrentDictionary<ClientConnection, byte> _connections = new(concurrencyLevel: 1, capacity: 1);
+        // Most topics (a user's, a task's) have one receiver: it is held in a field, and a table is made only
+        // for the others (the broadcast topic's). A receiver stays where it was put until it is removed, so a
+        // concurrent Targets() never misses one that was there before. Writers are serialized by the topic's gate.
+        private ClientConnection? _first;
+        private ConcurrentDictionary<ClientConnection, byte>? _others;
         private int _version;
         private Targets? _targets;
 
@@ -479,17 +482,40 @@ internal sealed class ConnectionRegistry(
 
         public TopicFeed Feed { get; } = feed;
 
-        public bool IsEmpty => _connections.IsEmpty;
+        public bool IsEmpty => Volatile.Read(ref _first) is null && (Volatile.Read(ref _others)?.IsEmpty ?? true);
 
         public void Add(ClientConnection connection)
         {
-            _connections[connection] = 0;
+            if (_first == connection || _others?.ContainsKey(connection) == true)
+            {
+                return;
+            }
+            if (_first is null && (_others?.IsEmpty ?? true))
+            {
+                Volatile.Write(ref _first, connection);
+            }
+            else
+            {
+                var others = _others ?? new ConcurrentDictionary<ClientConnection, byte>(concurrencyLevel: 1, capacity: 1);
+                others[connection] = 0;
+                Volatile.Write(ref _others, others);
+            }
             Interlocked.Increment(ref _version);
         }
 
         public void Remove(ClientConnection connection)
         {
-            if (_connections.TryRemove(connection, out _))
+            bool removed;
+            if (_first == connection)
+            {
+                Volatile.Write(ref _first, null);
+                removed = true;
+            }
+            else
+            {
+                removed = _others?.TryRemove(connection, out _) == true;
+            }
+            if (removed)
             {
                 Interlocked.Increment(ref _version);
                 // Not kept alive by an old snapshot until the topic's next message.
@@ -507,7 +533,12 @@ internal sealed class ConnectionRegistry(
             var targets = Volatile.Read(ref _targets);
             if (targets is null || targets.Version != version)
             {
-                targets = new Targets(version, [.. _connections.Keys]);
+                var first = Volatile.Read(ref _first);
+                var others = Volatile.Read(ref _others);
+                ClientConnection[] connections = others is null or { IsEmpty: true }
+                    ? first is null ? [] : [first]
+                    : first is null ? [.. others.Keys] : [first, .. others.Keys];
+                targets = new Targets(version, connections);
                 Volatile.Write(ref _targets, targets);
             }
             return targets.Connections;

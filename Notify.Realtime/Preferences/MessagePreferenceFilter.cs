@@ -15,7 +15,7 @@ namespace Notify.Realtime.Preferences;
 /// </summary>
 internal sealed class MessagePreferenceFilter(PreferenceFilters owner, string userId, NotificationPreferences user)
 {
-    private volatile OffPreferences _user = new(user);
+    private volatile OffPreferences _user = OffPreferences.Of(user);
     private int _reloadRequests;
 
     /// <summary>The entry prefix that names a channel (<c>channel:news</c>) rather than a type.</summary>
@@ -82,7 +82,7 @@ internal sealed class MessagePreferenceFilter(PreferenceFilters owner, string us
             requests = Volatile.Read(ref _reloadRequests);
             if (await owner.TryLoadUserAsync(userId) is { } loaded)
             {
-                _user = new OffPreferences(loaded);
+                _user = OffPreferences.Of(loaded);
             }
         }
         while (Interlocked.CompareExchange(ref _reloadRequests, 0, requests) != requests);
@@ -97,7 +97,8 @@ internal sealed class MessagePreferenceFilter(PreferenceFilters owner, string us
 /// </summary>
 internal sealed class OffPreferences
 {
-    private readonly Dictionary<string, DeliveryMode> _channels = new(StringComparer.Ordinal);
+    // Null without channel entries (most users): nothing to hold per connection.
+    private readonly Dictionary<string, DeliveryMode>? _channels;
 
     public OffPreferences(NotificationPreferences preferences)
     {
@@ -111,12 +112,16 @@ internal sealed class OffPreferences
             HasOff |= mode == DeliveryMode.Off;
             if (key.StartsWith(MessagePreferenceFilter.ChannelPrefix, StringComparison.Ordinal))
             {
-                _channels[key[MessagePreferenceFilter.ChannelPrefix.Length..]] = mode;
+                (_channels ??= new Dictionary<string, DeliveryMode>(StringComparer.Ordinal))[key[MessagePreferenceFilter.ChannelPrefix.Length..]] = mode;
             }
         }
     }
 
     public static OffPreferences Empty { get; } = new(NotificationPreferences.Empty);
+
+    /// <summary>The fan-out's view of <paramref name="preferences"/>; one shared instance for every user without entries (quiet hours alone turn nothing off).</summary>
+    public static OffPreferences Of(NotificationPreferences preferences) =>
+        preferences.Types.Count == 0 ? Empty : new OffPreferences(preferences);
 
     /// <summary>The preferences without their quiet hours.</summary>
     public NotificationPreferences Preferences { get; }
@@ -125,5 +130,5 @@ internal sealed class OffPreferences
     public bool HasOff { get; }
 
     /// <summary>The <c>in_app</c> mode of the explicit <c>channel:&lt;name&gt;</c> entry for <paramref name="channel"/>; null without one.</summary>
-    public DeliveryMode? ForChannel(string channel) => _channels.TryGetValue(channel, out var mode) ? mode : null;
+    public DeliveryMode? ForChannel(string channel) => _channels is not null && _channels.TryGetValue(channel, out var mode) ? mode : null;
 }

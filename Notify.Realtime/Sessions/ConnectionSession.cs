@@ -10,10 +10,12 @@ namespace Notify.Realtime.Sessions;
 /// The lifetime of every stream, whatever its transport: an instance slot before anything else (503 when
 /// the instance is full), accept, authenticate and authorize, the user's slot, register, run, close with
 /// the reason's code, and give everything back in the admission's one <c>finally</c>, whatever failed.
-/// While it runs, the transport's writer starts first, then the stream opens (replay or snapshot), then
-/// the client reader and the progress watcher run beside it. A fault in any part closes the connection
-/// (1011) instead of escaping; when one part ends the others get <c>Realtime:CloseTimeout</c>, then the
-/// transport is aborted. It returns only once every part has stopped, so the release sees a quiet connection.
+/// While it runs, queued frames are written by write runs of the transport (started on demand), the stream
+/// opens (replay or snapshot), then the client reader and the progress watcher run beside it. A fault in any
+/// part closes the connection (1011, <see cref="ClientConnection.Fail"/>) instead of escaping, and is logged
+/// once at the close; once it closes, the last write run and the close frame, then the reader each get
+/// <c>Realtime:CloseTimeout</c>, then the transport is aborted. It returns only once every part has stopped,
+/// so the release sees a quiet connection.
 /// </summary>
 internal sealed class ConnectionSession(
     ConnectionRegistry registry,
@@ -26,8 +28,14 @@ internal sealed class ConnectionSession(
     TimeProvider time,
     ILogger<ConnectionSession> logger)
 {
+    /// <summary>
+    /// Runs a stream on <paramref name="transport"/> to its end, and disposes the transport then. One method from
+    /// admission to the close (not one per phase): an idle connection holds this method's state and the reader's,
+    /// nothing else of the session.
+    /// </summary>
     public async Task RunAsync(IStreamTransport transport, StreamRequest request)
     {
+        using var owned = transport;
         await using var admission = registry.TryAdmit();
         if (admission is null)
         {
@@ -35,10 +43,11 @@ internal sealed class ConnectionSession(
             await transport.RefuseAsync(Refusal.InstanceFull);
             return;
         }
+        ClientConnection? connection;
         try
         {
             await transport.AcceptAsync();
-            var connection = await AdmitAsync(transport, request, admission);
+            connection = await AdmitAsync(transport, request, admission);
             request.ForgetToken();
             if (connection is null || !await transport.OpenAsync(connection, request.Aborted))
             {
@@ -46,16 +55,67 @@ internal sealed class ConnectionSession(
             }
             admission.Register(connection);
             RealtimeLog.Opened(logger, connection.Id, connection.UserId, request.Kind.ToString(), transport.Name);
-            await RunOpenedAsync(transport, request, connection);
         }
         catch (OperationCanceledException) when (request.Aborted.IsCancellationRequested)
         {
+            return;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // Setting the stream up failed before it ran (e.g. Redis unreachable while looking up the task).
             RealtimeLog.ConnectionFailed(logger, ex, "(not opened)");
             await transport.RefuseAsync(Refusal.SetupFailed);
+            return;
+        }
+
+        // Open: queued frames are written by write runs of the transport (started on demand), so an idle
+        // connection holds no writer.
+        using var abort = new CancellationTokenSource();
+        connection.StartWriting(transport);
+        var reader = Task.CompletedTask;
+        var watcher = Task.CompletedTask;
+        try
+        {
+            if (connection.Kind is StreamKind.Task or StreamKind.Batch)
+            {
+                await progress.OpenAsync(connection, request.ResourceId!, connection.Closing);
+                var poll = connection.Kind == StreamKind.Task ? settings.TaskPollTimeout : settings.BatchPollInterval;
+                watcher = WatchAsync(connection, request.ResourceId!, poll);
+            }
+            else
+            {
+                await replay.OpenAsync(connection, request.LastId, connection.Closing);
+            }
+            reader = transport.ReadAsync(connection, frames, abort.Token);
+            await connection.WhenClosing();
+        }
+        catch (OperationCanceledException) when (connection.Closing.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            connection.Fail(ex);
+        }
+        finally
+        {
+            connection.Close(CloseReason.ClientClosed);
+            var closeTimeout = options.CurrentValue.CloseTimeout;
+            foreach (var part in (Task[])[EndAsync(transport, connection, abort.Token), reader])
+            {
+                if (await Task.WhenAny(part, Task.Delay(closeTimeout, time)) != part)
+                {
+                    await abort.CancelAsync();
+                    transport.Abort();
+                }
+                await part;
+            }
+            await watcher;
+            if (connection.Fault is { } fault)
+            {
+                RealtimeLog.ConnectionFailed(logger, fault, connection.Id);
+            }
+            var reason = connection.CloseReason!;
+            RealtimeLog.Closed(logger, connection.Id, connection.UserId, reason.Code, reason.Name);
         }
     }
 
@@ -107,82 +167,26 @@ internal sealed class ConnectionSession(
         return null;
     }
 
-    /// <summary>Runs a registered connection to its end.</summary>
-    private async Task RunOpenedAsync(IStreamTransport transport, StreamRequest request, ClientConnection connection)
+    /// <summary>Waits for the last write run, then ends the stream (the close frame); never throws.</summary>
+    private static async Task EndAsync(IStreamTransport transport, ClientConnection connection, CancellationToken abort)
     {
-        using var abort = new CancellationTokenSource();
-        var writer = GuardAsync(connection, transport.WriteAsync, abort.Token);
-        var reader = Task.CompletedTask;
-        var watcher = Task.CompletedTask;
+        await connection.WhenWritten();
+        await transport.CloseAsync(connection, abort);
+    }
+
+    /// <summary>The progress watcher of a task or batch stream; a fault closes the connection with 1011 (logged at the close), never rethrown.</summary>
+    private async Task WatchAsync(ClientConnection connection, string resourceId, TimeSpan poll)
+    {
         try
         {
-            if (connection.Kind is StreamKind.Task or StreamKind.Batch)
-            {
-                await progress.OpenAsync(connection, request.ResourceId!, connection.Closing);
-                var poll = connection.Kind == StreamKind.Task ? settings.TaskPollTimeout : settings.BatchPollInterval;
-                watcher = GuardAsync(connection, (c, _) => progress.WatchAsync(c, request.ResourceId!, poll), abort.Token);
-            }
-            else
-            {
-                await replay.OpenAsync(connection, request.LastId, connection.Closing);
-            }
-            reader = GuardAsync(connection, (c, token) => transport.ReadAsync(c, frames, token), abort.Token);
-            await Task.WhenAny(writer, reader, WhenClosing(connection));
+            await progress.WatchAsync(connection, resourceId, poll);
         }
         catch (OperationCanceledException) when (connection.Closing.IsCancellationRequested)
         {
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            RealtimeLog.ConnectionFailed(logger, ex, connection.Id);
-            connection.Close(CloseReason.InternalError);
+            connection.Fail(ex);
         }
-        finally
-        {
-            connection.Close(CloseReason.ClientClosed);
-            var closeTimeout = options.CurrentValue.CloseTimeout;
-            foreach (var part in (Task[])[writer, reader])
-            {
-                if (await Task.WhenAny(part, Task.Delay(closeTimeout, time)) != part)
-                {
-                    await abort.CancelAsync();
-                    transport.Abort();
-                }
-                await part;
-            }
-            await watcher;
-            var reason = connection.CloseReason!;
-            RealtimeLog.Closed(logger, connection.Id, connection.UserId, reason.Code, reason.Name);
-        }
-    }
-
-    /// <summary>Runs one part of the connection; a fault closes the connection with 1011 and is logged, never rethrown.</summary>
-    private async Task GuardAsync(ClientConnection connection, Func<ClientConnection, CancellationToken, Task> part, CancellationToken abort)
-    {
-        try
-        {
-            await part(connection, abort);
-        }
-        catch (OperationCanceledException) when (connection.Closing.IsCancellationRequested || abort.IsCancellationRequested)
-        {
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            RealtimeLog.ConnectionFailed(logger, ex, connection.Id);
-            connection.Close(CloseReason.InternalError);
-        }
-    }
-
-    /// <summary>A task that completes when the connection starts closing (never faults).</summary>
-    internal static Task WhenClosing(ClientConnection connection)
-    {
-        var token = connection.Closing;
-        if (token.IsCancellationRequested)
-        {
-            return Task.CompletedTask;
-        }
-        var completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        token.Register(static state => ((TaskCompletionSource)state!).TrySetResult(), completion);
-        return completion.Task;
     }
 }

@@ -4,9 +4,10 @@ namespace Notify.Realtime.Sessions;
 
 /// <summary>
 /// The wire of one stream, as <see cref="ConnectionSession"/> uses it: a transport accepts, writes and
-/// reads; the session decides everything else (who may connect, when it closes and why).
+/// reads; the session decides everything else (who may connect, when it closes and why). As the
+/// connection's <see cref="IFrameWriter"/> it writes the frames its write runs take from the queue.
 /// </summary>
-internal interface IStreamTransport : IDisposable
+internal interface IStreamTransport : IFrameWriter, IDisposable
 {
     /// <summary><c>websocket</c> or <c>sse</c>, for the logs.</summary>
     string Name { get; }
@@ -30,15 +31,16 @@ internal interface IStreamTransport : IDisposable
     Task<bool> OpenAsync(ClientConnection connection, CancellationToken cancellationToken);
 
     /// <summary>
-    /// The connection's one writer: drains its queue until it closes, then ends the stream (with the close
-    /// code of <see cref="ClientConnection.CloseReason"/> where the transport has one). Returns when
-    /// <paramref name="abort"/> is cancelled or the transport fails.
+    /// Ends the stream once the connection closed and its last write run is over (with the close code of
+    /// <see cref="ClientConnection.CloseReason"/> where the transport has one). Returns when
+    /// <paramref name="abort"/> is cancelled or the transport fails; never throws.
     /// </summary>
-    Task WriteAsync(ClientConnection connection, CancellationToken abort);
+    Task CloseAsync(ClientConnection connection, CancellationToken abort);
 
     /// <summary>
     /// Reads what the client sends and hands each message to <paramref name="frames"/>; returns when the
-    /// client goes away or the connection closes.
+    /// client goes away or the connection closes, and closes the connection then. Never throws: a fault other
+    /// than the client going away goes to <see cref="ClientConnection.Fail"/> (1011, logged by the session).
     /// </summary>
     Task ReadAsync(ClientConnection connection, ClientFrameDispatcher frames, CancellationToken abort);
 

@@ -17,11 +17,9 @@ namespace Notify.Realtime.Transports;
 /// </summary>
 internal sealed class SseTransport(ConnectionSession session, IOptionsMonitor<SseOptions> sseOptions)
 {
-    public async Task RunAsync(HttpContext context, StreamKind kind, string? resourceId)
-    {
-        using var stream = new EventStream(context, kind, resourceId, sseOptions.CurrentValue.RetryMilliseconds);
-        await session.RunAsync(stream, HttpStreamRequest.Read(context, kind, resourceId));
-    }
+    /// <summary>Runs an SSE stream until it ends (the session disposes the stream).</summary>
+    public Task RunAsync(HttpContext context, StreamKind kind, string? resourceId) =>
+        session.RunAsync(new EventStream(context, kind, resourceId, sseOptions.CurrentValue.RetryMilliseconds), HttpStreamRequest.Read(context, kind, resourceId));
 
     private sealed class EventStream(HttpContext context, StreamKind kind, string? resourceId, int retryMilliseconds) : IStreamTransport
     {
@@ -77,52 +75,46 @@ internal sealed class SseTransport(ConnectionSession session, IOptionsMonitor<Ss
             return true;
         }
 
-        /// <summary>The one writer: frames to SSE records, flushed after each batch of queued frames.</summary>
-        public async Task WriteAsync(ClientConnection connection, CancellationToken abort)
+        /// <summary>One queued frame as an SSE record, buffered until <see cref="FlushAsync"/> (after each batch of queued frames); a stream's last frame is flushed at once.</summary>
+        public ValueTask WriteAsync(OutboundFrame outbound)
         {
-            var reader = connection.Outbound;
             var body = context.Response.BodyWriter;
-            try
+            var frame = outbound.Frame;
+            var info = frame.Info;
+            if (info.Type is null)
             {
-                // No cancellation token on the wait (a cancellable wait allocates each time): closing completes the queue.
-                while (!connection.Closing.IsCancellationRequested && await reader.WaitToReadAsync(CancellationToken.None))
-                {
-                    while (!connection.Closing.IsCancellationRequested && reader.TryRead(out var outbound))
-                    {
-                        var frame = outbound.Frame;
-                        var info = frame.Info;
-                        if (info.Type is null)
-                        {
-                            continue;
-                        }
-                        if (info.Type == "notification" && info.Id is not null)
-                        {
-                            Write(body, "id: ");
-                            Write(body, info.Id);
-                            Write(body, "\n");
-                        }
-                        Write(body, "event: ");
-                        Write(body, info.Type);
-                        Write(body, "\ndata: ");
-                        body.Write(info.DataStart >= 0 ? frame.Bytes.Span.Slice(info.DataStart, info.DataLength) : "{}"u8);
-                        Write(body, "\n\n");
-                        if (outbound.EndsStream)
-                        {
-                            await body.FlushAsync(abort);
-                            connection.Close(CloseReason.Normal);
-                        }
-                    }
-                    await body.FlushAsync(abort);
-                }
+                return ValueTask.CompletedTask;
             }
-            catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
+            if (info.Type == "notification" && info.Id is not null)
             {
+                Write(body, "id: ");
+                Write(body, info.Id);
+                Write(body, "\n");
             }
+            Write(body, "event: ");
+            Write(body, info.Type);
+            Write(body, "\ndata: ");
+            body.Write(info.DataStart >= 0 ? frame.Bytes.Span.Slice(info.DataStart, info.DataLength) : "{}"u8);
+            Write(body, "\n\n");
+            return outbound.EndsStream ? FlushAsync() : ValueTask.CompletedTask;
         }
+
+        /// <summary>No cancellation token (a cancellable flush allocates each time): a flush that hangs after the close ends when the session aborts the request.</summary>
+        public ValueTask FlushAsync()
+        {
+            var flush = context.Response.BodyWriter.FlushAsync(CancellationToken.None);
+            return flush.IsCompletedSuccessfully ? ValueTask.CompletedTask : new ValueTask(flush.AsTask());
+        }
+
+        public bool IsClientGone(Exception exception) =>
+            exception is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException;
+
+        /// <summary>Nothing to send: the response ends when the session returns.</summary>
+        public Task CloseAsync(ClientConnection connection, CancellationToken abort) => Task.CompletedTask;
 
         /// <summary>An SSE client sends nothing: there is only its going away (see <see cref="OpenAsync"/>), which closes the connection.</summary>
         public Task ReadAsync(ClientConnection connection, ClientFrameDispatcher frames, CancellationToken abort) =>
-            ConnectionSession.WhenClosing(connection);
+            connection.WhenClosing();
 
         public void Abort() => context.Abort();
 

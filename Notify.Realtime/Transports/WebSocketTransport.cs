@@ -8,8 +8,9 @@ using Notify.Realtime.Sessions;
 namespace Notify.Realtime.Transports;
 
 /// <summary>
-/// WebSocket transport: the one writer and the client reader of each stream, whichever way it was upgraded
-/// (<see cref="IWebSocketUpgrade"/>: the request pipeline, or the connection itself); its lifetime is the
+/// WebSocket transport: the frame writer (of the connection's write runs) and the client reader of each
+/// stream, whichever way it was upgraded (<see cref="IWebSocketUpgrade"/>: the request pipeline, or the
+/// connection itself); its lifetime is the
 /// <see cref="ConnectionSession"/>'s. A full instance is refused with 503 before the upgrade; every other
 /// refusal closes the accepted socket with its code (4001/4003/4008/1011), so browsers see it.
 /// </summary>
@@ -32,12 +33,9 @@ internal sealed class WebSocketTransport(
         await RunAsync(new PipelineUpgrade(context, _acceptContext), HttpStreamRequest.Read(context, kind, resourceId));
     }
 
-    /// <summary>A stream that <paramref name="upgrade"/> answers; runs until it ends.</summary>
-    public async Task RunAsync(IWebSocketUpgrade upgrade, StreamRequest request)
-    {
-        using var stream = new WebSocketStream(upgrade, options.CurrentValue, time);
-        await session.RunAsync(stream, request);
-    }
+    /// <summary>A stream that <paramref name="upgrade"/> answers; runs until it ends (the session disposes the stream).</summary>
+    public Task RunAsync(IWebSocketUpgrade upgrade, StreamRequest request) =>
+        session.RunAsync(new WebSocketStream(upgrade, options.CurrentValue, time), request);
 
     /// <summary>The upgrade of the request pipeline: ASP.NET Core's WebSocket middleware answers.</summary>
     private sealed class PipelineUpgrade(HttpContext context, WebSocketAcceptContext acceptContext) : IWebSocketUpgrade
@@ -118,33 +116,23 @@ internal sealed class WebSocketTransport(
         }
 
         /// <summary>
-        /// Drains the queue until the connection closes, then sends the close frame. Waits and sends take no
-        /// cancellation token, so a delivery allocates nothing per connection (a cancellable wait or send
-        /// registers a callback each time): closing completes the queue, which ends the wait, and a send that
-        /// hangs past <c>Realtime:CloseTimeout</c> ends when the session aborts the socket.
+        /// One queued frame, as a text message. Sends take no cancellation token, so a delivery allocates
+        /// nothing per connection (a cancellable send registers a callback each time): a send that hangs past
+        /// <c>Realtime:CloseTimeout</c> after the close ends when the session aborts the socket.
         /// </summary>
-        public async Task WriteAsync(ClientConnection connection, CancellationToken abort)
+        public ValueTask WriteAsync(OutboundFrame frame) =>
+            Socket.SendAsync(frame.Bytes, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+
+        /// <summary>Nothing to flush: every send is written to the connection.</summary>
+        public ValueTask FlushAsync() => ValueTask.CompletedTask;
+
+        public bool IsClientGone(Exception exception) =>
+            exception is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException;
+
+        /// <summary>Sends the close frame with the close reason's code (1000 when the client closed first).</summary>
+        public async Task CloseAsync(ClientConnection connection, CancellationToken abort)
         {
             var socket = Socket;
-            var reader = connection.Outbound;
-            try
-            {
-                while (!connection.Closing.IsCancellationRequested && await reader.WaitToReadAsync(CancellationToken.None))
-                {
-                    while (!connection.Closing.IsCancellationRequested && reader.TryRead(out var outbound))
-                    {
-                        await socket.SendAsync(outbound.Bytes, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
-                        if (outbound.EndsStream)
-                        {
-                            connection.Close(CloseReason.Normal);
-                        }
-                    }
-                }
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
-            {
-            }
-
             var reason = connection.CloseReason ?? CloseReason.ClientClosed;
             if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived && !abort.IsCancellationRequested)
             {
@@ -160,7 +148,7 @@ internal sealed class WebSocketTransport(
         }
 
         /// <summary>
-        /// Reads client messages until the client closes. An idle connection holds no buffer: it waits with a
+        /// Reads client messages until the client closes (then closes the connection). An idle connection holds no buffer: it waits with a
         /// zero-byte read, without a cancellation token when the upgrade's abort ends it anyway. A message
         /// beyond <c>Realtime:MaxMessageBytes</c> is read to its end and dropped.
         /// </summary>
@@ -225,6 +213,14 @@ internal sealed class WebSocketTransport(
             }
             catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
             {
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                connection.Fail(ex);
+            }
+            finally
+            {
+                connection.Close(CloseReason.ClientClosed);
             }
         }
 

@@ -79,12 +79,12 @@ public sealed class ClientFrameDispatcherTests(RedisServer redis) : IClassFixtur
         await realtime.Frames.DispatchAsync(connection, Text("{\"type\":\"heartbeat\"}"), Ct);
         await realtime.Frames.DispatchAsync(connection, Text("{\"type\":\"pong\"}"), Ct);
 
-        Assert.True(connection.Outbound.TryRead(out var bare));
+        Assert.True(connection.TryTakeQueued(out var bare));
         Assert.Equal("pong", Encoding.UTF8.GetString(bare.Bytes.Span));
         var pong = Answer(connection);
         Assert.Equal("pong", pong.GetProperty("type").GetString());
         Assert.Equal(realtime.Time.GetUtcNow(), pong.GetProperty("timestamp").GetDateTimeOffset());
-        Assert.False(connection.Outbound.TryRead(out _));
+        Assert.False(connection.TryTakeQueued(out _));
     }
 
     [Fact]
@@ -188,14 +188,14 @@ public sealed class ClientFrameDispatcherTests(RedisServer redis) : IClassFixtur
 
     private static JsonElement Answer(ClientConnection connection)
     {
-        Assert.True(connection.Outbound.TryRead(out var frame), "no answer queued");
+        Assert.True(connection.TryTakeQueued(out var frame), "no answer queued");
         return JsonDocument.Parse(frame.Bytes).RootElement.Clone();
     }
 
     private static List<string> Drain(ClientConnection connection)
     {
         var frames = new List<string>();
-        while (connection.Outbound.TryRead(out var frame))
+        while (connection.TryTakeQueued(out var frame))
         {
             frames.Add(Encoding.UTF8.GetString(frame.Bytes.Span));
         }

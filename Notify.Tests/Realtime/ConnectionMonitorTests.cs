@@ -20,11 +20,11 @@ public sealed class ConnectionMonitorTests(RedisServer redis) : IClassFixture<Re
         var start = realtime.Time.GetUtcNow();
 
         monitor.Sweep(start + TimeSpan.FromSeconds(29.9));
-        var early = connection.Outbound.TryRead(out _);
+        var early = connection.TryTakeQueued(out _);
         monitor.Sweep(start + TimeSpan.FromSeconds(30));
         var first = Read(connection);
         monitor.Sweep(start + TimeSpan.FromSeconds(59.9));
-        var between = connection.Outbound.TryRead(out _);
+        var between = connection.TryTakeQueued(out _);
         monitor.Sweep(start + TimeSpan.FromSeconds(60));
         var second = Read(connection);
 
@@ -45,11 +45,11 @@ public sealed class ConnectionMonitorTests(RedisServer redis) : IClassFixture<Re
         await monitor.StartAsync(Ct);
         try
         {
-            await AdvanceUntilAsync(realtime.Time, () => first.Outbound.Count > 0, TimeSpan.FromMilliseconds(250));
+            await AdvanceUntilAsync(realtime.Time, () => first.QueuedCount > 0, TimeSpan.FromMilliseconds(250));
 
             Assert.True(realtime.Time.GetUtcNow() - first.LastActivity >= TimeSpan.FromSeconds(10));
-            Assert.True(first.Outbound.TryRead(out var x));
-            Assert.True(second.Outbound.TryRead(out var y));
+            Assert.True(first.TryTakeQueued(out var x));
+            Assert.True(second.TryTakeQueued(out var y));
             Assert.Same(x.Frame, y.Frame);
         }
         finally
@@ -129,7 +129,7 @@ public sealed class ConnectionMonitorTests(RedisServer redis) : IClassFixture<Re
 
     private static string Read(ClientConnection connection)
     {
-        Assert.True(connection.Outbound.TryRead(out var frame), "no frame queued");
+        Assert.True(connection.TryTakeQueued(out var frame), "no frame queued");
         return Encoding.UTF8.GetString(frame.Bytes.Span);
     }
 

@@ -49,7 +49,7 @@ public sealed class ConnectionRegistryDispatchTests(RedisServer redis) : IClassF
     /// <summary>The ids (or numbers) of every frame queued on <paramref name="connection"/> so far.</summary>
     private static void Drain(ClientConnection connection, List<string> into)
     {
-        while (connection.Outbound.TryRead(out var frame))
+        while (connection.TryTakeQueued(out var frame))
         {
             var data = JsonDocument.Parse(frame.Bytes).RootElement.GetProperty("data");
             into.Add(data.TryGetProperty("id", out var id) ? id.GetString()! : data.GetProperty("n").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -111,7 +111,7 @@ public sealed class ConnectionRegistryDispatchTests(RedisServer redis) : IClassF
             Assert.Equal(expected, received[u]);
             Assert.Null(connections[u].CloseReason);
         }
-        Assert.False(stranger.Outbound.TryRead(out _));
+        Assert.False(stranger.TryTakeQueued(out _));
 
         // The user buckets' channels carry them all; no user topic has a Redis channel subscription of its own.
         var server = (await _connections.OpenAsync()).GetServers()[0];
@@ -138,7 +138,7 @@ public sealed class ConnectionRegistryDispatchTests(RedisServer redis) : IClassF
         var received = await ReceiveAsync([staying], 1, "the staying user's notification");
         // Published before it on the same connection and routed by the same queue: had it been delivered, it would be there.
         Assert.Equal(["here"], received[0]);
-        Assert.False(leaving.Outbound.TryRead(out _));
+        Assert.False(leaving.TryTakeQueued(out _));
     }
 
     [Fact]
@@ -180,7 +180,7 @@ public sealed class ConnectionRegistryDispatchTests(RedisServer redis) : IClassF
         var allocated = AllocatedByFanOut(registry, connections, frame, frame);
 
         Assert.True(allocated < Receivers, $"{allocated} bytes allocated handing one frame to {Receivers} connections");
-        Assert.All(connections, c => Assert.True(c.Outbound.TryRead(out var queued) && queued.Bytes.Span.SequenceEqual(frame)));
+        Assert.All(connections, c => Assert.True(c.TryTakeQueued(out var queued) && queued.Bytes.Span.SequenceEqual(frame)));
     }
 
     [Fact]
@@ -218,7 +218,7 @@ public sealed class ConnectionRegistryDispatchTests(RedisServer redis) : IClassF
         Assert.True(allocated < Receivers, $"{allocated} bytes allocated handing one frame to {Receivers} connections with preference filters");
         for (var c = 0; c < Receivers; c++)
         {
-            Assert.Equal(c % 2 != 0, connections[c].Outbound.TryRead(out _));
+            Assert.Equal(c % 2 != 0, connections[c].TryTakeQueued(out _));
         }
     }
 
@@ -232,7 +232,7 @@ public sealed class ConnectionRegistryDispatchTests(RedisServer redis) : IClassF
         registry.FanOut(BusTopic.Broadcast, first);
         foreach (var connection in connections)
         {
-            Assert.True(connection.Outbound.TryRead(out _));
+            Assert.True(connection.TryTakeQueued(out _));
         }
         var before = GC.GetAllocatedBytesForCurrentThread();
         registry.FanOut(BusTopic.Broadcast, frame);

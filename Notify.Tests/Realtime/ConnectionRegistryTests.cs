@@ -82,11 +82,14 @@ public sealed class ConnectionRegistryTests(RedisServer redis) : IClassFixture<R
 
         Assert.True(await realtime.Registry.UnsubscribeAsync(leaving, topic, Ct));
         Assert.False(await realtime.Registry.UnsubscribeAsync(leaving, topic, Ct));
+
+        var written = new FrameRecorder();
+        staying.StartWriting(written);
         await realtime.Backplane.PublishToChannelAsync("public:shared", new { n = 1 });
 
-        var frame = await staying.Outbound.ReadAsync(Ct).AsTask().WaitAsync(InProcessRealtime.Wait, Ct);
+        var frame = await written.Frames.Reader.ReadAsync(Ct).AsTask().WaitAsync(InProcessRealtime.Wait, Ct);
         Assert.Equal("message", frame.Frame.Info.Type);
-        Assert.False(leaving.Outbound.TryRead(out _));
+        Assert.False(leaving.TryTakeQueued(out _));
         Assert.Single(realtime.Registry.Feeds());
         await realtime.Registry.UnsubscribeAsync(staying, topic, Ct);
         Assert.Empty(realtime.Registry.Feeds());
@@ -105,7 +108,7 @@ public sealed class ConnectionRegistryTests(RedisServer redis) : IClassFixture<R
 
         realtime.Registry.FanOut(topic, Frames.Serialize("message", new { id = "1700000000000-0", channel = "broadcast" }));
 
-        var frames = connections.Select(c => Assert.IsType<OutboundFrame>(c.Outbound.TryRead(out var f) ? f : null)).ToList();
+        var frames = connections.Select(c => Assert.IsType<OutboundFrame>(c.TryTakeQueued(out var f) ? f : null)).ToList();
         var shared = frames[0].Frame;
         Assert.All(frames, f => Assert.Same(shared, f.Frame));
         var info = shared.Info;

@@ -126,6 +126,7 @@ internal sealed class MemoryTransport(bool isSse = false) : IStreamTransport
 {
     private readonly Channel<ClientMessage> _fromClient = Channel.CreateUnbounded<ClientMessage>();
     private readonly CancellationTokenSource _clientGone = new();
+    private readonly CancellationTokenSource _aborted = new();
     private readonly TaskCompletionSource<CloseReason> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public string Name => "memory";
@@ -145,7 +146,7 @@ internal sealed class MemoryTransport(bool isSse = false) : IStreamTransport
     public List<Refusal> Refusals { get; } = [];
     public Channel<string> Sent { get; } = Channel.CreateUnbounded<string>();
 
-    /// <summary>The reason the writer ended the stream with.</summary>
+    /// <summary>The reason the session ended the stream with.</summary>
     public Task<CloseReason> Closed => _closed.Task;
 
     public CancellationToken ClientGone => _clientGone.Token;
@@ -173,39 +174,33 @@ internal sealed class MemoryTransport(bool isSse = false) : IStreamTransport
         return Task.FromResult(true);
     }
 
-    public async Task WriteAsync(ClientConnection connection, CancellationToken abort)
+    public async ValueTask WriteAsync(OutboundFrame frame)
     {
-        try
+        Fail(MemoryTransportPart.Write);
+        if (HangWriter)
         {
-            Fail(MemoryTransportPart.Write);
-            if (HangWriter)
-            {
-                await Task.Delay(Timeout.Infinite, abort);
-            }
-            while (await connection.Outbound.WaitToReadAsync(abort))
-            {
-                while (connection.Outbound.TryRead(out var frame))
-                {
-                    Sent.Writer.TryWrite(Encoding.UTF8.GetString(frame.Bytes.Span));
-                    if (frame.EndsStream)
-                    {
-                        connection.Close(CloseReason.Normal);
-                    }
-                }
-            }
+            await Task.Delay(Timeout.Infinite, _aborted.Token);
         }
-        finally
-        {
-            _closed.TrySetResult(connection.CloseReason ?? CloseReason.ClientClosed);
-        }
+        Sent.Writer.TryWrite(Encoding.UTF8.GetString(frame.Bytes.Span));
+    }
+
+    public ValueTask FlushAsync() => ValueTask.CompletedTask;
+
+    /// <summary>Every failure of this transport is a fault of its own (the session closes with 1011).</summary>
+    public bool IsClientGone(Exception exception) => false;
+
+    public Task CloseAsync(ClientConnection connection, CancellationToken abort)
+    {
+        _closed.TrySetResult(connection.CloseReason ?? CloseReason.ClientClosed);
+        return Task.CompletedTask;
     }
 
     public async Task ReadAsync(ClientConnection connection, ClientFrameDispatcher frames, CancellationToken abort)
     {
-        Fail(MemoryTransportPart.Read);
         using var closing = CancellationTokenSource.CreateLinkedTokenSource(abort, connection.Closing);
         try
         {
+            Fail(MemoryTransportPart.Read);
             await foreach (var message in _fromClient.Reader.ReadAllAsync(closing.Token))
             {
                 await frames.DispatchAsync(connection, message, abort);
@@ -214,9 +209,21 @@ internal sealed class MemoryTransport(bool isSse = false) : IStreamTransport
         catch (OperationCanceledException) when (closing.IsCancellationRequested)
         {
         }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            connection.Fail(ex);
+        }
+        finally
+        {
+            connection.Close(CloseReason.ClientClosed);
+        }
     }
 
-    public void Abort() => Aborted = true;
+    public void Abort()
+    {
+        Aborted = true;
+        _aborted.Cancel();
+    }
 
     /// <summary>The client sends a text message.</summary>
     public void Send(string text) => _fromClient.Writer.TryWrite(new ClientMessage(Encoding.UTF8.GetBytes(text)));
@@ -244,7 +251,10 @@ internal sealed class MemoryTransport(bool isSse = false) : IStreamTransport
         }
     }
 
-    public void Dispose() => _clientGone.Dispose();
+    /// <summary>The session disposes its transport when it ends; the test may still make the client leave then, so nothing is released here.</summary>
+    public void Dispose()
+    {
+    }
 
     private void Fail(MemoryTransportPart part)
     {
@@ -253,6 +263,58 @@ internal sealed class MemoryTransport(bool isSse = false) : IStreamTransport
             throw new IOException($"the {part} part failed");
         }
     }
+}
+
+/// <summary>
+/// A connection's writer in memory: every frame its write runs write arrives in <see cref="Frames"/>; a write
+/// can be held until <see cref="Release"/>, or made to fail.
+/// </summary>
+internal sealed class FrameRecorder : IFrameWriter
+{
+    private TaskCompletionSource? _held;
+
+    public Channel<OutboundFrame> Frames { get; } = Channel.CreateUnbounded<OutboundFrame>();
+
+    /// <summary>Thrown by the next write, if set.</summary>
+    public Exception? Failure { get; set; }
+
+    /// <summary>Whether <see cref="Failure"/> counts as the client having gone away.</summary>
+    public bool FailureIsClientGone { get; init; }
+
+    /// <summary>Write runs under way at once (more than one would break the frame order).</summary>
+    public int MostRunsAtOnce { get; private set; }
+
+    private int _running;
+
+    /// <summary>Holds every write from now on until <see cref="Release"/>.</summary>
+    public void Hold() => _held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Release() => _held?.TrySetResult();
+
+    public async ValueTask WriteAsync(OutboundFrame frame)
+    {
+        MostRunsAtOnce = Math.Max(MostRunsAtOnce, Interlocked.Increment(ref _running));
+        try
+        {
+            if (Failure is { } failure)
+            {
+                throw failure;
+            }
+            if (_held is { } held)
+            {
+                await held.Task;
+            }
+            Frames.Writer.TryWrite(frame);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _running);
+        }
+    }
+
+    public ValueTask FlushAsync() => ValueTask.CompletedTask;
+
+    public bool IsClientGone(Exception exception) => FailureIsClientGone;
 }
 
 /// <summary>A part of <see cref="MemoryTransport"/> that can be made to fail.</summary>
