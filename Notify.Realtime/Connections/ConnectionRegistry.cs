@@ -327,12 +327,15 @@ internal sealed class ConnectionRegistry(
     /// <summary>The topics with their feeds, at this moment.</summary>
     public List<(BusTopic Topic, TopicFeed Feed)> Feeds() => [.. _topics.Select(pair => (pair.Key, pair.Value.Feed))];
 
-    /// <summary>Every topic starts holding its live frames (the Redis subscription was lost).</summary>
-    public void SuspendFeeds()
+    /// <summary>The topics <paramref name="carried"/> picks (every topic when null) start holding their live frames (their Redis subscription was lost).</summary>
+    public void SuspendFeeds(Func<BusTopic, bool>? carried = null)
     {
-        foreach (var receivers in _topics.Values)
+        foreach (var (topic, receivers) in _topics)
         {
-            receivers.Feed.Suspend();
+            if (carried is null || carried(topic))
+            {
+                receivers.Feed.Suspend();
+            }
         }
     }
 

@@ -102,7 +102,7 @@ internal sealed class SubscriptionRecovery(
             {
                 _lost[endPoint] = true;
             }
-            registry.SuspendFeeds();
+            registry.SuspendFeeds(CarriedBy(e.EndPoint));
             _failed.Writer.TryWrite(true);
         }
     }
@@ -117,8 +117,34 @@ internal sealed class SubscriptionRecovery(
     {
         if (Array.IndexOf(redis.GetEndPoints(), endPoint) >= 0)
         {
-            registry.SuspendFeeds();
+            registry.SuspendFeeds(CarriedBy(endPoint));
         }
+    }
+
+    /// <summary>
+    /// The topics whose subscription sits on <paramref name="endPoint"/>: on one Redis (or Sentinel's primary) every
+    /// topic (null); on a Redis Cluster the sharded topics whose slot that node owns in the client's slot map, and
+    /// the classic pub/sub topics subscribed there (or nowhere), so a shard's loss holds only its own topics and
+    /// everyone else's live frames keep going out. When the slot map cannot be read, every topic.
+    /// </summary>
+    private Func<BusTopic, bool>? CarriedBy(EndPoint? endPoint)
+    {
+        if (endPoint is null || redis.IsCluster() != true
+            || redis.GetServers().FirstOrDefault(s => s.IsConnected && s.ServerType == ServerType.Cluster)?.ClusterConfiguration is not { } slots)
+        {
+            return null;
+        }
+        var lost = endPoint.ToString();
+        var subscriber = redis.GetSubscriber();
+        return topic =>
+        {
+            var name = channels.For(topic);
+            if (RedisChannels.IsSharded(topic))
+            {
+                return slots.GetBySlot(redis.HashSlot(name))?.EndPoint is not { } owner || owner.ToString() == lost;
+            }
+            return subscriber.SubscribedEndpoint(RedisChannel.Literal(name)) is not { } at || at.ToString() == lost;
+        };
     }
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
