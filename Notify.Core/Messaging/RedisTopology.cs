@@ -22,27 +22,31 @@ public static class RedisTopology
     }
 
     /// <summary>
+    /// The client's slot map of a Redis Cluster, as the first connected cluster node reported it; null when the
+    /// multiplexer is not connected to a cluster (or to nothing yet).
+    /// </summary>
+    public static ClusterConfiguration? SlotMap(this IConnectionMultiplexer redis)
+    {
+        foreach (var server in redis.GetServers())
+        {
+            if (server.IsConnected && server.ServerType == ServerType.Cluster && server.ClusterConfiguration is { } slots)
+            {
+                return slots;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
     /// The connected primary that holds <paramref name="key"/>: on a Redis Cluster the owner of its slot (in the
     /// client's slot map), elsewhere the primary the client writes to; null when the client knows none that is
     /// connected.
     /// </summary>
     public static IServer? PrimaryFor(this IConnectionMultiplexer redis, RedisKey key)
     {
-        foreach (var server in redis.GetServers())
+        if (redis.SlotMap() is { } slots)
         {
-            if (!server.IsConnected)
-            {
-                continue;
-            }
-            if (server.ServerType != ServerType.Cluster)
-            {
-                if (!server.IsReplica)
-                {
-                    return server;
-                }
-                continue;
-            }
-            if (server.ClusterConfiguration?.GetBySlot(redis.HashSlot(key)) is not { EndPoint: { } owner })
+            if (slots.GetBySlot(redis.HashSlot(key)) is not { EndPoint: { } owner })
             {
                 return null;
             }
@@ -56,6 +60,13 @@ public static class RedisTopology
                 return null;
             }
         }
+        foreach (var server in redis.GetServers())
+        {
+            if (server.IsConnected && server.ServerType != ServerType.Cluster && !server.IsReplica)
+            {
+                return server;
+            }
+        }
         return null;
     }
 
@@ -66,21 +77,18 @@ public static class RedisTopology
     /// </summary>
     public static bool SlotOwnerConnected(this IConnectionMultiplexer redis, string name)
     {
-        foreach (var server in redis.GetServers())
+        if (redis.SlotMap()?.GetBySlot(redis.HashSlot(name)) is not { EndPoint: { } owner })
         {
-            if (server.IsConnected && server.ServerType == ServerType.Cluster && server.ClusterConfiguration?.GetBySlot(redis.HashSlot(name)) is { EndPoint: { } owner })
-            {
-                try
-                {
-                    return redis.GetServer(owner).IsConnected;
-                }
-                catch (ArgumentException)
-                {
-                    // A node the slot map names but the client has not added yet: let the publish find out.
-                    return true;
-                }
-            }
+            return true;
         }
-        return true;
+        try
+        {
+            return redis.GetServer(owner).IsConnected;
+        }
+        catch (ArgumentException)
+        {
+            // A node the slot map names but the client has not added yet: let the publish find out.
+            return true;
+        }
     }
 }

@@ -129,8 +129,7 @@ internal sealed class SubscriptionRecovery(
     /// </summary>
     private Func<BusTopic, bool>? CarriedBy(EndPoint? endPoint)
     {
-        if (endPoint is null || redis.IsCluster() != true
-            || redis.GetServers().FirstOrDefault(s => s.IsConnected && s.ServerType == ServerType.Cluster)?.ClusterConfiguration is not { } slots)
+        if (endPoint is null || redis.SlotMap() is not { } slots)
         {
             return null;
         }

@@ -91,6 +91,10 @@ public sealed class ClientConnectionTests
 
     private static SharedFrame Numbered(int n) => new(Frames.Serialize("message", new { n }));
 
+    /// <summary>The number of the next frame <paramref name="writer"/> wrote (waits for it, within <see cref="Wait"/>).</summary>
+    private static async Task<int> NextNumberAsync(FrameRecorder writer) =>
+        NumberOf(await writer.Frames.Reader.ReadAsync(Ct).AsTask().WaitAsync(Wait, Ct));
+
     private static int NumberOf(OutboundFrame frame) =>
         System.Text.Json.JsonDocument.Parse(frame.Bytes).RootElement.GetProperty("data").GetProperty("n").GetInt32();
 
@@ -105,7 +109,7 @@ public sealed class ClientConnectionTests
         var writer = new FrameRecorder();
         connection.Enqueue(Numbered(0));
         connection.StartWriting(writer);
-        Assert.Equal(0, NumberOf(await writer.Frames.Reader.ReadAsync(Ct).AsTask().WaitAsync(Wait, Ct)));
+        Assert.Equal(0, await NextNumberAsync(writer));
         await connection.WhenWritten().WaitAsync(Wait, Ct);
         Assert.True(connection.WhenWritten().IsCompleted, "a write run outlived an empty queue");
 
@@ -117,7 +121,7 @@ public sealed class ClientConnectionTests
             }
             for (var i = 0; i < 10; i++)
             {
-                Assert.Equal(round * 10 + i, NumberOf(await writer.Frames.Reader.ReadAsync(Ct).AsTask().WaitAsync(Wait, Ct)));
+                Assert.Equal(round * 10 + i, await NextNumberAsync(writer));
             }
             await connection.WhenWritten().WaitAsync(Wait, Ct);
         }
@@ -147,7 +151,7 @@ public sealed class ClientConnectionTests
         Assert.Equal(CloseReason.SlowConsumer, connection.CloseReason);
         writer.Release();
         await connection.WhenWritten().WaitAsync(Wait, Ct);
-        Assert.Equal(0, NumberOf(await writer.Frames.Reader.ReadAsync(Ct).AsTask().WaitAsync(Wait, Ct)));
+        Assert.Equal(0, await NextNumberAsync(writer));
         Assert.False(writer.Frames.Reader.TryRead(out _));
     }
 
@@ -173,7 +177,7 @@ public sealed class ClientConnectionTests
 
         for (var i = 0; i < 20; i++)
         {
-            Assert.Equal(i, NumberOf(await writer.Frames.Reader.ReadAsync(Ct).AsTask().WaitAsync(Wait, Ct)));
+            Assert.Equal(i, await NextNumberAsync(writer));
         }
         Assert.Null(connection.CloseReason);
     }

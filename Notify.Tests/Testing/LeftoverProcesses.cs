@@ -1,4 +1,3 @@
-using System.Globalization;
 using Notify.Tests.Testing;
 
 [assembly: AssemblyFixture(typeof(LeftoverProcesses))]
@@ -25,10 +24,9 @@ public sealed class LeftoverProcesses : IDisposable
     {
         var self = Environment.ProcessId;
         var needle = $"{Marker}={_run}";
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        foreach (var pid in ProcessTable.AllPids())
         {
-            if (!int.TryParse(Path.GetFileName(directory), CultureInfo.InvariantCulture, out var pid) || pid == self
-                || ProcessTable.Identify(pid) is not { } identity || !ProcessTable.IsRunning(identity) || !Carries(pid, needle))
+            if (pid == self || ProcessTable.Identify(pid) is not { } identity || !ProcessTable.IsRunning(identity) || !Carries(pid, needle))
             {
                 continue;
             }

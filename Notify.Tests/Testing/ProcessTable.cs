@@ -16,14 +16,25 @@ public static class ProcessTable
     public static bool IsRunning(ProcessIdentity identity) =>
         ReadStat(identity.Pid) is { } stat && stat.StartTime == identity.StartTime && stat.State is not ('Z' or 'X');
 
+    /// <summary>The pid of every process /proc lists now.</summary>
+    public static IEnumerable<int> AllPids()
+    {
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(directory), CultureInfo.InvariantCulture, out var pid))
+            {
+                yield return pid;
+            }
+        }
+    }
+
     /// <summary>The direct children of <paramref name="parentPid"/>.</summary>
     public static IReadOnlyList<ProcessIdentity> ChildrenOf(int parentPid)
     {
         var children = new List<ProcessIdentity>();
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        foreach (var pid in AllPids())
         {
-            if (int.TryParse(Path.GetFileName(directory), CultureInfo.InvariantCulture, out var pid)
-                && ReadStat(pid) is { } stat && stat.ParentPid == parentPid && stat.State is not ('Z' or 'X'))
+            if (ReadStat(pid) is { } stat && stat.ParentPid == parentPid && stat.State is not ('Z' or 'X'))
             {
                 children.Add(new ProcessIdentity(pid, stat.StartTime));
             }
@@ -54,10 +65,9 @@ public static class ProcessTable
     public static IReadOnlyList<ProcessIdentity> StartedByAppHost(int appHostPid)
     {
         var dcp = new List<ProcessIdentity>();
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        foreach (var pid in AllPids())
         {
-            if (int.TryParse(Path.GetFileName(directory), CultureInfo.InvariantCulture, out var pid)
-                && CommandLine(pid) is [var program, .. var arguments]
+            if (CommandLine(pid) is [var program, .. var arguments]
                 && program.EndsWith("/dcp", StringComparison.Ordinal)
                 && arguments.Zip(arguments.Skip(1)).Any(a => a.First == "--monitor" && a.Second == appHostPid.ToString(CultureInfo.InvariantCulture))
                 && Identify(pid) is { } identity)
